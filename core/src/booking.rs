@@ -1,0 +1,185 @@
+//! The booking state machine. One table says who may move a booking from which state to which;
+//! the server and the client both ask it, so they cannot disagree.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingState {
+    /// Looking for a partner.
+    Pending,
+    /// A partner accepted.
+    Confirmed,
+    ChauffeurAssigned,
+    EnRoute,
+    Arrived,
+    OnBoard,
+    Completed,
+    Cancelled,
+    NoShow,
+    /// No partner found in time.
+    Unfulfilled,
+}
+
+impl BookingState {
+    pub const ALL: [BookingState; 10] = [
+        BookingState::Pending,
+        BookingState::Confirmed,
+        BookingState::ChauffeurAssigned,
+        BookingState::EnRoute,
+        BookingState::Arrived,
+        BookingState::OnBoard,
+        BookingState::Completed,
+        BookingState::Cancelled,
+        BookingState::NoShow,
+        BookingState::Unfulfilled,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BookingState::Pending => "pending",
+            BookingState::Confirmed => "confirmed",
+            BookingState::ChauffeurAssigned => "chauffeur_assigned",
+            BookingState::EnRoute => "en_route",
+            BookingState::Arrived => "arrived",
+            BookingState::OnBoard => "on_board",
+            BookingState::Completed => "completed",
+            BookingState::Cancelled => "cancelled",
+            BookingState::NoShow => "no_show",
+            BookingState::Unfulfilled => "unfulfilled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<BookingState> {
+        BookingState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// No transition leaves a terminal state.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            BookingState::Completed
+                | BookingState::Cancelled
+                | BookingState::NoShow
+                | BookingState::Unfulfilled
+        )
+    }
+}
+
+impl fmt::Display for BookingState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who asks for a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Rider,
+    Partner,
+    Chauffeur,
+    Operator,
+    /// The server's own background work (dispatch deadlines).
+    System,
+}
+
+impl Actor {
+    pub const ALL: [Actor; 5] = [
+        Actor::Rider,
+        Actor::Partner,
+        Actor::Chauffeur,
+        Actor::Operator,
+        Actor::System,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Actor::Rider => "rider",
+            Actor::Partner => "partner",
+            Actor::Chauffeur => "chauffeur",
+            Actor::Operator => "operator",
+            Actor::System => "system",
+        }
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+use Actor::{Chauffeur, Operator, Partner, Rider, System};
+use BookingState::*;
+
+/// (from, to, who may do it). The one place the lifecycle is defined.
+pub const TRANSITIONS: &[(BookingState, BookingState, &[Actor])] = &[
+    (Pending, Confirmed, &[Partner, Operator]),
+    (Pending, Unfulfilled, &[System, Operator]),
+    (Pending, Cancelled, &[Rider, Operator]),
+    (Confirmed, ChauffeurAssigned, &[Partner, Operator]),
+    // Give-back: the partner returns the ride and it is offered again.
+    (Confirmed, Pending, &[Partner, Operator]),
+    (Confirmed, Cancelled, &[Rider, Partner, Operator]),
+    (ChauffeurAssigned, Confirmed, &[Partner, Operator]),
+    (ChauffeurAssigned, Pending, &[Partner, Operator]),
+    (ChauffeurAssigned, EnRoute, &[Chauffeur, Operator]),
+    (ChauffeurAssigned, Cancelled, &[Rider, Partner, Operator]),
+    (EnRoute, Arrived, &[Chauffeur, Operator]),
+    (EnRoute, Cancelled, &[Rider, Partner, Operator]),
+    (Arrived, OnBoard, &[Chauffeur, Operator]),
+    (Arrived, NoShow, &[Chauffeur, Operator]),
+    (Arrived, Cancelled, &[Rider, Operator]),
+    (OnBoard, Completed, &[Chauffeur, Operator]),
+];
+
+/// Whether `actor` may move a booking from `from` to `to`.
+pub fn is_allowed(from: BookingState, to: BookingState, actor: Actor) -> bool {
+    TRANSITIONS
+        .iter()
+        .any(|(f, t, actors)| *f == from && *t == to && actors.contains(&actor))
+}
+
+/// The transition, or a typed refusal naming what was asked.
+pub fn transition(
+    from: BookingState,
+    to: BookingState,
+    actor: Actor,
+) -> Result<BookingState, CoreError> {
+    if is_allowed(from, to, actor) {
+        Ok(to)
+    } else {
+        Err(CoreError::IllegalTransition { from, to, actor })
+    }
+}
+
+/// The states `actor` may move a booking to from `from`.
+pub fn next_states(from: BookingState, actor: Actor) -> impl Iterator<Item = BookingState> {
+    TRANSITIONS
+        .iter()
+        .filter(move |(f, _, actors)| *f == from && actors.contains(&actor))
+        .map(|(_, to, _)| *to)
+}
+
+/// A no-show may be reported only once the free waiting time has run out, counted from the
+/// later of the pickup time and the chauffeur's arrival.
+pub fn check_no_show(
+    pickup_at: DateTime<Utc>,
+    arrived_at: DateTime<Utc>,
+    free_waiting_minutes: u32,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    let allowed_from =
+        pickup_at.max(arrived_at) + Duration::minutes(i64::from(free_waiting_minutes));
+    if now >= allowed_from {
+        Ok(())
+    } else {
+        Err(CoreError::NoShowTooEarly { allowed_from })
+    }
+}

@@ -1,0 +1,148 @@
+//! The domain's one error type. Every variant has a stable machine code (`code()`), which the
+//! server puts in problem+json and the apps map to messages; the `Display` text is for humans
+//! and logs and may change.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::booking::{Actor, BookingState};
+use crate::money::Money;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CoreError {
+    #[error("catalog is invalid: city {city:?}, field `{field}`: {reason}")]
+    InvalidCatalog {
+        /// The city's id, or "" for a problem outside any city.
+        city: String,
+        field: String,
+        reason: String,
+    },
+    #[error("unknown currency code {0:?}")]
+    UnknownCurrency(String),
+    #[error("cannot combine amounts in {left} and {right}")]
+    CurrencyMismatch { left: String, right: String },
+    #[error("amount out of range")]
+    AmountOverflow,
+    #[error("invalid request: `{field}` {reason}")]
+    InvalidRequest { field: String, reason: String },
+    #[error("unknown city {0:?}")]
+    UnknownCity(String),
+    #[error("{field}: coordinates out of range (lat {lat}, lon {lon})")]
+    InvalidCoordinates { field: String, lat: f64, lon: f64 },
+    #[error("{field} is outside the service area of {city}")]
+    OutsideServiceArea { city: String, field: String },
+    #[error("vehicle class {class} is not offered in {city}")]
+    ClassNotOffered { city: String, class: String },
+    #[error(
+        "{class} takes at most {max_passengers} passengers and {max_bags} bags \
+         (asked: {passengers} passengers, {bags} bags)"
+    )]
+    CapacityExceeded {
+        class: String,
+        passengers: u32,
+        bags: u32,
+        max_passengers: u32,
+        max_bags: u32,
+    },
+    #[error("hire length must be between {min} and {max} hours (asked: {hours})")]
+    HoursOutOfRange { hours: u32, min: u32, max: u32 },
+    #[error("{local} does not exist in {time_zone}: the clocks skip it (daylight saving time)")]
+    PickupInDstGap {
+        local: NaiveDateTime,
+        time_zone: String,
+    },
+    #[error(
+        "{local} happens twice in {time_zone} (daylight saving time ends); \
+         choose the earlier ({earlier}) or the later ({later}) one"
+    )]
+    PickupTimeAmbiguous {
+        local: NaiveDateTime,
+        time_zone: String,
+        earlier: DateTime<Utc>,
+        later: DateTime<Utc>,
+    },
+    #[error("pickup is too soon: the earliest bookable pickup is {earliest}")]
+    PickupTooSoon { earliest: DateTime<Utc> },
+    #[error("pickup is too far ahead: the latest bookable pickup is {latest}")]
+    PickupTooFarAhead { latest: DateTime<Utc> },
+    #[error("{city} does not offer rides as soon as possible; choose a pickup time")]
+    OnDemandUnavailable { city: String },
+    #[error("a booking cannot go from {from} to {to} by {actor}")]
+    IllegalTransition {
+        from: BookingState,
+        to: BookingState,
+        actor: Actor,
+    },
+    #[error("no-show can be reported from {allowed_from}, after the free waiting time")]
+    NoShowTooEarly { allowed_from: DateTime<Utc> },
+    #[error("a {state} booking cannot be cancelled")]
+    CancellationNotAllowed { state: BookingState },
+    #[error("the cancellation fee is now {current}, not {acknowledged}; ask for it again")]
+    CancellationFeeChanged { acknowledged: Money, current: Money },
+}
+
+impl CoreError {
+    /// Stable machine-readable code; never changes once released.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::InvalidCatalog { .. } => "catalog_invalid",
+            CoreError::UnknownCurrency(_) => "unknown_currency",
+            CoreError::CurrencyMismatch { .. } => "currency_mismatch",
+            CoreError::AmountOverflow => "amount_overflow",
+            CoreError::InvalidRequest { .. } => "invalid_request",
+            CoreError::UnknownCity(_) => "unknown_city",
+            CoreError::InvalidCoordinates { .. } => "invalid_coordinates",
+            CoreError::OutsideServiceArea { .. } => "outside_service_area",
+            CoreError::ClassNotOffered { .. } => "class_not_offered",
+            CoreError::CapacityExceeded { .. } => "capacity_exceeded",
+            CoreError::HoursOutOfRange { .. } => "hours_out_of_range",
+            CoreError::PickupInDstGap { .. } => "pickup_in_dst_gap",
+            CoreError::PickupTimeAmbiguous { .. } => "pickup_time_ambiguous",
+            CoreError::PickupTooSoon { .. } => "pickup_too_soon",
+            CoreError::PickupTooFarAhead { .. } => "pickup_too_far_ahead",
+            CoreError::OnDemandUnavailable { .. } => "on_demand_unavailable",
+            CoreError::IllegalTransition { .. } => "illegal_transition",
+            CoreError::NoShowTooEarly { .. } => "no_show_too_early",
+            CoreError::CancellationNotAllowed { .. } => "cancellation_not_allowed",
+            CoreError::CancellationFeeChanged { .. } => "cancellation_fee_changed",
+        }
+    }
+
+    pub(crate) fn catalog(city: &str, field: impl Into<String>, reason: impl Into<String>) -> Self {
+        CoreError::InvalidCatalog {
+            city: city.to_owned(),
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn request(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        CoreError::InvalidRequest {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Every code `CoreError::code` can return, for clients that map codes to messages.
+pub const ERROR_CODES: &[&str] = &[
+    "catalog_invalid",
+    "unknown_currency",
+    "currency_mismatch",
+    "amount_overflow",
+    "invalid_request",
+    "unknown_city",
+    "invalid_coordinates",
+    "outside_service_area",
+    "class_not_offered",
+    "capacity_exceeded",
+    "hours_out_of_range",
+    "pickup_in_dst_gap",
+    "pickup_time_ambiguous",
+    "pickup_too_soon",
+    "pickup_too_far_ahead",
+    "on_demand_unavailable",
+    "illegal_transition",
+    "no_show_too_early",
+    "cancellation_not_allowed",
+    "cancellation_fee_changed",
+];

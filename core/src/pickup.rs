@@ -1,0 +1,102 @@
+//! Pickup times. Riders enter a wall-clock time in the city's time zone; this module turns it
+//! into a UTC instant or says clearly why it cannot: a time the clocks skip (DST gap) is refused,
+//! a time that happens twice (DST overlap) needs the rider's choice, and the city's lead time
+//! and booking horizon apply.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::City;
+use crate::error::CoreError;
+
+/// How far ahead a ride can be booked.
+pub const MAX_DAYS_AHEAD: i64 = 365;
+
+/// Which of the two instants to take when a local time occurs twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DstChoice {
+    Earlier,
+    Later,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PickupTime {
+    /// As soon as possible (only in cities that offer on-demand rides).
+    Asap,
+    /// A wall-clock time in the city's time zone, e.g. "2026-03-29T09:30:00".
+    Local {
+        at: NaiveDateTime,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dst: Option<DstChoice>,
+    },
+    /// An exact instant (already resolved, e.g. when re-quoting a booking).
+    Instant { at: DateTime<Utc> },
+}
+
+/// A pickup time that passed every check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedPickup {
+    pub at: DateTime<Utc>,
+    /// The same instant on the city's wall clock.
+    pub local: NaiveDateTime,
+    pub asap: bool,
+}
+
+/// Resolves a requested pickup time against the city's rules at `now`.
+pub fn resolve_pickup(
+    city: &City,
+    requested: &PickupTime,
+    now: DateTime<Utc>,
+) -> Result<ResolvedPickup, CoreError> {
+    let tz = city.tz();
+    let (at, asap) = match requested {
+        PickupTime::Asap => {
+            if !city.on_demand {
+                return Err(CoreError::OnDemandUnavailable {
+                    city: city.id.clone(),
+                });
+            }
+            (now, true)
+        }
+        PickupTime::Instant { at } => (*at, false),
+        PickupTime::Local { at: local, dst } => {
+            let at = match (tz.from_local_datetime(local), dst) {
+                (LocalResult::Single(t), _) => t,
+                (LocalResult::None, _) => {
+                    return Err(CoreError::PickupInDstGap {
+                        local: *local,
+                        time_zone: tz.name().to_owned(),
+                    })
+                }
+                (LocalResult::Ambiguous(earlier, _), Some(DstChoice::Earlier)) => earlier,
+                (LocalResult::Ambiguous(_, later), Some(DstChoice::Later)) => later,
+                (LocalResult::Ambiguous(earlier, later), None) => {
+                    return Err(CoreError::PickupTimeAmbiguous {
+                        local: *local,
+                        time_zone: tz.name().to_owned(),
+                        earlier: earlier.with_timezone(&Utc),
+                        later: later.with_timezone(&Utc),
+                    })
+                }
+            };
+            (at.with_timezone(&Utc), false)
+        }
+    };
+    if !asap {
+        let earliest = now + Duration::minutes(i64::from(city.lead_time_minutes));
+        if at < earliest {
+            return Err(CoreError::PickupTooSoon { earliest });
+        }
+        let latest = now + Duration::days(MAX_DAYS_AHEAD);
+        if at > latest {
+            return Err(CoreError::PickupTooFarAhead { latest });
+        }
+    }
+    Ok(ResolvedPickup {
+        at,
+        local: at.with_timezone(&tz).naive_local(),
+        asap,
+    })
+}
