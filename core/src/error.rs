@@ -146,3 +146,84 @@ pub const ERROR_CODES: &[&str] = &[
     "cancellation_not_allowed",
     "cancellation_fee_changed",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    /// One of each variant: ERROR_CODES must list exactly what `code()` returns.
+    #[test]
+    fn error_codes_lists_every_variant() {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let local = t.naive_utc();
+        let eur = Currency::from_code("EUR").unwrap();
+        let money = Money::new(0, eur);
+        let all = [
+            CoreError::catalog("", "", ""),
+            CoreError::UnknownCurrency(String::new()),
+            CoreError::CurrencyMismatch {
+                left: String::new(),
+                right: String::new(),
+            },
+            CoreError::AmountOverflow,
+            CoreError::request("", ""),
+            CoreError::UnknownCity(String::new()),
+            CoreError::InvalidCoordinates {
+                field: String::new(),
+                lat: 0.0,
+                lon: 0.0,
+            },
+            CoreError::OutsideServiceArea {
+                city: String::new(),
+                field: String::new(),
+            },
+            CoreError::ClassNotOffered {
+                city: String::new(),
+                class: String::new(),
+            },
+            CoreError::CapacityExceeded {
+                class: String::new(),
+                passengers: 0,
+                bags: 0,
+                max_passengers: 0,
+                max_bags: 0,
+            },
+            CoreError::HoursOutOfRange {
+                hours: 0,
+                min: 0,
+                max: 0,
+            },
+            CoreError::PickupInDstGap {
+                local,
+                time_zone: String::new(),
+            },
+            CoreError::PickupTimeAmbiguous {
+                local,
+                time_zone: String::new(),
+                earlier: t,
+                later: t,
+            },
+            CoreError::PickupTooSoon { earliest: t },
+            CoreError::PickupTooFarAhead { latest: t },
+            CoreError::OnDemandUnavailable {
+                city: String::new(),
+            },
+            CoreError::IllegalTransition {
+                from: BookingState::Pending,
+                to: BookingState::Pending,
+                actor: Actor::Rider,
+            },
+            CoreError::NoShowTooEarly { allowed_from: t },
+            CoreError::CancellationNotAllowed {
+                state: BookingState::Completed,
+            },
+            CoreError::CancellationFeeChanged {
+                acknowledged: money,
+                current: money,
+            },
+        ];
+        let codes: Vec<&str> = all.iter().map(CoreError::code).collect();
+        assert_eq!(codes, ERROR_CODES);
+    }
+}

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 use crate::catalog::{Catalog, City, PickupPlace, VehicleClass};
 use crate::distance::{LatLon, RouteEstimate, Router};
 use crate::error::CoreError;
-use crate::money::{ceil_div, sum, to_i64, Money};
+use crate::money::{ceil_div, mul_div_ceil, sum, to_i64, Money};
 use crate::pickup::{resolve_pickup, PickupTime, ResolvedPickup};
 
 /// At most this many intermediate stops on a transfer.
@@ -112,8 +112,9 @@ pub struct FareLine {
     pub amount: Money,
 }
 
-/// Breakdown lines, stored inline: pricing does not touch the heap.
-pub type FareLines = SmallVec<[FareLine; 16]>;
+/// Breakdown lines, stored inline: pricing does not touch the heap (a quote has at most 10
+/// lines; a receipt with extras may spill to the heap, which is fine off the hot path).
+pub type FareLines = SmallVec<[FareLine; 10]>;
 
 /// A priced fare: its lines sum to `total`, and `net + vat == total`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,14 +229,18 @@ pub fn price(city: &City, inputs: &PriceInputs<'_>) -> Result<Fare, CoreError> {
     let ride_fare: i64 = match inputs.product {
         ProductRequest::Transfer { .. } => {
             let t = &offer.transfer;
-            let metres = i128::from(inputs.route.distance_m);
-            let seconds = i128::from(inputs.route.duration_s);
-            let distance = to_i64(ceil_div(i128::from(t.per_km) * metres, 1000))?;
-            let time = to_i64(ceil_div(i128::from(t.per_minute) * seconds, 60))?;
+            let metres = i64::from(inputs.route.distance_m);
+            let seconds = i64::from(inputs.route.duration_s);
+            let distance = mul_div_ceil(t.per_km, metres, 1000)?;
+            let time = mul_div_ceil(t.per_minute, seconds, 60)?;
             push(FareLineKind::Base, 1, t.base);
             push(FareLineKind::Distance, metres as u64, distance);
             push(FareLineKind::Time, seconds as u64, time);
-            let metered = t.base + distance + time;
+            let metered = t
+                .base
+                .checked_add(distance)
+                .and_then(|m| m.checked_add(time))
+                .ok_or(CoreError::AmountOverflow)?;
             if metered < t.minimum {
                 push(FareLineKind::MinimumFare, 1, t.minimum - metered);
             }

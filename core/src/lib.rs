@@ -2,6 +2,31 @@
 //! catalog, the fare engine, the booking state machine and the cancellation policy. The server,
 //! the rider apps (through chauffeur-ffi) and the web all use this one crate, so an offline
 //! estimate, a binding quote and a receipt come from the same code.
+//!
+//! ```
+//! use chauffeur_core::*;
+//!
+//! let catalog = Catalog::shipped()?;
+//! let now = "2026-12-01T10:00:00Z".parse().expect("a valid instant");
+//! let request = QuoteRequest {
+//!     city_id: "berlin".into(),
+//!     pickup: LatLon::new(52.3667, 13.5033, "pickup")?, // BER airport
+//!     product: ProductRequest::Transfer {
+//!         dropoff: LatLon::new(52.5219, 13.4132, "dropoff")?, // Alexanderplatz
+//!         stops: vec![],
+//!     },
+//!     pickup_time: PickupTime::Instant { at: "2026-12-08T13:00:00Z".parse().expect("instant") },
+//!     passengers: 2,
+//!     bags: 2,
+//!     extras: Extras::default(),
+//! };
+//! let quotes = quote_all(&catalog, &EstimatedRouter, &request, now)?;
+//! let business = &quotes[0];
+//! assert_eq!(business.class, VehicleClass::Business);
+//! assert_eq!(business.total().to_string(), "EUR 93.00");
+//! assert_eq!(business.fare.net.amount_minor + business.fare.vat.amount_minor, 9_300);
+//! # Ok::<(), CoreError>(())
+//! ```
 
 pub mod booking;
 pub mod cancellation;

@@ -9,8 +9,8 @@ use crate::error::CoreError;
 /// An ISO 4217 currency with its number of minor digits (EUR 2, JPY 0, KWD 3).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Currency {
-    code: &'static str,
-    minor_digits: u8,
+    /// Index into `CURRENCIES`: one byte keeps `Money` and fare lines small and cheap to copy.
+    index: u8,
 }
 
 /// The currencies the catalog may use. Minor digits per ISO 4217 (HUF and CZK keep their two
@@ -62,40 +62,49 @@ impl Currency {
     pub fn from_code(code: &str) -> Result<Currency, CoreError> {
         CURRENCIES
             .iter()
-            .find(|(known, _)| *known == code)
-            .map(|&(code, minor_digits)| Currency { code, minor_digits })
+            .position(|(known, _)| *known == code)
+            .and_then(|index| u8::try_from(index).ok())
+            .map(|index| Currency { index })
             .ok_or_else(|| CoreError::UnknownCurrency(code.to_owned()))
     }
 
+    fn entry(&self) -> (&'static str, u8) {
+        // The index comes from `from_code`, so it is always in range.
+        CURRENCIES
+            .get(usize::from(self.index))
+            .copied()
+            .unwrap_or(("XXX", 0))
+    }
+
     pub fn code(&self) -> &'static str {
-        self.code
+        self.entry().0
     }
 
     pub fn minor_digits(&self) -> u8 {
-        self.minor_digits
+        self.entry().1
     }
 
     /// Minor units in one major unit: 100 for EUR, 1 for JPY.
     pub fn minor_per_major(&self) -> i64 {
-        10_i64.pow(u32::from(self.minor_digits))
+        10_i64.pow(u32::from(self.minor_digits()))
     }
 }
 
 impl fmt::Debug for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code)
+        f.write_str(self.code())
     }
 }
 
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code)
+        f.write_str(self.code())
     }
 }
 
 impl Serialize for Currency {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.code)
+        serializer.serialize_str(self.code())
     }
 }
 
@@ -153,20 +162,22 @@ impl Money {
 
     /// `self × basis_points / 10 000`, rounded up to the minor unit (fees, surcharges).
     pub fn percent_bp_ceil(self, basis_points: u32) -> Result<Money, CoreError> {
-        let amount = ceil_div(
-            i128::from(self.amount_minor) * i128::from(basis_points),
-            10_000,
-        );
-        Ok(Money::new(to_i64(amount)?, self.currency))
+        let amount = mul_div_ceil(self.amount_minor, i64::from(basis_points), 10_000)?;
+        Ok(Money::new(amount, self.currency))
     }
 
     /// Splits a VAT-inclusive amount into (net, VAT) with net + VAT == self exactly.
     /// Net is rounded half up; VAT is the remainder, so nothing is lost to rounding.
     pub fn split_vat(self, vat_rate_bp: u32) -> Result<(Money, Money), CoreError> {
-        let gross = i128::from(self.amount_minor);
-        let denominator = 10_000 + i128::from(vat_rate_bp);
-        let net = (gross * 20_000 + denominator) / (2 * denominator);
-        let net = to_i64(net)?;
+        let denominator = 10_000 + i64::from(vat_rate_bp);
+        // net = round_half_up(gross × 10 000 / denominator); i64 unless that could overflow.
+        let net = match self.amount_minor.checked_mul(20_000) {
+            Some(scaled) if scaled >= 0 => (scaled + denominator) / (2 * denominator),
+            _ => {
+                let d = i128::from(denominator);
+                to_i64((i128::from(self.amount_minor) * 20_000 + d).div_euclid(2 * d))?
+            }
+        };
         let vat = self.amount_minor - net;
         Ok((
             Money::new(net, self.currency),
@@ -179,8 +190,8 @@ impl Money {
             Ok(())
         } else {
             Err(CoreError::CurrencyMismatch {
-                left: self.currency.code.to_owned(),
-                right: other.currency.code.to_owned(),
+                left: self.currency.code().to_owned(),
+                right: other.currency.code().to_owned(),
             })
         }
     }
@@ -196,6 +207,15 @@ pub fn sum(
         .try_fold(Money::zero(currency), Money::checked_add)
 }
 
+/// `ceil(a × b / divisor)` for a positive divisor: i64 when the product fits (always, for real
+/// fares), i128 otherwise. 128-bit division is several times slower, and this is the hot path.
+pub(crate) fn mul_div_ceil(a: i64, b: i64, divisor: i64) -> Result<i64, CoreError> {
+    match a.checked_mul(b) {
+        Some(product) => Ok(-((-product).div_euclid(divisor))),
+        None => to_i64(ceil_div(i128::from(a) * i128::from(b), i128::from(divisor))),
+    }
+}
+
 /// Ceiling division for a positive divisor, correct for negative numerators too.
 pub(crate) fn ceil_div(numerator: i128, divisor: i128) -> i128 {
     -((-numerator).div_euclid(divisor))
@@ -209,13 +229,14 @@ pub(crate) fn round_up(amount: i64, step: i64) -> Result<i64, CoreError> {
     if step <= 1 {
         return Ok(amount);
     }
-    to_i64(ceil_div(i128::from(amount), i128::from(step)) * i128::from(step))
+    let steps = -((-amount).div_euclid(step));
+    steps.checked_mul(step).ok_or(CoreError::AmountOverflow)
 }
 
 impl fmt::Display for Money {
     /// `EUR 45.00`, `JPY 7100`, `EUR -3.50`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = u32::from(self.currency.minor_digits);
+        let digits = u32::from(self.currency.minor_digits());
         if digits == 0 {
             return write!(f, "{} {}", self.currency, self.amount_minor);
         }

