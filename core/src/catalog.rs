@@ -39,6 +39,10 @@ impl VehicleClass {
             VehicleClass::Van => "van",
         }
     }
+
+    pub fn parse(text: &str) -> Option<VehicleClass> {
+        VehicleClass::ALL.into_iter().find(|c| c.as_str() == text)
+    }
 }
 
 impl fmt::Display for VehicleClass {

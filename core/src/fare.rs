@@ -39,6 +39,21 @@ pub enum ProductKind {
     Hourly,
 }
 
+impl ProductKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProductKind::Transfer => "transfer",
+            ProductKind::Hourly => "hourly",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProductKind> {
+        [ProductKind::Transfer, ProductKind::Hourly]
+            .into_iter()
+            .find(|p| p.as_str() == text)
+    }
+}
+
 impl ProductRequest {
     pub fn kind(&self) -> ProductKind {
         match self {

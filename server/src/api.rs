@@ -1,0 +1,1274 @@
+//! HTTP API v1: routes, handlers and the OpenAPI document. Handlers are thin: parse, call the
+//! core for every rule and price, call the store, shape the answer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chauffeur_core::booking::Actor;
+use chauffeur_core::catalog::{CancellationPolicy, PickupPlace, VehicleClass};
+use chauffeur_core::fare::{FareLineKind, QuoteRequest};
+use chauffeur_core::{
+    cancellation_fee, confirm_cancellation, quote_all, transition, BookingState, Catalog, Currency,
+    EstimatedRouter, Money, Quote,
+};
+use chrono::{DateTime, Duration as ChronoDuration, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+use crate::auth::{self, PasswordHashing};
+use crate::error::{ApiError, Problem};
+use crate::metrics::Metrics;
+use crate::store::{self, Booking, Claim, NewUser, Personal, Role, Store, User};
+use crate::tokens::{QuoteSigner, TokenError};
+
+/// Where "now" comes from; tests and background work can substitute their own.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+pub const SESSION_DAYS: i64 = 30;
+/// Login throttling: failures counted over this window.
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
+
+pub struct Limits {
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub cors_origins: Vec<HeaderValue>,
+    pub cors_any: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub catalog: Arc<Catalog>,
+    pub catalog_json: Arc<str>,
+    pub signer: QuoteSigner,
+    pub hashing: PasswordHashing,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire types
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MoneyView {
+    pub amount_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// For display, e.g. "EUR 93.00".
+    pub formatted: String,
+}
+
+impl From<Money> for MoneyView {
+    fn from(m: Money) -> MoneyView {
+        MoneyView {
+            amount_minor: m.amount_minor,
+            currency: m.currency.code().to_owned(),
+            formatted: m.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LineView {
+    /// base, distance, time, hours, minimum_fare, airport_pickup, meet_and_greet, night,
+    /// child_seats, extra_stops, waiting, extra_km, extra_time, rounding.
+    #[schema(value_type = String)]
+    pub kind: FareLineKind,
+    pub quantity: u64,
+    pub amount: MoneyView,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuoteView {
+    /// Present this to `POST /v1/bookings` before `valid_until`.
+    pub quote_token: String,
+    #[schema(value_type = String)]
+    pub class: VehicleClass,
+    pub product: String,
+    pub hours: Option<u32>,
+    pub total: MoneyView,
+    pub net: MoneyView,
+    pub vat: MoneyView,
+    pub vat_rate_bp: u32,
+    pub lines: Vec<LineView>,
+    pub distance_m: u32,
+    pub duration_s: u32,
+    pub pickup_at: DateTime<Utc>,
+    /// Wall-clock time in the city's time zone.
+    #[schema(value_type = String)]
+    pub pickup_local: NaiveDateTime,
+    #[schema(value_type = Object)]
+    pub pickup_place: PickupPlace,
+    pub valid_until: DateTime<Utc>,
+    pub catalog_version: String,
+}
+
+fn quote_view(quote: &Quote, token: String) -> QuoteView {
+    QuoteView {
+        quote_token: token,
+        class: quote.class,
+        product: quote.product.as_str().to_owned(),
+        hours: quote.hours,
+        total: quote.fare.total.into(),
+        net: quote.fare.net.into(),
+        vat: quote.fare.vat.into(),
+        vat_rate_bp: quote.fare.vat_rate_bp,
+        lines: quote
+            .fare
+            .lines
+            .iter()
+            .map(|l| LineView {
+                kind: l.kind,
+                quantity: l.quantity,
+                amount: l.amount.into(),
+            })
+            .collect(),
+        distance_m: quote.route.distance_m,
+        duration_s: quote.route.duration_s,
+        pickup_at: quote.pickup.at,
+        pickup_local: quote.pickup.local,
+        pickup_place: quote.pickup_place.clone(),
+        valid_until: quote.valid_until,
+        catalog_version: quote.catalog_version.clone(),
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuotesResponse {
+    pub city_id: String,
+    pub catalog_version: String,
+    /// One quote per vehicle class that fits the party, cheapest class first.
+    pub quotes: Vec<QuoteView>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUpRequest {
+    pub email: String,
+    /// At least 10 characters, not one of the most common passwords.
+    pub password: String,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> UserView {
+        UserView {
+            id: u.id,
+            email: u.email.clone(),
+            role: u.role,
+            name: u.name.clone(),
+            phone: u.phone.clone(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// Opaque bearer token: `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserView,
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassengerIn {
+    pub name: String,
+    /// International format, e.g. +49 30 1234567.
+    pub phone: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBookingRequest {
+    pub quote_token: String,
+    /// Who rides, if not the account holder (a guest).
+    pub passenger: Option<PassengerIn>,
+    /// Required when the pickup is an airport.
+    pub flight_number: Option<String>,
+    /// Notes to the chauffeur, at most 500 characters.
+    pub notes: Option<String>,
+    /// If given, must match the child seats the quote was priced with.
+    pub child_seats: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PassengerView {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BookingView {
+    pub id: Uuid,
+    pub state: String,
+    pub city_id: String,
+    pub class: String,
+    pub product: String,
+    pub pickup_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>)]
+    pub pickup_local: Option<NaiveDateTime>,
+    pub price: MoneyView,
+    pub lines: Vec<LineView>,
+    pub passenger: PassengerView,
+    pub flight_number: Option<String>,
+    pub notes: Option<String>,
+    pub child_seats: i64,
+    pub cancellation_fee: Option<MoneyView>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn currency_of(booking: &Booking) -> Result<Currency, ApiError> {
+    Currency::from_code(&booking.currency).map_err(|e| {
+        tracing::error!(error = %e, booking = %booking.id, "stored booking has an unknown currency");
+        ApiError::internal()
+    })
+}
+
+fn booking_view(booking: &Booking, personal: &Personal) -> Result<BookingView, ApiError> {
+    let currency = currency_of(booking)?;
+    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    Ok(BookingView {
+        id: booking.id,
+        state: booking.state.as_str().to_owned(),
+        city_id: booking.city_id.clone(),
+        class: booking.vehicle_class.as_str().to_owned(),
+        product: booking.product.as_str().to_owned(),
+        pickup_at: booking.pickup_at,
+        pickup_local: quote.as_ref().map(|q| q.pickup.local),
+        price: Money::new(booking.price_minor, currency).into(),
+        lines: quote
+            .as_ref()
+            .map(|q| {
+                q.fare
+                    .lines
+                    .iter()
+                    .map(|l| LineView {
+                        kind: l.kind,
+                        quantity: l.quantity,
+                        amount: l.amount.into(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        passenger: PassengerView {
+            name: personal.passenger_name.clone(),
+            phone: personal.passenger_phone.clone(),
+        },
+        flight_number: personal.flight_number.clone(),
+        notes: personal.notes.clone(),
+        child_seats: booking.child_seats,
+        cancellation_fee: booking
+            .cancellation_fee_minor
+            .map(|fee| Money::new(fee, currency).into()),
+        version: booking.version,
+        created_at: booking.created_at,
+        updated_at: booking.updated_at,
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BookingList {
+    pub bookings: Vec<BookingView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryEntryView {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    /// rider, partner, chauffeur, operator or system.
+    pub actor: String,
+    pub actor_id: Option<Uuid>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    /// The booking as it was after this change (personal data excluded).
+    #[schema(value_type = Object)]
+    pub booking: Value,
+    /// The full earlier version, before this change.
+    #[schema(value_type = Option<Object>)]
+    pub previous: Option<Value>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryView {
+    pub entries: Vec<HistoryEntryView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CancellationView {
+    pub state: String,
+    /// What cancelling now costs; confirm with exactly this amount.
+    pub fee: MoneyView,
+    pub percent_bp: u32,
+    /// When the fee next goes up, if it does.
+    pub changes_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// The fee shown by `GET …/cancellation`, in minor units.
+    pub acknowledged_fee_minor: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extractors
+
+/// A JSON body whose rejections answer as problem+json.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// The signed-in user, from `Authorization: Bearer <token>`.
+pub struct Authenticated {
+    pub user: User,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .ok_or_else(ApiError::unauthorized)?;
+        let token_hash = auth::token_hash(token);
+        let user = state
+            .store
+            .session_user(&token_hash, state.now())
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Authenticated { user, token_hash })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: catalog and quotes
+
+fn etag_of(state: &AppState) -> String {
+    format!("\"{}\"", state.catalog.version())
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+fn json_with_etag(body: Vec<u8>, etag: &str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+/// The whole catalog: cities with classes, tariffs, currency, time zone and airports.
+#[utoipa::path(get, path = "/v1/cities", tag = "catalog",
+    responses((status = 200, description = "The catalog (ETag = catalog version)", body = Object),
+              (status = 304, description = "Not modified (If-None-Match)")))]
+pub async fn list_cities(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let etag = etag_of(&state);
+    if not_modified(&headers, &etag) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    json_with_etag(state.catalog_json.as_bytes().to_vec(), &etag)
+}
+
+/// One city of the catalog.
+#[utoipa::path(get, path = "/v1/cities/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "City id, e.g. berlin")),
+    responses((status = 200, description = "The city", body = Object),
+              (status = 304, description = "Not modified"),
+              (status = 404, description = "No such city", body = Problem)))]
+pub async fn get_city(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let city = state
+        .catalog
+        .city(&id)
+        .map_err(|_| ApiError::not_found("city"))?;
+    let etag = etag_of(&state);
+    if not_modified(&headers, &etag) {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let body = serde_json::to_vec(city).map_err(|_| ApiError::internal())?;
+    Ok(json_with_etag(body, &etag))
+}
+
+/// Binding quotes, one per vehicle class that fits, each with a signed token. No account needed.
+#[utoipa::path(post, path = "/v1/quotes", tag = "quotes",
+    request_body(content = Object, description = "city_id, pickup {lat, lon}, product \
+        ({type: transfer, dropoff, stops} or {type: hourly, hours}), pickup_time \
+        ({kind: asap} | {kind: local, at, dst?} | {kind: instant, at}), passengers, bags, extras"),
+    responses((status = 200, body = QuotesResponse),
+              (status = 422, description = "Invalid request (core error code)", body = Problem)))]
+pub async fn create_quotes(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<QuoteRequest>,
+) -> Result<Json<QuotesResponse>, ApiError> {
+    let now = state.now();
+    let quotes = quote_all(&state.catalog, &EstimatedRouter, &request, now)?;
+    Ok(Json(QuotesResponse {
+        city_id: request.city_id.clone(),
+        catalog_version: state.catalog.version().to_owned(),
+        quotes: quotes
+            .iter()
+            .map(|q| quote_view(q, state.signer.sign(q)))
+            .collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: accounts and sessions
+
+fn optional_text(
+    value: Option<String>,
+    field: &'static str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max => Err(ApiError::unprocessable(
+            "invalid_body",
+            format!("{field} is longer than {max} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn check_phone(phone: &str) -> Result<(), ApiError> {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+    if phone.starts_with('+') && allowed && (7..=15).contains(&digits) {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(
+            "invalid_phone",
+            "give the phone number in international format, e.g. +49 30 1234567",
+        ))
+    }
+}
+
+/// Sign up as a rider.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = SignUpRequest,
+    responses((status = 201, body = UserView),
+              (status = 409, description = "E-mail already registered", body = Problem),
+              (status = 422, description = "Invalid e-mail or password", body = Problem)))]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignUpRequest>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let email = auth::normalise_email(&body.email)?;
+    auth::check_new_password(&body.password)?;
+    let name = optional_text(body.name, "name", 100)?;
+    let phone = optional_text(body.phone, "phone", 32)?;
+    if let Some(phone) = &phone {
+        check_phone(phone)?;
+    }
+    let hash = state.hashing.hash(&body.password).await?;
+    let user = state
+        .store
+        .create_user(
+            &NewUser {
+                email: &email,
+                password_hash: &hash,
+                role: Role::Rider,
+                name: name.as_deref(),
+                phone: phone.as_deref(),
+            },
+            state.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(_) => {
+                ApiError::conflict("email_taken", "an account with this e-mail already exists")
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(user = %user.id, "account created");
+    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+}
+
+fn too_many_attempts() -> ApiError {
+    ApiError {
+        retry_after: Some(60 * THROTTLE_WINDOW_MINUTES as u64),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed log-ins; wait a while and try again",
+        )
+    }
+}
+
+/// Log in: a bearer token for 30 days. Unknown e-mail and wrong password answer the same.
+#[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = LogInRequest,
+    responses((status = 201, body = SessionView),
+              (status = 401, description = "Wrong e-mail or password", body = Problem),
+              (status = 429, description = "Too many failed attempts", body = Problem)))]
+pub async fn log_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<LogInRequest>,
+) -> Result<(StatusCode, Json<SessionView>), ApiError> {
+    let now = state.now();
+    let since = now - ChronoDuration::minutes(THROTTLE_WINDOW_MINUTES);
+    let email = body.email.trim().to_lowercase();
+    let account_scope = format!("account:{email}");
+    let address_scope = format!("address:{}", peer.ip());
+    if state
+        .store
+        .login_failures_since(&account_scope, since)
+        .await?
+        >= MAX_FAILURES_PER_ACCOUNT
+        || state
+            .store
+            .login_failures_since(&address_scope, since)
+            .await?
+            >= MAX_FAILURES_PER_ADDRESS
+    {
+        return Err(too_many_attempts());
+    }
+    let password_ok_len = body.password.len() <= auth::MAX_PASSWORD_BYTES;
+    let found = state.store.credentials(&email).await?;
+    let verified = password_ok_len
+        && state
+            .hashing
+            .verify(&body.password, found.as_ref().map(|(_, h)| h.as_str()))
+            .await;
+    let user = match (verified, found) {
+        (true, Some((user, _))) => user,
+        _ => {
+            state
+                .store
+                .record_login_failure(&[&account_scope, &address_scope], now)
+                .await?;
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "wrong e-mail or password",
+            ));
+        }
+    };
+    state.store.clear_login_failures(&account_scope).await?;
+    let token = auth::random_token()?;
+    let expires_at = now + ChronoDuration::days(SESSION_DAYS);
+    state
+        .store
+        .create_session(&auth::token_hash(&token), user.id, now, expires_at)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionView {
+            token,
+            expires_at,
+            user: UserView::from(&user),
+        }),
+    ))
+}
+
+/// Log out: revokes this token.
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "accounts",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Logged out"), (status = 401, body = Problem)))]
+pub async fn log_out(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .revoke_session(&auth.token_hash, state.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = Problem)))]
+pub async fn me(auth: Authenticated) -> Json<UserView> {
+    Json(UserView::from(&auth.user))
+}
+
+/// Everything stored about the signed-in user, as JSON.
+#[utoipa::path(get, path = "/v1/me/export", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "user, bookings with personal data and history", body = Object),
+              (status = 401, body = Problem)))]
+pub async fn export_me(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Response, ApiError> {
+    let export = state.store.export(auth.user).await?;
+    let mut response = Json(export).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"chauffeur-export.json\""),
+    );
+    Ok(response)
+}
+
+/// Erase the account's personal data and log out everywhere. Bookings stay, anonymised.
+#[utoipa::path(delete, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204, description = "Erased"), (status = 401, body = Problem)))]
+pub async fn erase_me(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<StatusCode, ApiError> {
+    state.store.erase_user(auth.user.id, state.now()).await?;
+    tracing::info!(user = %auth.user.id, "account erased");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: bookings
+
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "idempotency_key_missing",
+                "creating a booking needs an Idempotency-Key header (e.g. a UUID)",
+            )
+        })?
+        .to_str()
+        .map_err(|_| ApiError::bad_request("idempotency_key_invalid", "use printable ASCII"))?
+        .trim()
+        .to_owned();
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(ApiError::bad_request(
+            "idempotency_key_invalid",
+            "the Idempotency-Key must be 1 to 255 characters",
+        ));
+    }
+    Ok(key)
+}
+
+fn check_flight_number(raw: &str) -> Result<String, ApiError> {
+    let flight: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    let (airline, number) = flight.split_at(flight.len().min(2));
+    let ok = flight.len() <= 8
+        && airline.len() == 2
+        && airline.chars().all(|c| c.is_ascii_alphanumeric())
+        && !number.is_empty()
+        && number.chars().take_while(char::is_ascii_digit).count() >= 1
+        && number.chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(flight)
+    } else {
+        Err(ApiError::unprocessable(
+            "invalid_flight_number",
+            "give the flight number as airline code and number, e.g. LH 2031",
+        ))
+    }
+}
+
+fn ensure_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ))
+    }
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::bad_request("malformed_body", e.to_string())
+        } else {
+            ApiError::unprocessable("invalid_body", e.to_string())
+        }
+    })
+}
+
+fn replay(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}
+
+/// Book a quote. Needs a session and an `Idempotency-Key`: the same key and body replay the
+/// first answer; the same key with another body is 422; a key still in use is 409.
+#[utoipa::path(post, path = "/v1/bookings", tag = "bookings", security(("bearer" = [])),
+    request_body = CreateBookingRequest,
+    params(("Idempotency-Key" = String, Header, description = "Unique per booking attempt, e.g. a UUID")),
+    responses((status = 201, body = BookingView),
+              (status = 400, description = "Missing Idempotency-Key or malformed body", body = Problem),
+              (status = 401, body = Problem),
+              (status = 409, description = "The first request with this key is still running", body = Problem),
+              (status = 422, description = "Invalid, tampered or expired quote; key reused with another body", body = Problem)))]
+pub async fn create_booking(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    ensure_json(&headers)?;
+    let request: CreateBookingRequest = parse_body(&body)?;
+    let now = state.now();
+    let quote = state
+        .signer
+        .verify(request.quote_token.trim())
+        .map_err(|e| match e {
+            TokenError::Malformed | TokenError::BadSignature => {
+                ApiError::unprocessable("quote_invalid", "the quote token is not one we issued")
+            }
+        })?;
+    if !quote.is_valid_at(now) {
+        return Err(ApiError::unprocessable(
+            "quote_expired",
+            format!(
+                "the quote expired at {}; ask for a new one",
+                quote.valid_until
+            ),
+        ));
+    }
+    let quoted_seats = quote
+        .fare
+        .line(FareLineKind::ChildSeats)
+        .map_or(0, |l| l.quantity);
+    if let Some(seats) = request.child_seats {
+        if u64::from(seats) != quoted_seats {
+            return Err(ApiError::unprocessable(
+                "child_seats_mismatch",
+                format!(
+                    "the quote was priced with {quoted_seats} child seats; ask for a new quote"
+                ),
+            ));
+        }
+    }
+    let flight_number = match (&quote.pickup_place, request.flight_number.as_deref()) {
+        (PickupPlace::Airport { iata }, None) => return Err(ApiError::unprocessable(
+            "flight_number_required",
+            format!(
+                "the pickup is at {iata}: give the flight number so the chauffeur can follow it"
+            ),
+        )),
+        (_, Some(raw)) => Some(check_flight_number(raw)?),
+        (_, None) => None,
+    };
+    let notes = optional_text(request.notes, "notes", 500)?;
+    let (passenger_name, passenger_phone) = match request.passenger {
+        Some(p) => {
+            let name = optional_text(Some(p.name), "passenger.name", 100)?.ok_or_else(|| {
+                ApiError::unprocessable("invalid_body", "passenger.name is empty")
+            })?;
+            check_phone(p.phone.trim())?;
+            (Some(name), Some(p.phone.trim().to_owned()))
+        }
+        None => (auth.user.name.clone(), auth.user.phone.clone()),
+    };
+    let request_hash = hex::encode(Sha256::digest(&body));
+
+    match state
+        .store
+        .claim_idempotency_key(auth.user.id, &key, &request_hash, now)
+        .await?
+    {
+        Claim::Fresh => {}
+        Claim::Replay { status, body } => return Ok(replay(status, body)),
+        Claim::Mismatch => {
+            return Err(ApiError::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request body",
+            ))
+        }
+        Claim::InProgress => {
+            return Err(ApiError::conflict(
+                "idempotency_key_in_use",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            ))
+        }
+    }
+
+    let booking = Booking {
+        id: Uuid::now_v7(),
+        rider_id: auth.user.id,
+        city_id: quote.city_id.clone(),
+        state: BookingState::Pending,
+        vehicle_class: quote.class,
+        product: quote.product,
+        pickup_at: quote.pickup.at,
+        price_minor: quote.total().amount_minor,
+        currency: quote.total().currency.code().to_owned(),
+        quote: serde_json::to_value(&quote).map_err(|_| ApiError::internal())?,
+        child_seats: i64::try_from(quoted_seats).unwrap_or(0),
+        cancellation_fee_minor: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let personal = Personal {
+        passenger_name,
+        passenger_phone,
+        flight_number,
+        notes,
+    };
+    let view = booking_view(&booking, &personal)?;
+    let response_body = serde_json::to_string(&view).map_err(|_| ApiError::internal())?;
+    if let Err(e) = state
+        .store
+        .create_booking(&booking, &personal, (&key, 201, &response_body))
+        .await
+    {
+        if let Err(release) = state
+            .store
+            .release_idempotency_key(auth.user.id, &key)
+            .await
+        {
+            tracing::warn!(error = %release, "could not release an idempotency key; it expires by itself");
+        }
+        return Err(e.into());
+    }
+    state.metrics.booking_created();
+    tracing::info!(booking = %booking.id, city = %booking.city_id, "booking created");
+    let mut response = (StatusCode::CREATED, response_body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/bookings/{}", booking.id)) {
+        h.insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// The booking if it exists and belongs to the user; otherwise the same 404 either way.
+async fn own_booking(
+    state: &AppState,
+    user: &User,
+    id: &str,
+) -> Result<(Booking, Personal), ApiError> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::not_found("booking"))?;
+    match state.store.booking(id).await? {
+        Some((booking, personal)) if booking.rider_id == user.id => Ok((booking, personal)),
+        _ => Err(ApiError::not_found("booking")),
+    }
+}
+
+/// The signed-in rider's bookings, latest pickup first.
+#[utoipa::path(get, path = "/v1/bookings", tag = "bookings", security(("bearer" = [])),
+    responses((status = 200, body = BookingList), (status = 401, body = Problem)))]
+pub async fn list_bookings(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<BookingList>, ApiError> {
+    let mut bookings = Vec::new();
+    for b in state.store.bookings_of(auth.user.id).await? {
+        let personal = state
+            .store
+            .booking(b.id)
+            .await?
+            .map(|(_, p)| p)
+            .unwrap_or_default();
+        bookings.push(booking_view(&b, &personal)?);
+    }
+    Ok(Json(BookingList { bookings }))
+}
+
+/// One of the rider's bookings.
+#[utoipa::path(get, path = "/v1/bookings/{id}", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = BookingView), (status = 404, body = Problem)))]
+pub async fn get_booking(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<BookingView>, ApiError> {
+    let (booking, personal) = own_booking(&state, &auth.user, &id).await?;
+    Ok(Json(booking_view(&booking, &personal)?))
+}
+
+/// Every change to the booking: who, when, from which state to which, and each full version.
+#[utoipa::path(get, path = "/v1/bookings/{id}/history", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = HistoryView), (status = 404, body = Problem)))]
+pub async fn booking_history(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<HistoryView>, ApiError> {
+    let (booking, _) = own_booking(&state, &auth.user, &id).await?;
+    let mut previous: Option<Value> = None;
+    let mut entries = Vec::new();
+    for e in state.store.history(booking.id).await? {
+        entries.push(HistoryEntryView {
+            version: e.version,
+            at: e.at,
+            actor: e.actor,
+            actor_id: e.actor_id,
+            from_state: e.from_state,
+            to_state: e.to_state,
+            booking: e.snapshot.clone(),
+            previous: previous.take(),
+        });
+        previous = Some(e.snapshot);
+    }
+    Ok(Json(HistoryView { entries }))
+}
+
+fn policy_for(state: &AppState, booking: &Booking) -> CancellationPolicy {
+    state
+        .catalog
+        .city(&booking.city_id)
+        .map(|c| c.cancellation.clone())
+        .unwrap_or_default()
+}
+
+fn current_fee(
+    state: &AppState,
+    booking: &Booking,
+    now: DateTime<Utc>,
+) -> Result<chauffeur_core::CancellationFee, ApiError> {
+    let price = Money::new(booking.price_minor, currency_of(booking)?);
+    Ok(cancellation_fee(
+        &policy_for(state, booking),
+        booking.product,
+        booking.state,
+        price,
+        booking.pickup_at,
+        now,
+    )?)
+}
+
+/// Step one of cancelling: what it would cost now.
+#[utoipa::path(get, path = "/v1/bookings/{id}/cancellation", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = CancellationView), (status = 404, body = Problem),
+              (status = 409, description = "Cannot be cancelled in its state", body = Problem)))]
+pub async fn cancellation_preview(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<CancellationView>, ApiError> {
+    let (booking, _) = own_booking(&state, &auth.user, &id).await?;
+    let fee = current_fee(&state, &booking, state.now())?;
+    Ok(Json(CancellationView {
+        state: booking.state.as_str().to_owned(),
+        fee: fee.fee.into(),
+        percent_bp: fee.percent_bp,
+        changes_at: fee.changes_at,
+    }))
+}
+
+/// Step two: cancel, confirming the fee you were shown. A changed fee answers 409.
+#[utoipa::path(post, path = "/v1/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CancelRequest,
+    responses((status = 200, body = BookingView), (status = 404, body = Problem),
+              (status = 409, description = "Fee changed, or not cancellable", body = Problem)))]
+pub async fn cancel_booking(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CancelRequest>,
+) -> Result<Json<BookingView>, ApiError> {
+    let (booking, personal) = own_booking(&state, &auth.user, &id).await?;
+    let now = state.now();
+    let fee = current_fee(&state, &booking, now)?;
+    let fee = confirm_cancellation(
+        &fee,
+        Money::new(body.acknowledged_fee_minor, fee.fee.currency),
+    )?;
+    let to = transition(booking.state, BookingState::Cancelled, Actor::Rider)?;
+    let updated = state
+        .store
+        .transition(&store::Transition {
+            booking_id: booking.id,
+            expected_version: booking.version,
+            to,
+            actor: Actor::Rider,
+            actor_id: Some(auth.user.id),
+            at: now,
+            cancellation_fee_minor: Some(fee.amount_minor),
+        })
+        .await?;
+    tracing::info!(booking = %booking.id, fee = %fee, "booking cancelled by rider");
+    Ok(Json(booking_view(&updated, &personal)?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = Problem)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    match state.store.ping().await {
+        Ok(()) => Ok(Json(Health {
+            status: "ready".into(),
+        })),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the database is not reachable",
+            ))
+        }
+    }
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3 document", body = Object)))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Chauffeur API", version = "1", description = "Premium chauffeur rides at a fixed price. Errors are RFC 9457 problem+json with a stable `code`."),
+    paths(
+        list_cities, get_city, create_quotes, sign_up, log_in, log_out, me, export_me, erase_me,
+        create_booking, list_bookings, get_booking, booking_history, cancellation_preview,
+        cancel_booking, healthz, readyz, metrics, openapi_json
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+// ---------------------------------------------------------------------------------------------
+// Router
+
+async fn record_metrics(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let response = next.run(request).await;
+    metrics.record_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}
+
+async fn timed_out(_: tower::BoxError) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "timeout",
+        "the request took too long; nothing was acknowledged",
+    )
+}
+
+pub fn router(state: AppState, limits: &Limits) -> Router {
+    let cors = if limits.cors_any {
+        CorsLayer::permissive()
+    } else {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(limits.cors_origins.clone()))
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::HeaderName::from_static("idempotency-key"),
+            ])
+    };
+    let api = Router::new()
+        .route("/v1/cities", get(list_cities))
+        .route("/v1/cities/{id}", get(get_city))
+        .route("/v1/quotes", post(create_quotes))
+        .route("/v1/accounts", post(sign_up))
+        .route("/v1/sessions", post(log_in))
+        .route("/v1/sessions/current", delete(log_out))
+        .route("/v1/me", get(me).delete(erase_me))
+        .route("/v1/me/export", get(export_me))
+        .route("/v1/bookings", post(create_booking).get(list_bookings))
+        .route("/v1/bookings/{id}", get(get_booking))
+        .route("/v1/bookings/{id}/history", get(booking_history))
+        .route("/v1/bookings/{id}/cancellation", get(cancellation_preview))
+        .route("/v1/bookings/{id}/cancel", post(cancel_booking))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state.clone());
+    api.layer(middleware::from_fn_with_state(state.metrics.clone(), record_metrics))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<Body>| {
+                        let id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(cors)
+                .layer(HandleErrorLayer::new(timed_out))
+                .timeout(limits.request_timeout)
+                .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes)),
+        )
+}

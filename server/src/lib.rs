@@ -1,0 +1,263 @@
+//! chauffeur-server: the HTTP API over SQLite (default) or PostgreSQL, with the core computing
+//! every price and every state change. `main.rs` is the command line; this is the machinery.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod store;
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use axum::http::HeaderValue;
+use chauffeur_core::Catalog;
+use tokio::net::TcpListener;
+
+use crate::api::{AppState, Limits, SystemClock};
+use crate::auth::PasswordHashing;
+use crate::metrics::Metrics;
+use crate::store::{NewUser, Role, Store};
+use crate::tokens::QuoteSigner;
+
+/// Everything `serve` and `dev` need to run.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub quote_key: Vec<u8>,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub cors_origins: Vec<String>,
+    pub cors_any: bool,
+    pub hashing_permits: usize,
+}
+
+/// The SQLite URL for a data directory, creating the directory.
+pub fn sqlite_url(data_dir: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let file = data_dir.join("chauffeur.db");
+    Ok(format!("sqlite://{}", file.display()))
+}
+
+/// Reads the quote-signing key from `path`, or creates one there (0600) if missing.
+pub fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the quote key {}", path.display()))?;
+        return parse_key(text.trim());
+    }
+    let key = new_key()?;
+    write_private(path, &hex::encode(&key))?;
+    Ok(key)
+}
+
+pub fn new_key() -> anyhow::Result<Vec<u8>> {
+    let mut key = vec![0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
+    Ok(key)
+}
+
+pub fn parse_key(hex_text: &str) -> anyhow::Result<Vec<u8>> {
+    let key = hex::decode(hex_text).context("the quote key must be hex")?;
+    if key.len() < 32 {
+        bail!("the quote key must be at least 32 bytes (64 hex digits)");
+    }
+    Ok(key)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Connects, migrates and builds the shared state.
+pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database ({})",
+                redact(&config.database_url)
+            )
+        })?;
+    let applied = store.migrate().await.context("database migration failed")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, backend = store.backend(), "migrations applied");
+    }
+    let catalog = Catalog::shipped().context("the shipped catalog is invalid")?;
+    let catalog_json = serde_json::to_string(&catalog)?;
+    let signer = QuoteSigner::new(&config.quote_key).context("the quote key is too short")?;
+    let hashing = PasswordHashing::new(config.hashing_permits)
+        .map_err(|e| anyhow::anyhow!("password hashing unavailable: {e}"))?;
+    tracing::info!(
+        backend = store.backend(),
+        catalog = catalog.version(),
+        cities = catalog.cities().len(),
+        "ready"
+    );
+    Ok(AppState {
+        store,
+        catalog: Arc::new(catalog),
+        catalog_json: catalog_json.into(),
+        signer,
+        hashing,
+        clock: Arc::new(SystemClock),
+        metrics: Arc::new(Metrics::default()),
+    })
+}
+
+/// Hides the password in a database URL for logs and errors.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Serves until `shutdown` resolves; in-flight requests finish first.
+pub async fn serve(
+    state: AppState,
+    config: &ServerConfig,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let limits = Limits {
+        request_timeout: config.request_timeout,
+        max_body_bytes: config.max_body_bytes,
+        cors_origins: config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect(),
+        cors_any: config.cors_any,
+    };
+    let app = api::router(state, &limits);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("the HTTP server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// A demo account that `dev` creates.
+pub struct DemoAccount {
+    pub role: Role,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub name: &'static str,
+}
+
+pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        role: Role::Rider,
+        email: "rider@demo.chauffeur.test",
+        password: "demo-rider-pass",
+        name: "Ada Rider",
+    },
+    DemoAccount {
+        role: Role::Partner,
+        email: "partner@demo.chauffeur.test",
+        password: "demo-partner-pass",
+        name: "Berlin Limousines GmbH",
+    },
+    DemoAccount {
+        role: Role::Chauffeur,
+        email: "chauffeur@demo.chauffeur.test",
+        password: "demo-chauffeur-pass",
+        name: "Carl Chauffeur",
+    },
+    DemoAccount {
+        role: Role::Operator,
+        email: "operator@demo.chauffeur.test",
+        password: "demo-operator-pass",
+        name: "Olga Operator",
+    },
+];
+
+/// Seeds the demo accounts (skipping any that exist).
+pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+    for account in DEMO_ACCOUNTS {
+        let hash = state
+            .hashing
+            .hash(account.password)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let result = state
+            .store
+            .create_user(
+                &NewUser {
+                    email: account.email,
+                    password_hash: &hash,
+                    role: account.role,
+                    name: Some(account.name),
+                    phone: Some("+49 30 1234567"),
+                },
+                chrono::Utc::now(),
+            )
+            .await;
+        match result {
+            Ok(_) | Err(store::StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// A fresh, throwaway data directory for `dev`.
+pub fn fresh_dev_dir() -> anyhow::Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let dir = std::env::temp_dir().join(format!("chauffeur-dev-{stamp}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}

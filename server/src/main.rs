@@ -1,0 +1,242 @@
+//! `chauffeur-server [serve]` runs the API; `chauffeur-server dev` a throwaway demo environment;
+//! `chauffeur-server migrate` only migrates the database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use chauffeur_server::{
+    fresh_dev_dir, load_or_create_key, new_key, parse_key, prepare, redact, seed_demo, serve,
+    shutdown_signal, sqlite_url, ServerConfig, DEMO_ACCOUNTS,
+};
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "chauffeur-server",
+    version,
+    about = "Chauffeur's HTTP API server"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (the default).
+    Serve(ServeArgs),
+    /// A fresh throwaway environment: new data dir, demo accounts, printed URLs and credentials.
+    Dev(DevArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+}
+
+#[derive(Args, Clone)]
+struct DatabaseArgs {
+    /// Where the embedded SQLite database and the quote key live.
+    #[arg(long, env = "CHAUFFEUR_DATA_DIR", default_value = "chauffeur-data")]
+    data_dir: PathBuf,
+    /// postgres://user:password@host/db to use PostgreSQL instead of SQLite.
+    #[arg(long, env = "CHAUFFEUR_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CHAUFFEUR_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "CHAUFFEUR_LOG_JSON")]
+    log_json: bool,
+    /// Seconds before a request is abandoned.
+    #[arg(long, env = "CHAUFFEUR_REQUEST_TIMEOUT", default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "CHAUFFEUR_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    max_body_bytes: usize,
+    /// Password hashes computed at once (each takes 19 MiB); defaults to the number of CPUs.
+    #[arg(long, env = "CHAUFFEUR_HASHING_PERMITS")]
+    hashing_permits: Option<usize>,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Hex key (≥ 32 bytes) that signs quotes; all replicas need the same one. Default: a key
+    /// created in the data directory on first start.
+    #[arg(long, env = "CHAUFFEUR_QUOTE_KEY", hide_env_values = true)]
+    quote_key: Option<String>,
+    /// Origins allowed by CORS (the web console), comma separated.
+    #[arg(long, env = "CHAUFFEUR_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origin: Vec<String>,
+}
+
+#[derive(Args, Clone)]
+struct DevArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn init_logging(json: bool) {
+    let filter = EnvFilter::try_from_env("CHAUFFEUR_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
+}
+
+fn permits(common: &CommonArgs) -> usize {
+    common.hashing_permits.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    })
+}
+
+fn database_url(args: &DatabaseArgs) -> anyhow::Result<String> {
+    match &args.database_url {
+        Some(url) => Ok(url.clone()),
+        None => sqlite_url(&args.data_dir),
+    }
+}
+
+async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let database_url = database_url(&args.database)?;
+    let quote_key = match &args.quote_key {
+        Some(hex) => parse_key(hex)?,
+        None => {
+            if args.database.database_url.is_some() {
+                tracing::warn!("no --quote-key given: using a key from the data directory; replicas must share one");
+            }
+            std::fs::create_dir_all(&args.database.data_dir)?;
+            load_or_create_key(&args.database.data_dir.join("quote-key"))?
+        }
+    };
+    let config = ServerConfig {
+        listen: args.common.listen,
+        database_url,
+        quote_key,
+        request_timeout: Duration::from_secs(args.common.request_timeout_secs),
+        max_body_bytes: args.common.max_body_bytes,
+        cors_origins: args.cors_origin.clone(),
+        cors_any: false,
+        hashing_permits: permits(&args.common),
+    };
+    let state = prepare(&config).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    // The first line on stdout says where we listen (tests read it when binding port 0).
+    println!("listening on http://{local}");
+    tracing::info!(%local, database = %redact(&config.database_url), "serving");
+    serve(state, &config, listener, shutdown_signal()).await
+}
+
+async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
+    let dir = fresh_dev_dir()?;
+    let config = ServerConfig {
+        listen: args.common.listen,
+        database_url: sqlite_url(&dir)?,
+        quote_key: new_key()?,
+        request_timeout: Duration::from_secs(args.common.request_timeout_secs),
+        max_body_bytes: args.common.max_body_bytes,
+        cors_origins: Vec::new(),
+        cors_any: true,
+        hashing_permits: permits(&args.common),
+    };
+    let state = prepare(&config).await?;
+    seed_demo(&state).await?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another server running?)",
+            config.listen
+        )
+    })?;
+    let base = format!("http://{}", listener.local_addr()?);
+    println!("listening on {base}");
+    println!();
+    println!(
+        "Chauffeur dev environment (throwaway data in {})",
+        dir.display()
+    );
+    println!("  API:      {base}/v1/cities");
+    println!("  OpenAPI:  {base}/openapi.json");
+    println!("  Health:   {base}/healthz   Metrics: {base}/metrics");
+    println!("  Demo accounts (e-mail / password):");
+    for account in DEMO_ACCOUNTS {
+        println!(
+            "    {:<10} {} / {}",
+            account.role.as_str(),
+            account.email,
+            account.password
+        );
+    }
+    println!("  Stop with Ctrl-C.");
+    serve(state, &config, listener, shutdown_signal()).await
+}
+
+async fn run_migrate(args: DatabaseArgs) -> anyhow::Result<()> {
+    let url = database_url(&args)?;
+    let store = chauffeur_server::store::Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    let applied = store.migrate().await?;
+    println!("{} migration(s) applied to {}", applied.len(), redact(&url));
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = match &cli.command {
+        Some(Command::Serve(a)) => a.common.log_json,
+        Some(Command::Dev(a)) => a.common.log_json,
+        Some(Command::Migrate(_)) => false,
+        None => cli.serve.common.log_json,
+    };
+    init_logging(json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Some(Command::Serve(args)) => run_serve(args).await,
+            None => run_serve(cli.serve).await,
+            Some(Command::Dev(args)) => run_dev(args).await,
+            Some(Command::Migrate(args)) => run_migrate(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

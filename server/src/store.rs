@@ -1,0 +1,955 @@
+//! Storage: one interface (`Store`), two real backends (SQLite, PostgreSQL). Both backends are
+//! generated from the same SQL by one macro, so they cannot drift apart; only the schema files
+//! and the statement that opens a write transaction differ. Invariants that must hold under
+//! concurrency are enforced here by constraints and conditional updates.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chauffeur_core::booking::{Actor, BookingState};
+use chauffeur_core::catalog::VehicleClass;
+use chauffeur_core::fare::ProductKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::postgres::{PgPoolOptions, Postgres};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::types::Json;
+use sqlx::{Pool, Row};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("the record changed meanwhile")]
+    Stale,
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Rider,
+    Partner,
+    Chauffeur,
+    Operator,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Rider => "rider",
+            Role::Partner => "partner",
+            Role::Chauffeur => "chauffeur",
+            Role::Operator => "operator",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Role, StoreError> {
+        [Role::Rider, Role::Partner, Role::Chauffeur, Role::Operator]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| StoreError::Corrupt(format!("role {text:?}")))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub erased_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub name: Option<&'a str>,
+    pub phone: Option<&'a str>,
+}
+
+/// A booking as stored, without personal data: this is also what the history snapshots hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: Uuid,
+    pub rider_id: Uuid,
+    pub city_id: String,
+    pub state: BookingState,
+    pub vehicle_class: VehicleClass,
+    pub product: ProductKind,
+    pub pickup_at: DateTime<Utc>,
+    pub price_minor: i64,
+    pub currency: String,
+    /// The signed quote the rider booked (the domain `Quote` as JSON).
+    pub quote: Value,
+    pub child_seats: i64,
+    pub cancellation_fee_minor: Option<i64>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A booking's personal data; erased (set to None) when the rider deletes their account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Personal {
+    pub passenger_name: Option<String>,
+    pub passenger_phone: Option<String>,
+    pub flight_number: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_id: Option<Uuid>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    /// The booking as it was after this change.
+    pub snapshot: Value,
+}
+
+/// What a create request finds when it claims its idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// The key is ours now; go ahead and create.
+    Fresh,
+    /// The same key and body completed before: answer exactly this again.
+    Replay { status: u16, body: String },
+    /// The same key came with a different body.
+    Mismatch,
+    /// The first request with this key is still running.
+    InProgress,
+}
+
+/// How long a claimed key stays locked if its request dies before completing.
+pub const CLAIM_LOCK: Duration = Duration::from_secs(30);
+
+pub struct Transition {
+    pub booking_id: Uuid,
+    pub expected_version: i64,
+    pub to: BookingState,
+    pub actor: Actor,
+    pub actor_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub cancellation_fee_minor: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Export {
+    pub user: User,
+    pub bookings: Vec<ExportedBooking>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedBooking {
+    pub booking: Booking,
+    pub personal: Personal,
+    pub history: Vec<HistoryEntry>,
+}
+
+macro_rules! backend {
+    ($name:ident, $db:ty, $begin_write:expr) => {
+        pub mod $name {
+            use super::*;
+
+            type Db = $db;
+            type DbRow = <$db as sqlx::Database>::Row;
+
+            fn user_from(row: &DbRow) -> Result<User, StoreError> {
+                Ok(User {
+                    id: row.try_get("id")?,
+                    email: row.try_get("email")?,
+                    role: Role::parse(row.try_get::<&str, _>("role")?)?,
+                    name: row.try_get("name")?,
+                    phone: row.try_get("phone")?,
+                    created_at: row.try_get("created_at")?,
+                    erased_at: row.try_get("erased_at")?,
+                })
+            }
+
+            fn booking_from(row: &DbRow) -> Result<Booking, StoreError> {
+                let text = |col: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(col)?) };
+                let state = text("state")?;
+                let class = text("vehicle_class")?;
+                let product = text("product")?;
+                Ok(Booking {
+                    id: row.try_get("id")?,
+                    rider_id: row.try_get("rider_id")?,
+                    city_id: text("city_id")?,
+                    state: BookingState::parse(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?,
+                    vehicle_class: VehicleClass::parse(&class)
+                        .ok_or_else(|| StoreError::Corrupt(format!("class {class:?}")))?,
+                    product: ProductKind::parse(&product)
+                        .ok_or_else(|| StoreError::Corrupt(format!("product {product:?}")))?,
+                    pickup_at: row.try_get("pickup_at")?,
+                    price_minor: row.try_get("price_minor")?,
+                    currency: text("currency")?,
+                    quote: row.try_get::<Json<Value>, _>("quote")?.0,
+                    child_seats: row.try_get("child_seats")?,
+                    cancellation_fee_minor: row.try_get("cancellation_fee_minor")?,
+                    version: row.try_get("version")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            fn history_from(row: &DbRow) -> Result<HistoryEntry, StoreError> {
+                Ok(HistoryEntry {
+                    version: row.try_get("version")?,
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    actor_id: row.try_get("actor_id")?,
+                    from_state: row.try_get("from_state")?,
+                    to_state: row.try_get("to_state")?,
+                    snapshot: row.try_get::<Json<Value>, _>("snapshot")?.0,
+                })
+            }
+
+            fn snapshot(booking: &Booking) -> Result<Json<Value>, StoreError> {
+                serde_json::to_value(booking)
+                    .map(Json)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+
+            pub async fn ping(pool: &Pool<Db>) -> Result<(), StoreError> {
+                sqlx::query::<Db>("SELECT 1").execute(pool).await?;
+                Ok(())
+            }
+
+            pub async fn create_user(
+                pool: &Pool<Db>,
+                user: &NewUser<'_>,
+                now: DateTime<Utc>,
+            ) -> Result<User, StoreError> {
+                let id = Uuid::now_v7();
+                let result = sqlx::query::<Db>(
+                    "INSERT INTO users (id, email, password_hash, role, name, phone, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(user.email)
+                .bind(user.password_hash)
+                .bind(user.role.as_str())
+                .bind(user.name)
+                .bind(user.phone)
+                .bind(now)
+                .execute(pool)
+                .await;
+                match result {
+                    Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("account")),
+                    Err(e) => Err(e.into()),
+                    Ok(_) => Ok(User {
+                        id,
+                        email: user.email.to_owned(),
+                        role: user.role,
+                        name: user.name.map(str::to_owned),
+                        phone: user.phone.map(str::to_owned),
+                        created_at: now,
+                        erased_at: None,
+                    }),
+                }
+            }
+
+            pub async fn credentials(
+                pool: &Pool<Db>,
+                email: &str,
+            ) -> Result<Option<(User, String)>, StoreError> {
+                let row = sqlx::query::<Db>(
+                    "SELECT * FROM users WHERE email = $1 AND erased_at IS NULL",
+                )
+                .bind(email)
+                .fetch_optional(pool)
+                .await?;
+                row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
+                    .transpose()
+            }
+
+            pub async fn create_session(
+                pool: &Pool<Db>,
+                token_hash: &str,
+                user_id: Uuid,
+                now: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query::<Db>(
+                    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(now)
+                .bind(expires_at)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn session_user(
+                pool: &Pool<Db>,
+                token_hash: &str,
+                now: DateTime<Utc>,
+            ) -> Result<Option<User>, StoreError> {
+                let row = sqlx::query::<Db>(
+                    "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
+                     AND u.erased_at IS NULL",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?;
+                row.map(|r| user_from(&r)).transpose()
+            }
+
+            pub async fn revoke_session(
+                pool: &Pool<Db>,
+                token_hash: &str,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query::<Db>(
+                    "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(token_hash)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn record_login_failure(
+                pool: &Pool<Db>,
+                scopes: &[&str],
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = pool.begin_with($begin_write).await?;
+                for scope in scopes {
+                    sqlx::query::<Db>("INSERT INTO login_failures (scope, at) VALUES ($1, $2)")
+                        .bind(*scope)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn login_failures_since(
+                pool: &Pool<Db>,
+                scope: &str,
+                since: DateTime<Utc>,
+            ) -> Result<i64, StoreError> {
+                let row = sqlx::query::<Db>(
+                    "SELECT COUNT(*) AS n FROM login_failures WHERE scope = $1 AND at > $2",
+                )
+                .bind(scope)
+                .bind(since)
+                .fetch_one(pool)
+                .await?;
+                Ok(row.try_get("n")?)
+            }
+
+            pub async fn clear_login_failures(
+                pool: &Pool<Db>,
+                scope: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query::<Db>("DELETE FROM login_failures WHERE scope = $1")
+                    .bind(scope)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn claim_idempotency_key(
+                pool: &Pool<Db>,
+                user_id: Uuid,
+                key: &str,
+                request_hash: &str,
+                now: DateTime<Utc>,
+            ) -> Result<Claim, StoreError> {
+                let lock = chrono::Duration::from_std(CLAIM_LOCK).unwrap_or_default();
+                let mut tx = pool.begin_with($begin_write).await?;
+                // ON CONFLICT DO NOTHING waits for a concurrent claim of the same key to commit,
+                // then reports nothing inserted; the SELECT below sees the winner's row.
+                let inserted = sqlx::query::<Db>(
+                    "INSERT INTO idempotency_keys \
+                     (user_id, idem_key, request_hash, status, created_at, locked_until) \
+                     VALUES ($1, $2, $3, 'in_progress', $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(user_id)
+                .bind(key)
+                .bind(request_hash)
+                .bind(now)
+                .bind(now + lock)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    tx.commit().await?;
+                    return Ok(Claim::Fresh);
+                }
+                let row = sqlx::query::<Db>(
+                    "SELECT request_hash, status, response_status, response_body, locked_until \
+                     FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
+                )
+                .bind(user_id)
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?;
+                let stored_hash: String = row.try_get("request_hash")?;
+                let status: String = row.try_get("status")?;
+                let claim = if stored_hash != request_hash {
+                    Claim::Mismatch
+                } else if status == "done" {
+                    let code: i32 = row.try_get::<Option<i32>, _>("response_status")?.unwrap_or(500);
+                    Claim::Replay {
+                        status: u16::try_from(code).unwrap_or(500),
+                        body: row.try_get::<Option<String>, _>("response_body")?.unwrap_or_default(),
+                    }
+                } else if row.try_get::<DateTime<Utc>, _>("locked_until")? > now {
+                    Claim::InProgress
+                } else {
+                    // The first request died before completing (nothing was created: creation
+                    // and completion commit together). Take the key over.
+                    sqlx::query::<Db>(
+                        "UPDATE idempotency_keys SET locked_until = $1 \
+                         WHERE user_id = $2 AND idem_key = $3 AND status = 'in_progress'",
+                    )
+                    .bind(now + lock)
+                    .bind(user_id)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                    Claim::Fresh
+                };
+                tx.commit().await?;
+                Ok(claim)
+            }
+
+            pub async fn release_idempotency_key(
+                pool: &Pool<Db>,
+                user_id: Uuid,
+                key: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query::<Db>(
+                    "DELETE FROM idempotency_keys \
+                     WHERE user_id = $1 AND idem_key = $2 AND status = 'in_progress'",
+                )
+                .bind(user_id)
+                .bind(key)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            /// Creates the booking, its personal data, its first history entry and completes the
+            /// idempotency key with the response, all in one transaction.
+            pub async fn create_booking(
+                pool: &Pool<Db>,
+                booking: &Booking,
+                personal: &Personal,
+                idempotency: (&str, u16, &str),
+            ) -> Result<(), StoreError> {
+                let (key, status, body) = idempotency;
+                let mut tx = pool.begin_with($begin_write).await?;
+                sqlx::query::<Db>(
+                    "INSERT INTO bookings (id, rider_id, city_id, state, vehicle_class, product, \
+                     pickup_at, price_minor, currency, quote, child_seats, version, created_at, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(booking.id)
+                .bind(booking.rider_id)
+                .bind(&booking.city_id)
+                .bind(booking.state.as_str())
+                .bind(booking.vehicle_class.as_str())
+                .bind(booking.product.as_str())
+                .bind(booking.pickup_at)
+                .bind(booking.price_minor)
+                .bind(&booking.currency)
+                .bind(Json(&booking.quote))
+                .bind(booking.child_seats)
+                .bind(booking.version)
+                .bind(booking.created_at)
+                .bind(booking.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query::<Db>(
+                    "INSERT INTO booking_personal \
+                     (booking_id, passenger_name, passenger_phone, flight_number, notes) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(booking.id)
+                .bind(&personal.passenger_name)
+                .bind(&personal.passenger_phone)
+                .bind(&personal.flight_number)
+                .bind(&personal.notes)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query::<Db>(
+                    "INSERT INTO booking_history \
+                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
+                     VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)",
+                )
+                .bind(booking.id)
+                .bind(booking.version)
+                .bind(booking.created_at)
+                .bind(Actor::Rider.as_str())
+                .bind(booking.rider_id)
+                .bind(booking.state.as_str())
+                .bind(snapshot(booking)?)
+                .execute(&mut *tx)
+                .await?;
+                let completed = sqlx::query::<Db>(
+                    "UPDATE idempotency_keys SET status = 'done', response_status = $1, \
+                     response_body = $2, booking_id = $3 \
+                     WHERE user_id = $4 AND idem_key = $5 AND status = 'in_progress'",
+                )
+                .bind(i32::from(status))
+                .bind(body)
+                .bind(booking.id)
+                .bind(booking.rider_id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if completed != 1 {
+                    // Someone else completed or released this key: do not create a second booking.
+                    tx.rollback().await?;
+                    return Err(StoreError::Stale);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn bookings_of(
+                pool: &Pool<Db>,
+                rider_id: Uuid,
+            ) -> Result<Vec<Booking>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
+                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
+                     created_at, updated_at FROM bookings WHERE rider_id = $1 \
+                     ORDER BY pickup_at DESC, id DESC",
+                )
+                .bind(rider_id)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(booking_from).collect()
+            }
+
+            pub async fn booking(
+                pool: &Pool<Db>,
+                id: Uuid,
+            ) -> Result<Option<(Booking, Personal)>, StoreError> {
+                let row = sqlx::query::<Db>(
+                    "SELECT b.id, b.rider_id, b.city_id, b.state, b.vehicle_class, b.product, \
+                     b.pickup_at, b.price_minor, b.currency, b.quote, b.child_seats, \
+                     b.cancellation_fee_minor, b.version, b.created_at, b.updated_at, \
+                     p.passenger_name, p.passenger_phone, p.flight_number, p.notes \
+                     FROM bookings b LEFT JOIN booking_personal p ON p.booking_id = b.id \
+                     WHERE b.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+                row.map(|r| {
+                    let personal = Personal {
+                        passenger_name: r.try_get("passenger_name")?,
+                        passenger_phone: r.try_get("passenger_phone")?,
+                        flight_number: r.try_get("flight_number")?,
+                        notes: r.try_get("notes")?,
+                    };
+                    Ok((booking_from(&r)?, personal))
+                })
+                .transpose()
+            }
+
+            pub async fn history(
+                pool: &Pool<Db>,
+                booking_id: Uuid,
+            ) -> Result<Vec<HistoryEntry>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT version, at, actor, actor_id, from_state, to_state, snapshot \
+                     FROM booking_history WHERE booking_id = $1 ORDER BY version",
+                )
+                .bind(booking_id)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(history_from).collect()
+            }
+
+            /// Moves a booking to a new state if nobody changed it since `expected_version`, and
+            /// appends the history entry in the same transaction.
+            pub async fn transition(
+                pool: &Pool<Db>,
+                t: &Transition,
+            ) -> Result<Booking, StoreError> {
+                let mut tx = pool.begin_with($begin_write).await?;
+                let before = sqlx::query::<Db>(
+                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
+                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
+                     created_at, updated_at FROM bookings WHERE id = $1",
+                )
+                .bind(t.booking_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(before) = before else {
+                    return Err(StoreError::Stale);
+                };
+                let before = booking_from(&before)?;
+                let updated = sqlx::query::<Db>(
+                    "UPDATE bookings SET state = $1, version = version + 1, updated_at = $2, \
+                     cancellation_fee_minor = COALESCE($3, cancellation_fee_minor) \
+                     WHERE id = $4 AND version = $5",
+                )
+                .bind(t.to.as_str())
+                .bind(t.at)
+                .bind(t.cancellation_fee_minor)
+                .bind(t.booking_id)
+                .bind(t.expected_version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if updated != 1 {
+                    tx.rollback().await?;
+                    return Err(StoreError::Stale);
+                }
+                let after = Booking {
+                    state: t.to,
+                    version: before.version + 1,
+                    updated_at: t.at,
+                    cancellation_fee_minor: t.cancellation_fee_minor.or(before.cancellation_fee_minor),
+                    ..before.clone()
+                };
+                sqlx::query::<Db>(
+                    "INSERT INTO booking_history \
+                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(after.id)
+                .bind(after.version)
+                .bind(t.at)
+                .bind(t.actor.as_str())
+                .bind(t.actor_id)
+                .bind(before.state.as_str())
+                .bind(after.state.as_str())
+                .bind(snapshot(&after)?)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            pub async fn user(pool: &Pool<Db>, id: Uuid) -> Result<Option<User>, StoreError> {
+                let row = sqlx::query::<Db>("SELECT * FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?;
+                row.map(|r| user_from(&r)).transpose()
+            }
+
+            /// Erases a user's personal data. Bookings and their history stay, anonymised.
+            pub async fn erase_user(
+                pool: &Pool<Db>,
+                user_id: Uuid,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = pool.begin_with($begin_write).await?;
+                sqlx::query::<Db>(
+                    "UPDATE users SET email = $1, password_hash = '!', name = NULL, phone = NULL, \
+                     erased_at = $2 WHERE id = $3",
+                )
+                .bind(format!("erased-{user_id}@erased.invalid"))
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query::<Db>(
+                    "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query::<Db>(
+                    "UPDATE booking_personal SET passenger_name = NULL, passenger_phone = NULL, \
+                     flight_number = NULL, notes = NULL \
+                     WHERE booking_id IN (SELECT id FROM bookings WHERE rider_id = $1)",
+                )
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+backend!(sqlite, Sqlite, "BEGIN IMMEDIATE");
+backend!(postgres, Postgres, "BEGIN");
+
+/// The repository: the same operations on either database.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(Pool<Sqlite>),
+    Postgres(Pool<Postgres>),
+}
+
+macro_rules! dispatch {
+    ($self:ident . $f:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(pool) => sqlite::$f(pool, $($arg),*).await,
+            Store::Postgres(pool) => postgres::$f(pool, $($arg),*).await,
+        }
+    };
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../migrations/sqlite/0001_accounts_bookings.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../migrations/postgres/0001_accounts_bookings.sql"),
+)];
+
+impl Store {
+    /// Opens `sqlite://path` (created if missing; WAL, synchronous=FULL) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Store::Sqlite(pool))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies the migrations not yet applied, each in its own transaction. Safe to run from
+    /// several replicas at once on PostgreSQL (an advisory lock serialises them).
+    pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        const CREATE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \
+            (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)";
+        let mut applied = Vec::new();
+        match self {
+            Store::Sqlite(pool) => {
+                sqlx::query::<Sqlite>(CREATE).execute(pool).await?;
+                for &(version, sql) in SQLITE_MIGRATIONS {
+                    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                    let done =
+                        sqlx::query::<Sqlite>("SELECT 1 FROM schema_migrations WHERE version = $1")
+                            .bind(version)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if done.is_none() {
+                        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                        sqlx::query::<Sqlite>("INSERT INTO schema_migrations VALUES ($1, $2)")
+                            .bind(version)
+                            .bind(Utc::now().to_rfc3339())
+                            .execute(&mut *tx)
+                            .await?;
+                        applied.push(version);
+                    }
+                    tx.commit().await?;
+                }
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(727274)")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<Postgres>(CREATE).execute(&mut *tx).await?;
+                for &(version, sql) in POSTGRES_MIGRATIONS {
+                    let done = sqlx::query::<Postgres>(
+                        "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    )
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if done.is_none() {
+                        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                        sqlx::query::<Postgres>("INSERT INTO schema_migrations VALUES ($1, $2)")
+                            .bind(version)
+                            .bind(Utc::now().to_rfc3339())
+                            .execute(&mut *tx)
+                            .await?;
+                        applied.push(version);
+                    }
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(applied)
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self.ping())
+    }
+
+    pub async fn create_user(
+        &self,
+        user: &NewUser<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        dispatch!(self.create_user(user, now))
+    }
+
+    pub async fn credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        dispatch!(self.credentials(email))
+    }
+
+    pub async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        dispatch!(self.user(id))
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.create_session(token_hash, user_id, now, expires_at))
+    }
+
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        dispatch!(self.session_user(token_hash, now))
+    }
+
+    pub async fn revoke_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.revoke_session(token_hash, now))
+    }
+
+    pub async fn record_login_failure(
+        &self,
+        scopes: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.record_login_failure(scopes, now))
+    }
+
+    pub async fn login_failures_since(
+        &self,
+        scope: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self.login_failures_since(scope, since))
+    }
+
+    pub async fn clear_login_failures(&self, scope: &str) -> Result<(), StoreError> {
+        dispatch!(self.clear_login_failures(scope))
+    }
+
+    pub async fn claim_idempotency_key(
+        &self,
+        user_id: Uuid,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        dispatch!(self.claim_idempotency_key(user_id, key, request_hash, now))
+    }
+
+    pub async fn release_idempotency_key(
+        &self,
+        user_id: Uuid,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.release_idempotency_key(user_id, key))
+    }
+
+    pub async fn create_booking(
+        &self,
+        booking: &Booking,
+        personal: &Personal,
+        idempotency: (&str, u16, &str),
+    ) -> Result<(), StoreError> {
+        dispatch!(self.create_booking(booking, personal, idempotency))
+    }
+
+    pub async fn bookings_of(&self, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
+        dispatch!(self.bookings_of(rider_id))
+    }
+
+    pub async fn booking(&self, id: Uuid) -> Result<Option<(Booking, Personal)>, StoreError> {
+        dispatch!(self.booking(id))
+    }
+
+    pub async fn history(&self, booking_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        dispatch!(self.history(booking_id))
+    }
+
+    pub async fn transition(&self, t: &Transition) -> Result<Booking, StoreError> {
+        dispatch!(self.transition(t))
+    }
+
+    pub async fn erase_user(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        dispatch!(self.erase_user(user_id, now))
+    }
+
+    /// Everything stored about a user.
+    pub async fn export(&self, user: User) -> Result<Export, StoreError> {
+        let mut bookings = Vec::new();
+        for b in self.bookings_of(user.id).await? {
+            let personal = self
+                .booking(b.id)
+                .await?
+                .map(|(_, p)| p)
+                .unwrap_or_default();
+            let history = self.history(b.id).await?;
+            bookings.push(ExportedBooking {
+                booking: b,
+                personal,
+                history,
+            });
+        }
+        Ok(Export { user, bookings })
+    }
+}
