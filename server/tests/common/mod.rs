@@ -1,0 +1,247 @@
+//! Test harness: the real `chauffeur-server` binary on a free loopback port, on a fresh SQLite
+//! file or a fresh database in the suite's private PostgreSQL, driven over real HTTP.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test helpers: panics report failures
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::{json, Value};
+
+pub const QUOTE_KEY_HEX: &str =
+    "6368617566666575722d746573742d71756f74652d6b65792d33322d6279746573";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always; PostgreSQL when the test script started one. Under CI=true a missing
+/// PostgreSQL fails the test instead of skipping it.
+pub fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite];
+    match std::env::var("CHAUFFEUR_TEST_POSTGRES_URL") {
+        Ok(_) => all.push(Backend::Postgres),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CHAUFFEUR_TEST_POSTGRES_URL is not set: under CI=true PostgreSQL is required")
+        }
+        Err(_) => eprintln!("WARNING: CHAUFFEUR_TEST_POSTGRES_URL not set; PostgreSQL skipped"),
+    }
+    all
+}
+
+pub struct TestServer {
+    child: Child,
+    pub base: String,
+    pub backend: Backend,
+    pub database_url: String,
+    _data_dir: TempDir,
+    client: Client,
+}
+
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn fresh_postgres_database() -> String {
+    let admin = std::env::var("CHAUFFEUR_TEST_POSTGRES_URL").unwrap();
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let (prefix, _) = admin.rsplit_once('/').unwrap();
+    format!("{prefix}/{name}")
+}
+
+impl TestServer {
+    pub fn start(backend: Backend) -> TestServer {
+        let data_dir = TempDir::new("chauffeur-test");
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", data_dir.0.join("chauffeur.db").display()),
+            Backend::Postgres => fresh_postgres_database(),
+        };
+        TestServer::start_on(backend, data_dir, database_url)
+    }
+
+    pub fn start_on(backend: Backend, data_dir: TempDir, database_url: String) -> TestServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chauffeur-server"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--hashing-permits", "2"])
+            .arg("--data-dir")
+            .arg(&data_dir.0)
+            .args([
+                "--database-url",
+                &database_url,
+                "--quote-key",
+                QUOTE_KEY_HEX,
+            ])
+            .env("CHAUFFEUR_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let client = Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        TestServer {
+            child,
+            base,
+            backend,
+            database_url,
+            _data_dir: data_dir,
+            client,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Signs up and logs in a fresh rider; returns (email, token).
+    pub fn rider(&self) -> (String, String) {
+        let email = format!("rider-{}@example.com", uuid::Uuid::now_v7().simple());
+        let r = self
+            .post("/v1/accounts")
+            .json(&json!({"email": email, "password": "correct horse battery", "name": "Test Rider", "phone": "+49 30 1234567"}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        (email.clone(), self.log_in(&email, "correct horse battery"))
+    }
+
+    pub fn log_in(&self, email: &str, password: &str) -> String {
+        let r = self
+            .post("/v1/sessions")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        r.json::<Value>().unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A binding quote token for a Berlin transfer (Brandenburg Gate → Alexanderplatz).
+    pub fn quote_token(&self, pickup_time: Value) -> String {
+        let quotes = self.quotes(berlin_transfer(pickup_time));
+        quotes["quotes"][0]["quote_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub fn quotes(&self, body: Value) -> Value {
+        let r = self.post("/v1/quotes").json(&body).send().unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        r.json().unwrap()
+    }
+
+    pub fn book(&self, token: &str, key: &str, body: &Value) -> Response {
+        self.post("/v1/bookings")
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+            .unwrap()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
+    pub fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let status = self.child.wait().unwrap();
+        status.success()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A pickup a week ahead, as an exact instant (no DST questions).
+pub fn next_week() -> Value {
+    let at = chrono::Utc::now() + chrono::Duration::days(7);
+    json!({"kind": "instant", "at": at.to_rfc3339()})
+}
+
+pub fn berlin_transfer(pickup_time: Value) -> Value {
+    json!({
+        "city_id": "berlin",
+        "pickup": {"lat": 52.5163, "lon": 13.3777},
+        "product": {"type": "transfer", "dropoff": {"lat": 52.5219, "lon": 13.4132}},
+        "pickup_time": pickup_time,
+        "passengers": 2,
+        "bags": 1
+    })
+}
+
+/// Asserts a problem+json answer with this status and code.
+pub fn assert_problem(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "expected {status} {code}"
+    );
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    body
+}
