@@ -40,7 +40,7 @@ pub mod pickup;
 pub use booking::{transition, Actor, BookingState};
 pub use cancellation::{cancellation_fee, confirm_cancellation, CancellationFee};
 pub use catalog::{Catalog, City, PickupPlace, VehicleClass};
-pub use distance::{great_circle_m, EstimatedRouter, LatLon, RouteEstimate, Router};
+pub use distance::{great_circle_m, EstimatedRouter, KnownRoute, LatLon, RouteEstimate, Router};
 pub use error::{CoreError, ERROR_CODES};
 pub use fare::{
     final_fare, price, quote, quote_all, DeclaredExtras, Extras, Fare, FareLine, FareLineKind,

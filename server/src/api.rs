@@ -28,15 +28,17 @@ use sha2::{Digest, Sha256};
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::auth::{self, PasswordHashing};
 use crate::error::{ApiError, Problem};
 use crate::metrics::Metrics;
-use crate::store::{self, Booking, Claim, NewUser, Personal, Role, Store, User};
-use crate::tokens::{QuoteSigner, TokenError};
+use crate::store::{
+    self, Booking, Created, IdempotentCreate, NewUser, Personal, Role, Store, User,
+};
+use crate::tokens::{QuoteClaim, QuoteSigner, TokenError};
 
 /// Where "now" comes from; tests and background work can substitute their own.
 pub trait Clock: Send + Sync {
@@ -64,8 +66,18 @@ pub struct Limits {
     pub cors_any: bool,
 }
 
+/// Shared by every request; cloned per request, so it is one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(pub Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+pub struct AppInner {
     pub store: Store,
     pub catalog: Arc<Catalog>,
     pub catalog_json: Arc<str>,
@@ -73,6 +85,7 @@ pub struct AppState {
     pub hashing: PasswordHashing,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
+    pub in_flight: InFlightKeys,
 }
 
 impl AppState {
@@ -109,8 +122,21 @@ pub struct LineView {
     /// child_seats, extra_stops, waiting, extra_km, extra_time, rounding.
     #[schema(value_type = String)]
     pub kind: FareLineKind,
+    /// In the kind's unit: metres (distance), seconds (time), hours, seats, stops, minutes,
+    /// basis points (night), else 1.
     pub quantity: u64,
-    pub amount: MoneyView,
+    /// In minor units of the quote's currency.
+    pub amount_minor: i64,
+}
+
+impl From<&chauffeur_core::FareLine> for LineView {
+    fn from(l: &chauffeur_core::FareLine) -> LineView {
+        LineView {
+            kind: l.kind,
+            quantity: l.quantity,
+            amount_minor: l.amount.amount_minor,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -148,16 +174,7 @@ fn quote_view(quote: &Quote, token: String) -> QuoteView {
         net: quote.fare.net.into(),
         vat: quote.fare.vat.into(),
         vat_rate_bp: quote.fare.vat_rate_bp,
-        lines: quote
-            .fare
-            .lines
-            .iter()
-            .map(|l| LineView {
-                kind: l.kind,
-                quantity: l.quantity,
-                amount: l.amount.into(),
-            })
-            .collect(),
+        lines: quote.fare.lines.iter().map(LineView::from).collect(),
         distance_m: quote.route.distance_m,
         duration_s: quote.route.duration_s,
         pickup_at: quote.pickup.at,
@@ -296,17 +313,7 @@ fn booking_view(booking: &Booking, personal: &Personal) -> Result<BookingView, A
         price: Money::new(booking.price_minor, currency).into(),
         lines: quote
             .as_ref()
-            .map(|q| {
-                q.fare
-                    .lines
-                    .iter()
-                    .map(|l| LineView {
-                        kind: l.kind,
-                        quantity: l.quantity,
-                        amount: l.amount.into(),
-                    })
-                    .collect()
-            })
+            .map(|q| q.fare.lines.iter().map(LineView::from).collect())
             .unwrap_or_default(),
         passenger: PassengerView {
             name: personal.passenger_name.clone(),
@@ -491,22 +498,46 @@ pub async fn get_city(
     request_body(content = Object, description = "city_id, pickup {lat, lon}, product \
         ({type: transfer, dropoff, stops} or {type: hourly, hours}), pickup_time \
         ({kind: asap} | {kind: local, at, dst?} | {kind: instant, at}), passengers, bags, extras"),
-    responses((status = 200, body = QuotesResponse),
+    responses((status = 200, body = QuotesResponse, content_type = "application/json"),
               (status = 422, description = "Invalid request (core error code)", body = Problem)))]
 pub async fn create_quotes(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<QuoteRequest>,
-) -> Result<Json<QuotesResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let now = state.now();
     let quotes = quote_all(&state.catalog, &EstimatedRouter, &request, now)?;
-    Ok(Json(QuotesResponse {
+    // One signature for all classes of this request; each token names its class.
+    let signed = QuoteClaim::new(&request, &quotes)
+        .map(|claim| state.signer.sign(&claim))
+        .unwrap_or_default();
+    let response = QuotesResponse {
         city_id: request.city_id.clone(),
         catalog_version: state.catalog.version().to_owned(),
         quotes: quotes
             .iter()
-            .map(|q| quote_view(q, state.signer.sign(q)))
+            .map(|q| quote_view(q, QuoteSigner::token(&signed, q.class)))
             .collect(),
-    }))
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &response,
+        1536 * quotes.len(),
+    ))
+}
+
+/// Serialises into a buffer sized for the answer up front (the hot endpoints' answers are a
+/// few kilobytes; growing from a small buffer costs several copies).
+fn json_response<T: Serialize>(status: StatusCode, value: &T, capacity: usize) -> Response {
+    let mut body = Vec::with_capacity(capacity);
+    if serde_json::to_writer(&mut body, value).is_err() {
+        return ApiError::internal().into_response();
+    }
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -786,6 +817,41 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     })
 }
 
+fn key_in_use() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_use",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+}
+
+/// The (rider, key) pairs whose create is running in this process; a guard removes its pair
+/// when the request ends, however it ends.
+pub type InFlightKeys = Arc<std::sync::Mutex<std::collections::HashSet<(Uuid, String)>>>;
+
+struct InFlight {
+    keys: InFlightKeys,
+    entry: (Uuid, String),
+}
+
+impl InFlight {
+    fn enter(keys: &InFlightKeys, user: Uuid, key: &str) -> Option<InFlight> {
+        let entry = (user, key.to_owned());
+        let mut set = keys.lock().ok()?;
+        set.insert(entry.clone()).then(|| InFlight {
+            keys: keys.clone(),
+            entry,
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.keys.lock() {
+            set.remove(&self.entry);
+        }
+    }
+}
+
 fn replay(status: u16, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut response = (status, body).into_response();
@@ -821,8 +887,13 @@ pub async fn create_booking(
     let quote = state
         .signer
         .verify(request.quote_token.trim())
+        .and_then(|(claim, class)| claim.reprice(&state.catalog, class))
         .map_err(|e| match e {
-            TokenError::Malformed | TokenError::BadSignature => {
+            TokenError::CatalogChanged => ApiError::unprocessable(
+                "quote_expired",
+                "prices were updated since this quote; ask for a new one",
+            ),
+            TokenError::Malformed | TokenError::BadSignature | TokenError::Inconsistent => {
                 ApiError::unprocessable("quote_invalid", "the quote token is not one we issued")
             }
         })?;
@@ -874,27 +945,11 @@ pub async fn create_booking(
     };
     let request_hash = hex::encode(Sha256::digest(&body));
 
-    match state
-        .store
-        .claim_idempotency_key(auth.user.id, &key, &request_hash, now)
-        .await?
-    {
-        Claim::Fresh => {}
-        Claim::Replay { status, body } => return Ok(replay(status, body)),
-        Claim::Mismatch => {
-            return Err(ApiError::unprocessable(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request body",
-            ))
-        }
-        Claim::InProgress => {
-            return Err(ApiError::conflict(
-                "idempotency_key_in_use",
-                "a request with this Idempotency-Key is still being processed; retry shortly",
-            ))
-        }
-    }
-
+    // Concurrent duplicates within this process answer 409 at once; across replicas the
+    // store's transaction-scoped lock does the same.
+    let Some(_in_flight) = InFlight::enter(&state.in_flight, auth.user.id, &key) else {
+        return Err(key_in_use());
+    };
     let booking = Booking {
         id: Uuid::now_v7(),
         rider_id: auth.user.id,
@@ -920,19 +975,30 @@ pub async fn create_booking(
     };
     let view = booking_view(&booking, &personal)?;
     let response_body = serde_json::to_string(&view).map_err(|_| ApiError::internal())?;
-    if let Err(e) = state
+    let outcome = state
         .store
-        .create_booking(&booking, &personal, (&key, 201, &response_body))
-        .await
-    {
-        if let Err(release) = state
-            .store
-            .release_idempotency_key(auth.user.id, &key)
-            .await
-        {
-            tracing::warn!(error = %release, "could not release an idempotency key; it expires by itself");
+        .create_booking_idempotent(
+            &IdempotentCreate {
+                user_id: auth.user.id,
+                key: &key,
+                request_hash: &request_hash,
+                response_status: 201,
+                response_body: &response_body,
+            },
+            &booking,
+            &personal,
+        )
+        .await?;
+    match outcome {
+        Created::Created => {}
+        Created::Replay { status, body } => return Ok(replay(status, body)),
+        Created::Mismatch => {
+            return Err(ApiError::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request body",
+            ))
         }
-        return Err(e.into());
+        Created::InProgress => return Err(key_in_use()),
     }
     state.metrics.booking_created();
     tracing::info!(booking = %booking.id, city = %booking.city_id, "booking created");
@@ -1184,18 +1250,12 @@ async fn record_metrics(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    // MatchedPath is a shared string: cloning it does not allocate.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = crate::metrics::method_name(request.method());
     let response = next.run(request).await;
-    metrics.record_request(
-        &route,
-        &method,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    metrics.record_request(route, method, response.status().as_u16(), started.elapsed());
     response
 }
 
@@ -1265,7 +1325,9 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("-");
                         tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
-                    }),
+                    })
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                    .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(cors)

@@ -144,6 +144,17 @@ impl From<StoreError> for ApiError {
                     )
                 }
             }
+            StoreError::Unavailable(reason) => {
+                tracing::error!(%reason, "storage unavailable");
+                ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "storage_unavailable",
+                        "we could not store that just now; nothing was saved, retry shortly",
+                    )
+                }
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::internal()

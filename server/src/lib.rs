@@ -18,7 +18,7 @@ use axum::http::HeaderValue;
 use chauffeur_core::Catalog;
 use tokio::net::TcpListener;
 
-use crate::api::{AppState, Limits, SystemClock};
+use crate::api::{AppInner, AppState, Limits, SystemClock};
 use crate::auth::PasswordHashing;
 use crate::metrics::Metrics;
 use crate::store::{NewUser, Role, Store};
@@ -113,7 +113,7 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         cities = catalog.cities().len(),
         "ready"
     );
-    Ok(AppState {
+    Ok(AppState(Arc::new(AppInner {
         store,
         catalog: Arc::new(catalog),
         catalog_json: catalog_json.into(),
@@ -121,7 +121,8 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         hashing,
         clock: Arc::new(SystemClock),
         metrics: Arc::new(Metrics::default()),
-    })
+        in_flight: Arc::default(),
+    })))
 }
 
 /// Hides the password in a database URL for logs and errors.

@@ -18,10 +18,33 @@ struct Histogram {
 }
 
 #[derive(Default)]
+struct RouteStats {
+    /// (method, status) -> count; a handful of entries per route.
+    counts: Vec<(&'static str, u16, u64)>,
+    latency: Histogram,
+}
+
+#[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+    /// Keyed by the route template, so the set is small and bounded; looked up without
+    /// allocating on the hot path.
+    routes: BTreeMap<String, RouteStats>,
     bookings_created: u64,
+}
+
+/// Standard methods as static strings; anything else counts as "OTHER".
+pub fn method_name(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 #[derive(Default)]
@@ -30,16 +53,32 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    pub fn record_request(
+        &self,
+        route: &str,
+        method: &'static str,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        *inner
-            .requests
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default() += 1;
+        if !inner.routes.contains_key(route) {
+            inner.routes.insert(route.to_owned(), RouteStats::default());
+        }
+        let Some(stats) = inner.routes.get_mut(route) else {
+            return;
+        };
+        match stats
+            .counts
+            .iter_mut()
+            .find(|(m, s, _)| *m == method && *s == status)
+        {
+            Some(entry) => entry.2 += 1,
+            None => stats.counts.push((method, status, 1)),
+        }
         let seconds = elapsed.as_secs_f64();
-        let h = inner.latency.entry(route.to_owned()).or_default();
+        let h = &mut stats.latency;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
                 h.counts[i] += 1;
@@ -65,11 +104,15 @@ impl Metrics {
             "# HELP chauffeur_http_requests_total HTTP requests by route, method and status."
         );
         let _ = writeln!(out, "# TYPE chauffeur_http_requests_total counter");
-        for ((route, method, status), n) in &inner.requests {
-            let _ = writeln!(
-                out,
-                "chauffeur_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
-            );
+        for (route, stats) in &inner.routes {
+            let mut counts = stats.counts.clone();
+            counts.sort_unstable();
+            for (method, status, n) in counts {
+                let _ = writeln!(
+                    out,
+                    "chauffeur_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+                );
+            }
         }
         let _ = writeln!(
             out,
@@ -79,7 +122,7 @@ impl Metrics {
             out,
             "# TYPE chauffeur_http_request_duration_seconds histogram"
         );
-        for (route, h) in &inner.latency {
+        for (route, h) in inner.routes.iter().map(|(r, s)| (r, &s.latency)) {
             for (bound, n) in BUCKETS.iter().zip(h.counts) {
                 let _ = writeln!(
                     out,

@@ -4,6 +4,7 @@
 //! concurrency are enforced here by constraints and conditional updates.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chauffeur_core::booking::{Actor, BookingState};
@@ -30,6 +31,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -125,21 +128,28 @@ pub struct HistoryEntry {
     pub snapshot: Value,
 }
 
-/// What a create request finds when it claims its idempotency key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Claim {
-    /// The key is ours now; go ahead and create.
-    Fresh,
-    /// The same key and body completed before: answer exactly this again.
-    Replay { status: u16, body: String },
-    /// The same key came with a different body.
-    Mismatch,
-    /// The first request with this key is still running.
-    InProgress,
+/// A create under an idempotency key, with the response to store for replays.
+#[derive(Debug, Clone)]
+pub struct IdempotentCreate<'a> {
+    pub user_id: Uuid,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+    pub response_status: u16,
+    pub response_body: &'a str,
 }
 
-/// How long a claimed key stays locked if its request dies before completing.
-pub const CLAIM_LOCK: Duration = Duration::from_secs(30);
+/// What an idempotent create did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// Created now, with the stored response.
+    Created,
+    /// The same key and body completed before: answer exactly this again.
+    Replay { status: u16, body: String },
+    /// The same key came with a different body; nothing was created.
+    Mismatch,
+    /// A request with this key is being processed right now; nothing was created.
+    InProgress,
+}
 
 pub struct Transition {
     pub booking_id: Uuid,
@@ -165,7 +175,7 @@ pub struct ExportedBooking {
 }
 
 macro_rules! backend {
-    ($name:ident, $db:ty, $begin_write:expr) => {
+    ($name:ident, $db:ty, $begin_write:expr, $try_lock:expr) => {
         pub mod $name {
             use super::*;
 
@@ -377,98 +387,67 @@ macro_rules! backend {
                 Ok(())
             }
 
-            pub async fn claim_idempotency_key(
+            /// Creates the booking under its idempotency key, all in one transaction: the key
+            /// with the response to replay, the booking, its personal data and its first history
+            /// entry. An existing key answers Replay or Mismatch and creates nothing.
+            pub async fn create_booking_idempotent(
                 pool: &Pool<Db>,
-                user_id: Uuid,
-                key: &str,
-                request_hash: &str,
-                now: DateTime<Utc>,
-            ) -> Result<Claim, StoreError> {
-                let lock = chrono::Duration::from_std(CLAIM_LOCK).unwrap_or_default();
-                let mut tx = pool.begin_with($begin_write).await?;
-                // ON CONFLICT DO NOTHING waits for a concurrent claim of the same key to commit,
-                // then reports nothing inserted; the SELECT below sees the winner's row.
-                let inserted = sqlx::query::<Db>(
-                    "INSERT INTO idempotency_keys \
-                     (user_id, idem_key, request_hash, status, created_at, locked_until) \
-                     VALUES ($1, $2, $3, 'in_progress', $4, $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(user_id)
-                .bind(key)
-                .bind(request_hash)
-                .bind(now)
-                .bind(now + lock)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if inserted == 1 {
-                    tx.commit().await?;
-                    return Ok(Claim::Fresh);
-                }
-                let row = sqlx::query::<Db>(
-                    "SELECT request_hash, status, response_status, response_body, locked_until \
-                     FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
-                )
-                .bind(user_id)
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await?;
-                let stored_hash: String = row.try_get("request_hash")?;
-                let status: String = row.try_get("status")?;
-                let claim = if stored_hash != request_hash {
-                    Claim::Mismatch
-                } else if status == "done" {
-                    let code: i32 = row.try_get::<Option<i32>, _>("response_status")?.unwrap_or(500);
-                    Claim::Replay {
-                        status: u16::try_from(code).unwrap_or(500),
-                        body: row.try_get::<Option<String>, _>("response_body")?.unwrap_or_default(),
-                    }
-                } else if row.try_get::<DateTime<Utc>, _>("locked_until")? > now {
-                    Claim::InProgress
-                } else {
-                    // The first request died before completing (nothing was created: creation
-                    // and completion commit together). Take the key over.
-                    sqlx::query::<Db>(
-                        "UPDATE idempotency_keys SET locked_until = $1 \
-                         WHERE user_id = $2 AND idem_key = $3 AND status = 'in_progress'",
-                    )
-                    .bind(now + lock)
-                    .bind(user_id)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-                    Claim::Fresh
-                };
-                tx.commit().await?;
-                Ok(claim)
-            }
-
-            pub async fn release_idempotency_key(
-                pool: &Pool<Db>,
-                user_id: Uuid,
-                key: &str,
-            ) -> Result<(), StoreError> {
-                sqlx::query::<Db>(
-                    "DELETE FROM idempotency_keys \
-                     WHERE user_id = $1 AND idem_key = $2 AND status = 'in_progress'",
-                )
-                .bind(user_id)
-                .bind(key)
-                .execute(pool)
-                .await?;
-                Ok(())
-            }
-
-            /// Creates the booking, its personal data, its first history entry and completes the
-            /// idempotency key with the response, all in one transaction.
-            pub async fn create_booking(
-                pool: &Pool<Db>,
+                request: &IdempotentCreate<'_>,
                 booking: &Booking,
                 personal: &Personal,
-                idempotency: (&str, u16, &str),
-            ) -> Result<(), StoreError> {
-                let (key, status, body) = idempotency;
+            ) -> Result<Created, StoreError> {
                 let mut tx = pool.begin_with($begin_write).await?;
+                let outcome = create_booking_idempotent_in(&mut tx, request, booking, personal).await;
+                if matches!(outcome, Ok(Created::Created)) {
+                    tx.commit().await?;
+                } else {
+                    // Nothing to keep; an error from the rollback would only hide the first one.
+                    let _ = tx.rollback().await;
+                }
+                outcome
+            }
+
+            /// The work of `create_booking_idempotent` inside a transaction the caller owns
+            /// (and commits only if the answer is `Created`).
+            pub async fn create_booking_idempotent_in(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                request: &IdempotentCreate<'_>,
+                booking: &Booking,
+                personal: &Personal,
+            ) -> Result<Created, StoreError> {
+                if let Some(lock_sql) = $try_lock {
+                    // Another replica (or connection) working on the same key holds this lock
+                    // until its transaction ends.
+                    let locked: bool = sqlx::query::<Db>(lock_sql)
+                        .bind(format!("{}:{}", request.user_id, request.key))
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get(0)?;
+                    if !locked {
+                        return Ok(Created::InProgress);
+                    }
+                }
+                let existing = sqlx::query::<Db>(
+                    "SELECT request_hash, response_status, response_body FROM idempotency_keys \
+                     WHERE user_id = $1 AND idem_key = $2",
+                )
+                .bind(request.user_id)
+                .bind(request.key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = existing {
+                    let stored_hash: String = row.try_get("request_hash")?;
+                    let outcome = if stored_hash == request.request_hash {
+                        let status: i32 = row.try_get("response_status")?;
+                        Created::Replay {
+                            status: u16::try_from(status).unwrap_or(500),
+                            body: row.try_get("response_body")?,
+                        }
+                    } else {
+                        Created::Mismatch
+                    };
+                    return Ok(outcome);
+                }
                 sqlx::query::<Db>(
                     "INSERT INTO bookings (id, rider_id, city_id, state, vehicle_class, product, \
                      pickup_at, price_minor, currency, quote, child_seats, version, created_at, \
@@ -516,26 +495,28 @@ macro_rules! backend {
                 .bind(snapshot(booking)?)
                 .execute(&mut *tx)
                 .await?;
-                let completed = sqlx::query::<Db>(
-                    "UPDATE idempotency_keys SET status = 'done', response_status = $1, \
-                     response_body = $2, booking_id = $3 \
-                     WHERE user_id = $4 AND idem_key = $5 AND status = 'in_progress'",
+                let inserted = sqlx::query::<Db>(
+                    "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, \
+                     response_status, response_body, booking_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
-                .bind(i32::from(status))
-                .bind(body)
+                .bind(request.user_id)
+                .bind(request.key)
+                .bind(request.request_hash)
+                .bind(i32::from(request.response_status))
+                .bind(request.response_body)
                 .bind(booking.id)
-                .bind(booking.rider_id)
-                .bind(key)
+                .bind(booking.created_at)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if completed != 1 {
-                    // Someone else completed or released this key: do not create a second booking.
-                    tx.rollback().await?;
-                    return Err(StoreError::Stale);
+                .await;
+                match inserted {
+                    // Another transaction inserted the key after our look-up (without the
+                    // advisory lock this can only be a concurrent duplicate).
+                    Err(e) if is_unique_violation(&e) => return Ok(Created::InProgress),
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => {}
                 }
-                tx.commit().await?;
-                Ok(())
+                Ok(Created::Created)
             }
 
             pub async fn bookings_of(
@@ -703,20 +684,133 @@ macro_rules! backend {
     };
 }
 
-backend!(sqlite, Sqlite, "BEGIN IMMEDIATE");
-backend!(postgres, Postgres, "BEGIN");
+// SQLite has one writer at a time (BEGIN IMMEDIATE); the server adds an in-process guard for
+// concurrent duplicates. PostgreSQL serialises work on one key across replicas with a
+// transaction-scoped advisory lock.
+backend!(sqlite, Sqlite, "BEGIN IMMEDIATE", None::<&'static str>);
+backend!(
+    postgres,
+    Postgres,
+    "BEGIN",
+    Some("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+);
 
 /// The repository: the same operations on either database.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(Pool<Sqlite>),
+    Sqlite(SqliteBackend),
     Postgres(Pool<Postgres>),
 }
 
+/// SQLite allows one writer at a time. Writers queue here, in order and without spinning,
+/// instead of in SQLite's busy handler, which sleeps in growing steps and makes latency spiky.
+/// Booking creations go through `group`: a writer task commits the bookings waiting at that
+/// moment in one durable transaction (each in its own savepoint), so one fsync serves many.
+#[derive(Clone)]
+pub struct SqliteBackend {
+    pub pool: Pool<Sqlite>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+    group: tokio::sync::mpsc::Sender<GroupJob>,
+}
+
+impl std::fmt::Debug for SqliteBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteBackend")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Told after the group's COMMIT whether it held (`Err` carries why not).
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// Runs inside the group transaction; says whether to keep its writes, and how to answer.
+type GroupJob = Box<
+    dyn for<'c> FnOnce(
+            &'c mut sqlx::SqliteConnection,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = (bool, Completion)> + Send + 'c>,
+        > + Send,
+>;
+
+/// At most this many creations share one commit.
+const MAX_GROUP: usize = 64;
+
+async fn group_writer(
+    pool: Pool<Sqlite>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+    mut jobs_in: tokio::sync::mpsc::Receiver<GroupJob>,
+) {
+    while let Some(first) = jobs_in.recv().await {
+        let _turn = writer.lock().await;
+        // Everything that queued up meanwhile (including while we waited for the turn) joins.
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match jobs_in.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => tx,
+            Err(e) => {
+                // Dropping the jobs tells each waiting request that nothing was written.
+                tracing::error!(error = %e, "cannot open the group write transaction");
+                continue;
+            }
+        };
+        let mut completions = Vec::with_capacity(jobs.len());
+        let mut failure = None;
+        for job in jobs {
+            if let Err(e) = sqlx::query("SAVEPOINT job").execute(&mut *tx).await {
+                failure = Some(e.to_string());
+                break;
+            }
+            let (keep, completion) = job(&mut tx).await;
+            completions.push(completion);
+            let end = if keep {
+                sqlx::query("RELEASE job").execute(&mut *tx).await
+            } else {
+                match sqlx::query("ROLLBACK TO job").execute(&mut *tx).await {
+                    Ok(_) => sqlx::query("RELEASE job").execute(&mut *tx).await,
+                    Err(e) => Err(e),
+                }
+            };
+            if let Err(e) = end {
+                failure = Some(e.to_string());
+                break;
+            }
+        }
+        let committed = match failure {
+            Some(reason) => Err(reason),
+            None => tx.commit().await.map_err(|e| e.to_string()),
+        };
+        if let Err(reason) = &committed {
+            tracing::error!(%reason, "group commit failed; nothing of it was kept");
+        }
+        for completion in completions {
+            completion(committed.clone());
+        }
+    }
+}
+
+/// Reads go straight to the pool.
 macro_rules! dispatch {
     ($self:ident . $f:ident ( $($arg:expr),* )) => {
         match $self {
-            Store::Sqlite(pool) => sqlite::$f(pool, $($arg),*).await,
+            Store::Sqlite(db) => sqlite::$f(&db.pool, $($arg),*).await,
+            Store::Postgres(pool) => postgres::$f(pool, $($arg),*).await,
+        }
+    };
+}
+
+/// Writes on SQLite first take the writer's turn.
+macro_rules! dispatch_write {
+    ($self:ident . $f:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(db) => {
+                let _turn = db.writer.lock().await;
+                sqlite::$f(&db.pool, $($arg),*).await
+            }
             Store::Postgres(pool) => postgres::$f(pool, $($arg),*).await,
         }
     };
@@ -753,7 +847,14 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Store::Sqlite(pool))
+            let writer = Arc::new(tokio::sync::Mutex::new(()));
+            let (group, jobs_in) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+            tokio::spawn(group_writer(pool.clone(), writer.clone(), jobs_in));
+            Ok(Store::Sqlite(SqliteBackend {
+                pool,
+                writer,
+                group,
+            }))
         }
     }
 
@@ -771,7 +872,9 @@ impl Store {
             (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)";
         let mut applied = Vec::new();
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(db) => {
+                let pool = &db.pool;
+                let _turn = db.writer.lock().await;
                 sqlx::query::<Sqlite>(CREATE).execute(pool).await?;
                 for &(version, sql) in SQLITE_MIGRATIONS {
                     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -830,7 +933,7 @@ impl Store {
         user: &NewUser<'_>,
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
-        dispatch!(self.create_user(user, now))
+        dispatch_write!(self.create_user(user, now))
     }
 
     pub async fn credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
@@ -848,7 +951,7 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        dispatch!(self.create_session(token_hash, user_id, now, expires_at))
+        dispatch_write!(self.create_session(token_hash, user_id, now, expires_at))
     }
 
     pub async fn session_user(
@@ -864,7 +967,7 @@ impl Store {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        dispatch!(self.revoke_session(token_hash, now))
+        dispatch_write!(self.revoke_session(token_hash, now))
     }
 
     pub async fn record_login_failure(
@@ -872,7 +975,7 @@ impl Store {
         scopes: &[&str],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        dispatch!(self.record_login_failure(scopes, now))
+        dispatch_write!(self.record_login_failure(scopes, now))
     }
 
     pub async fn login_failures_since(
@@ -884,34 +987,58 @@ impl Store {
     }
 
     pub async fn clear_login_failures(&self, scope: &str) -> Result<(), StoreError> {
-        dispatch!(self.clear_login_failures(scope))
+        dispatch_write!(self.clear_login_failures(scope))
     }
 
-    pub async fn claim_idempotency_key(
+    pub async fn create_booking_idempotent(
         &self,
-        user_id: Uuid,
-        key: &str,
-        request_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Claim, StoreError> {
-        dispatch!(self.claim_idempotency_key(user_id, key, request_hash, now))
-    }
-
-    pub async fn release_idempotency_key(
-        &self,
-        user_id: Uuid,
-        key: &str,
-    ) -> Result<(), StoreError> {
-        dispatch!(self.release_idempotency_key(user_id, key))
-    }
-
-    pub async fn create_booking(
-        &self,
+        request: &IdempotentCreate<'_>,
         booking: &Booking,
         personal: &Personal,
-        idempotency: (&str, u16, &str),
-    ) -> Result<(), StoreError> {
-        dispatch!(self.create_booking(booking, personal, idempotency))
+    ) -> Result<Created, StoreError> {
+        let db = match self {
+            Store::Postgres(pool) => {
+                return postgres::create_booking_idempotent(pool, request, booking, personal).await
+            }
+            Store::Sqlite(db) => db,
+        };
+        let (user_id, key, hash) = (
+            request.user_id,
+            request.key.to_owned(),
+            request.request_hash.to_owned(),
+        );
+        let (status, body) = (request.response_status, request.response_body.to_owned());
+        let (booking, personal) = (booking.clone(), personal.clone());
+        let (answer, answered) = tokio::sync::oneshot::channel::<Result<Created, StoreError>>();
+        let job: GroupJob = Box::new(move |conn| {
+            Box::pin(async move {
+                let request = IdempotentCreate {
+                    user_id,
+                    key: &key,
+                    request_hash: &hash,
+                    response_status: status,
+                    response_body: &body,
+                };
+                let outcome =
+                    sqlite::create_booking_idempotent_in(conn, &request, &booking, &personal).await;
+                let keep = matches!(outcome, Ok(Created::Created));
+                let completion: Completion = Box::new(move |committed| {
+                    let result = match (outcome, committed) {
+                        (Ok(Created::Created), Err(reason)) => Err(StoreError::Unavailable(reason)),
+                        (outcome, _) => outcome,
+                    };
+                    let _ = answer.send(result);
+                });
+                (keep, completion)
+            })
+        });
+        db.group
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        answered
+            .await
+            .map_err(|_| StoreError::Unavailable("the write was abandoned".into()))?
     }
 
     pub async fn bookings_of(&self, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
@@ -927,11 +1054,11 @@ impl Store {
     }
 
     pub async fn transition(&self, t: &Transition) -> Result<Booking, StoreError> {
-        dispatch!(self.transition(t))
+        dispatch_write!(self.transition(t))
     }
 
     pub async fn erase_user(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dispatch!(self.erase_user(user_id, now))
+        dispatch_write!(self.erase_user(user_id, now))
     }
 
     /// Everything stored about a user.

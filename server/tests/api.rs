@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chauffeur_server::store::Store;
-use chauffeur_server::tokens::QuoteSigner;
+use chauffeur_server::tokens::{QuoteClaim, QuoteSigner};
 use common::*;
 use serde_json::{json, Value};
 
@@ -147,7 +147,7 @@ fn quotes_need_no_account_and_bad_requests_get_the_cores_codes() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|l| l["amount"]["amount_minor"].as_i64().unwrap())
+            .map(|l| l["amount_minor"].as_i64().unwrap())
             .sum();
         assert_eq!(lines, q["total"]["amount_minor"].as_i64().unwrap());
         assert_eq!(
@@ -245,11 +245,14 @@ fn catalog_is_served_with_an_etag() {
 /// Rebuilds a token around an edited quote, signed with `key` (the test server's key or not).
 fn resign(token: &str, key: &[u8], edit: impl FnOnce(&mut Value)) -> String {
     let (payload, _) = token.split_once('.').unwrap();
-    let mut quote: Value =
+    let mut claim: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-    edit(&mut quote);
-    let quote: chauffeur_core::Quote = serde_json::from_value(quote).unwrap();
-    QuoteSigner::new(key).unwrap().sign(&quote)
+    edit(&mut claim);
+    let claim: QuoteClaim = serde_json::from_value(claim).unwrap();
+    QuoteSigner::token(
+        &QuoteSigner::new(key).unwrap().sign(&claim),
+        chauffeur_core::VehicleClass::Business,
+    )
 }
 
 #[test]
@@ -264,7 +267,7 @@ fn bookings_with_tampered_or_expired_quotes_are_refused() {
         let (payload, signature) = quote.split_once('.').unwrap();
         let mut json: Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-        json["fare"]["total"]["amount_minor"] = json!(100);
+        json["totals"][0][1] = json!(100);
         let tampered = format!("{}.{signature}", URL_SAFE_NO_PAD.encode(json.to_string()));
         assert_problem(
             server.book(&token, "k1", &json!({"quote_token": tampered})),
@@ -273,21 +276,38 @@ fn bookings_with_tampered_or_expired_quotes_are_refused() {
         );
 
         // A cheaper price signed by somebody else's key.
-        let forged = resign(&quote, &[7u8; 32], |q| {
-            q["fare"]["total"]["amount_minor"] = json!(100)
-        });
+        let forged = resign(&quote, &[7u8; 32], |q| q["totals"][0][1] = json!(100));
         assert_problem(
             server.book(&token, "k2", &json!({"quote_token": forged})),
             422,
             "quote_invalid",
         );
 
-        // Our own signature on a quote whose 15 minutes are over.
+        // Our own signature on a quote given 20 minutes ago: its 15 minutes are over.
+        let twenty_minutes_ago = (chrono::Utc::now() - chrono::Duration::minutes(20)).to_rfc3339();
         let expired = resign(&quote, &server_key, |q| {
-            q["valid_until"] = json!("2020-01-01T00:00:00Z")
+            q["quoted_at"] = json!(twenty_minutes_ago)
         });
         assert_problem(
             server.book(&token, "k3", &json!({"quote_token": expired})),
+            422,
+            "quote_expired",
+        );
+
+        // Our own signature on a total the fare engine does not give: refused, not honoured.
+        let wrong_total = resign(&quote, &server_key, |q| q["totals"][0][1] = json!(100));
+        assert_problem(
+            server.book(&token, "k5", &json!({"quote_token": wrong_total})),
+            422,
+            "quote_invalid",
+        );
+
+        // Our own signature, but the prices were updated since (another catalog version).
+        let old_prices = resign(&quote, &server_key, |q| {
+            q["catalog_version"] = json!("2025-01-01.000000000000")
+        });
+        assert_problem(
+            server.book(&token, "k6", &json!({"quote_token": old_prices})),
             422,
             "quote_expired",
         );
@@ -733,7 +753,8 @@ fn history_cannot_be_rewritten_even_by_sql() {
             .unwrap();
         runtime.block_on(async {
             match Store::connect(&server.database_url).await.unwrap() {
-                Store::Sqlite(pool) => {
+                Store::Sqlite(db) => {
+                    let pool = db.pool;
                     assert!(
                         sqlx::query("UPDATE booking_history SET to_state = 'completed'")
                             .execute(&pool)

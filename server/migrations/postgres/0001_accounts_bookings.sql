@@ -77,15 +77,15 @@ $$;
 CREATE TRIGGER booking_history_is_append_only BEFORE UPDATE OR DELETE ON booking_history
 FOR EACH ROW EXECUTE FUNCTION booking_history_is_append_only();
 
+-- One row per (rider, key), written in the same transaction as the booking it created, with
+-- the exact response to replay.
 CREATE TABLE idempotency_keys (
     user_id UUID NOT NULL,
     idem_key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('in_progress', 'done')),
-    response_status INTEGER,
-    response_body TEXT,
-    booking_id UUID,
+    response_status INTEGER NOT NULL,
+    response_body TEXT NOT NULL,
+    booking_id UUID NOT NULL REFERENCES bookings (id),
     created_at TIMESTAMPTZ NOT NULL,
-    locked_until TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (user_id, idem_key)
 );

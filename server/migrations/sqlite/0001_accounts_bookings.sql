@@ -76,15 +76,15 @@ BEGIN SELECT RAISE(ABORT, 'booking history is append-only'); END;
 CREATE TRIGGER booking_history_is_append_only_delete BEFORE DELETE ON booking_history
 BEGIN SELECT RAISE(ABORT, 'booking history is append-only'); END;
 
+-- One row per (rider, key), written in the same transaction as the booking it created, with
+-- the exact response to replay.
 CREATE TABLE idempotency_keys (
     user_id BLOB NOT NULL,
     idem_key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('in_progress', 'done')),
-    response_status INTEGER,
-    response_body TEXT,
-    booking_id BLOB,
+    response_status INTEGER NOT NULL,
+    response_body TEXT NOT NULL,
+    booking_id BLOB NOT NULL REFERENCES bookings (id),
     created_at TEXT NOT NULL,
-    locked_until TEXT NOT NULL,
     PRIMARY KEY (user_id, idem_key)
 );

@@ -1,0 +1,415 @@
+//! One conformance suite for the storage interface, run against both backends: whatever the
+//! API relies on behaves the same on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod common;
+
+use chauffeur_core::booking::{Actor, BookingState};
+use chauffeur_core::catalog::VehicleClass;
+use chauffeur_core::fare::ProductKind;
+use chauffeur_server::store::{
+    Booking, Created, IdempotentCreate, NewUser, Personal, Role, Store, StoreError, Transition,
+};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use common::{backends, Backend, TempDir};
+use uuid::Uuid;
+
+async fn fresh_store(backend: Backend, dir: &TempDir) -> Store {
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.0.join("store.db").display()),
+        Backend::Postgres => {
+            let admin = std::env::var("CHAUFFEUR_TEST_POSTGRES_URL").unwrap();
+            let name = format!("s_{}", Uuid::now_v7().simple());
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+        }
+    };
+    let store = Store::connect(&url).await.unwrap();
+    assert_eq!(store.migrate().await.unwrap(), vec![1]);
+    assert!(
+        store.migrate().await.unwrap().is_empty(),
+        "migrations apply once"
+    );
+    store
+}
+
+fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for backend in backends() {
+        let dir = TempDir::new("chauffeur-store");
+        runtime.block_on(async {
+            let store = fresh_store(backend, &dir).await;
+            test(store).await;
+        });
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    // Microsecond precision: what both databases keep.
+    Utc::now().trunc_subsecs(6)
+}
+
+async fn user(store: &Store, email: &str) -> chauffeur_server::store::User {
+    store
+        .create_user(
+            &NewUser {
+                email,
+                password_hash: "x",
+                role: Role::Rider,
+                name: Some("N"),
+                phone: None,
+            },
+            now(),
+        )
+        .await
+        .unwrap()
+}
+
+fn booking(rider: Uuid, at: DateTime<Utc>) -> Booking {
+    Booking {
+        id: Uuid::now_v7(),
+        rider_id: rider,
+        city_id: "berlin".into(),
+        state: BookingState::Pending,
+        vehicle_class: VehicleClass::Business,
+        product: ProductKind::Transfer,
+        pickup_at: at + Duration::days(3),
+        price_minor: 9_300,
+        currency: "EUR".into(),
+        quote: serde_json::json!({"any": "json"}),
+        child_seats: 0,
+        cancellation_fee_minor: None,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+#[test]
+fn users_are_unique_by_email_and_round_trip() {
+    each_backend(|store| async move {
+        let created = user(&store, "a@example.com").await;
+        assert!(matches!(
+            store
+                .create_user(
+                    &NewUser {
+                        email: "a@example.com",
+                        password_hash: "y",
+                        role: Role::Rider,
+                        name: None,
+                        phone: None
+                    },
+                    now()
+                )
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        let (found, hash) = store.credentials("a@example.com").await.unwrap().unwrap();
+        assert_eq!(found, created);
+        assert_eq!(hash, "x");
+        assert_eq!(store.user(created.id).await.unwrap().unwrap(), created);
+        assert!(store.credentials("b@example.com").await.unwrap().is_none());
+    });
+}
+
+#[test]
+fn sessions_expire_and_revoke() {
+    each_backend(|store| async move {
+        let u = user(&store, "s@example.com").await;
+        let t = now();
+        store
+            .create_session("h1", u.id, t, t + Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(store.session_user("h1", t).await.unwrap().unwrap().id, u.id);
+        assert!(
+            store
+                .session_user("h1", t + Duration::hours(2))
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        store.revoke_session("h1", t).await.unwrap();
+        assert!(
+            store.session_user("h1", t).await.unwrap().is_none(),
+            "revoked"
+        );
+        assert!(store.session_user("nope", t).await.unwrap().is_none());
+    });
+}
+
+#[test]
+fn login_failures_count_within_the_window_and_clear() {
+    each_backend(|store| async move {
+        let t = now();
+        store
+            .record_login_failure(&["account:x", "address:1"], t - Duration::hours(1))
+            .await
+            .unwrap();
+        store
+            .record_login_failure(&["account:x", "address:1"], t)
+            .await
+            .unwrap();
+        store.record_login_failure(&["account:x"], t).await.unwrap();
+        let since = t - Duration::minutes(15);
+        assert_eq!(
+            store
+                .login_failures_since("account:x", since)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .login_failures_since("address:1", since)
+                .await
+                .unwrap(),
+            1
+        );
+        store.clear_login_failures("account:x").await.unwrap();
+        assert_eq!(
+            store
+                .login_failures_since("account:x", since)
+                .await
+                .unwrap(),
+            0
+        );
+    });
+}
+
+async fn create(
+    store: &Store,
+    user: Uuid,
+    key: &str,
+    hash: &str,
+    b: &Booking,
+    p: &Personal,
+) -> Created {
+    let request = IdempotentCreate {
+        user_id: user,
+        key,
+        request_hash: hash,
+        response_status: 201,
+        response_body: "{\"id\":1}",
+    };
+    store
+        .create_booking_idempotent(&request, b, p)
+        .await
+        .unwrap()
+}
+
+#[test]
+fn idempotency_keys_create_once_then_replay_or_refuse() {
+    each_backend(|store| async move {
+        let u = user(&store, "i@example.com").await;
+        let t = now();
+        let first = booking(u.id, t);
+        assert_eq!(
+            create(&store, u.id, "k", "hash-a", &first, &Personal::default()).await,
+            Created::Created
+        );
+        let second = booking(u.id, t);
+        assert_eq!(
+            create(&store, u.id, "k", "hash-a", &second, &Personal::default()).await,
+            Created::Replay {
+                status: 201,
+                body: "{\"id\":1}".into()
+            }
+        );
+        assert_eq!(
+            create(&store, u.id, "k", "hash-b", &second, &Personal::default()).await,
+            Created::Mismatch
+        );
+        assert!(
+            store.booking(second.id).await.unwrap().is_none(),
+            "a replay creates nothing"
+        );
+        assert_eq!(store.bookings_of(u.id).await.unwrap().len(), 1);
+        // Keys are per rider.
+        let other = user(&store, "j@example.com").await;
+        assert_eq!(
+            create(
+                &store,
+                other.id,
+                "k",
+                "hash-a",
+                &booking(other.id, t),
+                &Personal::default()
+            )
+            .await,
+            Created::Created
+        );
+    });
+}
+
+#[test]
+fn racing_creates_with_one_key_make_exactly_one_booking() {
+    each_backend(|store| async move {
+        let u = user(&store, "race@example.com").await;
+        let t = now();
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let b = booking(u.id, t);
+                    create(&store, u.id, "race", "same-body", &b, &Personal::default()).await
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        assert_eq!(
+            outcomes.iter().filter(|o| **o == Created::Created).count(),
+            1,
+            "{outcomes:?}"
+        );
+        assert!(outcomes.iter().all(|o| matches!(
+            o,
+            Created::Created | Created::Replay { .. } | Created::InProgress
+        )));
+        assert_eq!(store.bookings_of(u.id).await.unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn bookings_round_trip_and_transitions_need_the_current_version() {
+    each_backend(|store| async move {
+        let u = user(&store, "b@example.com").await;
+        let t = now();
+        let b = booking(u.id, t);
+        let personal = Personal {
+            passenger_name: Some("Guest".into()),
+            passenger_phone: None,
+            flight_number: Some("LH2031".into()),
+            notes: None,
+        };
+        assert_eq!(
+            create(&store, u.id, "k", "h", &b, &personal).await,
+            Created::Created
+        );
+        let (stored, stored_personal) = store.booking(b.id).await.unwrap().unwrap();
+        assert_eq!(stored, b);
+        assert_eq!(stored_personal, personal);
+        assert_eq!(store.bookings_of(u.id).await.unwrap(), vec![b.clone()]);
+
+        let cancel = |version| Transition {
+            booking_id: b.id,
+            expected_version: version,
+            to: BookingState::Cancelled,
+            actor: Actor::Rider,
+            actor_id: Some(u.id),
+            at: t,
+            cancellation_fee_minor: Some(0),
+        };
+        assert!(
+            matches!(store.transition(&cancel(7)).await, Err(StoreError::Stale)),
+            "stale version refused"
+        );
+        let after = store.transition(&cancel(1)).await.unwrap();
+        assert_eq!(
+            (after.state, after.version, after.cancellation_fee_minor),
+            (BookingState::Cancelled, 2, Some(0))
+        );
+        assert!(
+            matches!(store.transition(&cancel(1)).await, Err(StoreError::Stale)),
+            "only one of two racing changes wins"
+        );
+        let history = store.history(b.id).await.unwrap();
+        assert_eq!(
+            history.iter().map(|h| h.version).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(history[1].from_state.as_deref(), Some("pending"));
+        assert_eq!(history[1].snapshot["state"], "cancelled");
+    });
+}
+
+#[test]
+fn erasing_a_user_keeps_bookings_without_personal_data() {
+    each_backend(|store| async move {
+        let u = user(&store, "e@example.com").await;
+        let t = now();
+        let b = booking(u.id, t);
+        let personal = Personal {
+            passenger_name: Some("P".into()),
+            passenger_phone: Some("+1 555 0100".into()),
+            flight_number: None,
+            notes: Some("n".into()),
+        };
+        assert_eq!(
+            create(&store, u.id, "k", "h", &b, &personal).await,
+            Created::Created
+        );
+        store
+            .create_session("tok", u.id, t, t + Duration::days(1))
+            .await
+            .unwrap();
+        store.erase_user(u.id, t).await.unwrap();
+        assert!(store.session_user("tok", t).await.unwrap().is_none());
+        assert!(store.credentials("e@example.com").await.unwrap().is_none());
+        let erased = store.user(u.id).await.unwrap().unwrap();
+        assert!(erased.erased_at.is_some() && erased.name.is_none());
+        let (kept, personal) = store.booking(b.id).await.unwrap().unwrap();
+        assert_eq!(kept.price_minor, 9_300);
+        assert_eq!(personal, Personal::default());
+    });
+}
+
+#[test]
+fn a_failed_creation_does_not_undo_the_others_committed_with_it() {
+    each_backend(|store| async move {
+        let u = user(&store, "group@example.com").await;
+        let t = now();
+        let ghost = Uuid::now_v7(); // no such user: its booking breaks a foreign key
+        let tasks: Vec<_> = (0..24)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let rider = if i == 7 { ghost } else { u.id };
+                    let b = booking(rider, t);
+                    let request = IdempotentCreate {
+                        user_id: rider,
+                        key: &format!("k{i}"),
+                        request_hash: "h",
+                        response_status: 201,
+                        response_body: "{}",
+                    };
+                    store
+                        .create_booking_idempotent(&request, &b, &Personal::default())
+                        .await
+                })
+            })
+            .collect();
+        let mut created = 0;
+        let mut failed = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(Created::Created) => created += 1,
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(_) => failed += 1,
+            }
+        }
+        assert_eq!((created, failed), (23, 1));
+        assert_eq!(
+            store.bookings_of(u.id).await.unwrap().len(),
+            23,
+            "every acknowledged booking is there"
+        );
+    });
+}
