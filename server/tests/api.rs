@@ -785,7 +785,12 @@ fn history_cannot_be_rewritten_even_by_sql() {
 
 #[test]
 fn malformed_input_never_causes_a_5xx() {
-    let server = TestServer::start(Backend::Sqlite);
+    for backend in backends() {
+        malformed_input_never_causes_a_5xx_on(TestServer::start(backend));
+    }
+}
+
+fn malformed_input_never_causes_a_5xx_on(server: TestServer) {
     let (_, token) = server.rider();
     let bodies = [
         "",
