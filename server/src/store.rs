@@ -239,6 +239,28 @@ macro_rules! backend {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))
             }
 
+            /// Applies one migration inside the caller's transaction unless it was applied.
+            pub async fn apply_migration(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                version: i64,
+                sql: &'static str,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query::<Db>("SELECT 1 FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if done.is_some() {
+                    return Ok(false);
+                }
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::query::<Db>("INSERT INTO schema_migrations VALUES ($1, $2)")
+                    .bind(version)
+                    .bind(Utc::now().to_rfc3339())
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(true)
+            }
+
             pub async fn ping(pool: &Pool<Db>) -> Result<(), StoreError> {
                 sqlx::query::<Db>("SELECT 1").execute(pool).await?;
                 Ok(())
@@ -878,18 +900,7 @@ impl Store {
                 sqlx::query::<Sqlite>(CREATE).execute(pool).await?;
                 for &(version, sql) in SQLITE_MIGRATIONS {
                     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                    let done =
-                        sqlx::query::<Sqlite>("SELECT 1 FROM schema_migrations WHERE version = $1")
-                            .bind(version)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if done.is_none() {
-                        sqlx::raw_sql(sql).execute(&mut *tx).await?;
-                        sqlx::query::<Sqlite>("INSERT INTO schema_migrations VALUES ($1, $2)")
-                            .bind(version)
-                            .bind(Utc::now().to_rfc3339())
-                            .execute(&mut *tx)
-                            .await?;
+                    if sqlite::apply_migration(&mut tx, version, sql).await? {
                         applied.push(version);
                     }
                     tx.commit().await?;
@@ -897,24 +908,13 @@ impl Store {
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
+                // Several replicas may start at once: one migrates, the others wait and see.
                 sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(727274)")
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query::<Postgres>(CREATE).execute(&mut *tx).await?;
                 for &(version, sql) in POSTGRES_MIGRATIONS {
-                    let done = sqlx::query::<Postgres>(
-                        "SELECT 1 FROM schema_migrations WHERE version = $1",
-                    )
-                    .bind(version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if done.is_none() {
-                        sqlx::raw_sql(sql).execute(&mut *tx).await?;
-                        sqlx::query::<Postgres>("INSERT INTO schema_migrations VALUES ($1, $2)")
-                            .bind(version)
-                            .bind(Utc::now().to_rfc3339())
-                            .execute(&mut *tx)
-                            .await?;
+                    if postgres::apply_migration(&mut tx, version, sql).await? {
                         applied.push(version);
                     }
                 }

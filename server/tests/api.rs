@@ -317,18 +317,7 @@ fn bookings_with_tampered_or_expired_quotes_are_refused() {
             422,
             "quote_invalid",
         );
-        let bookings: Value = server
-            .get("/v1/bookings")
-            .bearer_auth(&token)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        assert_eq!(
-            bookings["bookings"].as_array().unwrap().len(),
-            0,
-            "nothing was booked"
-        );
+        assert_eq!(server.booking_count(&token), 0, "nothing was booked");
     }
 }
 
@@ -419,18 +408,7 @@ fn the_same_key_twice_replays_the_first_answer_and_another_body_is_422() {
         let (_, other_rider) = server.rider();
         assert_eq!(server.book(&other_rider, "same-key", &body).status(), 201);
 
-        let bookings: Value = server
-            .get("/v1/bookings")
-            .bearer_auth(&token)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        assert_eq!(
-            bookings["bookings"].as_array().unwrap().len(),
-            1,
-            "one booking for one key"
-        );
+        assert_eq!(server.booking_count(&token), 1, "one booking for one key");
     }
 }
 
@@ -476,15 +454,8 @@ fn twenty_concurrent_requests_with_one_key_create_exactly_one_booking() {
                 "{answers:?}"
             );
         }
-        let bookings: Value = server
-            .get("/v1/bookings")
-            .bearer_auth(&token)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
         assert_eq!(
-            bookings["bookings"].as_array().unwrap().len(),
+            server.booking_count(&token),
             3,
             "{backend:?}: one booking per key"
         );
@@ -531,14 +502,7 @@ fn another_riders_booking_answers_404_like_a_missing_one() {
             .send()
             .unwrap();
         assert_problem(r, 404, "not_found");
-        let bobs: Value = server
-            .get("/v1/bookings")
-            .bearer_auth(&bob)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        assert_eq!(bobs["bookings"].as_array().unwrap().len(), 0);
+        assert_eq!(server.booking_count(&bob), 0);
         assert_eq!(
             server
                 .get(&format!("/v1/bookings/{id}"))
@@ -849,18 +813,7 @@ fn malformed_input_never_causes_a_5xx_on(server: TestServer) {
             .as_u16();
         assert!((400..500).contains(&status), "{path}: {status}");
     }
-    let bookings: Value = server
-        .get("/v1/bookings")
-        .bearer_auth(&token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert_eq!(
-        bookings["bookings"].as_array().unwrap().len(),
-        0,
-        "no garbage was stored"
-    );
+    assert_eq!(server.booking_count(&token), 0, "no garbage was stored");
 }
 
 #[test]

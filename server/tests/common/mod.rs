@@ -194,6 +194,18 @@ impl TestServer {
             .unwrap()
     }
 
+    /// How many bookings the rider with this session sees.
+    pub fn booking_count(&self, token: &str) -> usize {
+        let list: Value = self
+            .get("/v1/bookings")
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        list["bookings"].as_array().unwrap().len()
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
