@@ -78,6 +78,8 @@ pub enum CoreError {
     CancellationNotAllowed { state: BookingState },
     #[error("the cancellation fee is now {current}, not {acknowledged}; ask for it again")]
     CancellationFeeChanged { acknowledged: Money, current: Money },
+    #[error("a ride can be given back only until {latest} (2 hours before pickup)")]
+    GiveBackTooLate { latest: DateTime<Utc> },
 }
 
 impl CoreError {
@@ -104,6 +106,7 @@ impl CoreError {
             CoreError::NoShowTooEarly { .. } => "no_show_too_early",
             CoreError::CancellationNotAllowed { .. } => "cancellation_not_allowed",
             CoreError::CancellationFeeChanged { .. } => "cancellation_fee_changed",
+            CoreError::GiveBackTooLate { .. } => "give_back_too_late",
         }
     }
 
@@ -145,6 +148,7 @@ pub const ERROR_CODES: &[&str] = &[
     "no_show_too_early",
     "cancellation_not_allowed",
     "cancellation_fee_changed",
+    "give_back_too_late",
 ];
 
 #[cfg(test)]
@@ -222,6 +226,7 @@ mod tests {
                 acknowledged: money,
                 current: money,
             },
+            CoreError::GiveBackTooLate { latest: t },
         ];
         let codes: Vec<&str> = all.iter().map(CoreError::code).collect();
         assert_eq!(codes, ERROR_CODES);

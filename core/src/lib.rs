@@ -31,6 +31,7 @@
 pub mod booking;
 pub mod cancellation;
 pub mod catalog;
+pub mod dispatch;
 pub mod distance;
 pub mod error;
 pub mod fare;

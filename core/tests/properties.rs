@@ -260,3 +260,82 @@ proptest! {
         }
     }
 }
+
+mod dispatch_properties {
+    use std::collections::BTreeSet;
+
+    use chauffeur_core::dispatch::*;
+    use chrono::{DateTime, Duration, Utc};
+    use proptest::prelude::*;
+
+    fn records() -> impl Strategy<Value = Vec<Candidate<u32>>> {
+        proptest::collection::vec(
+            (
+                0u32..50,
+                0u32..50,
+                0u32..5,
+                proptest::option::of(0u32..=5000),
+            ),
+            0..12,
+        )
+        .prop_map(|rows| {
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, (offers, accepts, give_backs, rating))| Candidate {
+                    id: i as u32,
+                    record: PartnerRecord {
+                        offers: offers.max(accepts),
+                        accepts,
+                        declines: offers.max(accepts) - accepts,
+                        recent_give_backs: give_backs,
+                        rating_milli: rating,
+                    },
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn ranking_is_a_deterministic_permutation_with_give_backs_last(
+            candidates in records(),
+            gave_back in proptest::collection::btree_set(0u32..12, 0..4),
+        ) {
+            let ranked = rank(&candidates, &gave_back);
+            let ids: BTreeSet<u32> = candidates.iter().map(|c| c.id).collect();
+            prop_assert_eq!(ranked.iter().copied().collect::<BTreeSet<_>>(), ids);
+            prop_assert_eq!(ranked.len(), candidates.len());
+            let mut reversed = candidates.clone();
+            reversed.reverse();
+            prop_assert_eq!(&rank(&reversed, &gave_back), &ranked, "input order does not matter");
+            if let Some(first_given_back) = ranked.iter().position(|id| gave_back.contains(id)) {
+                prop_assert!(ranked[first_given_back..].iter().all(|id| gave_back.contains(id)));
+            }
+        }
+
+        #[test]
+        fn dispatch_never_asks_a_partner_twice_nor_past_the_deadline(
+            candidates in records(),
+            offered in proptest::collection::btree_set(0u32..12, 0..12),
+            minutes_to_pickup in 0i64..20_000,
+            booked_minutes_before in 0i64..20_000,
+            open in any::<bool>(),
+        ) {
+            let now: DateTime<Utc> = "2026-12-01T10:00:00Z".parse().unwrap();
+            let pickup = now + Duration::minutes(minutes_to_pickup);
+            let deadline = dispatch_deadline(pickup, now - Duration::minutes(booked_minutes_before));
+            prop_assert!(deadline <= pickup);
+            let ranked = rank(&candidates, &BTreeSet::new());
+            match next_step(pickup, deadline, &ranked, &offered, open, now) {
+                DispatchStep::Offer { partners, expires_at } => {
+                    prop_assert!(!open && now < deadline);
+                    prop_assert!(!partners.is_empty() && partners.len() <= BATCH_SIZE);
+                    prop_assert!(partners.iter().all(|p| !offered.contains(p)));
+                    prop_assert!(expires_at > now && expires_at <= deadline);
+                }
+                DispatchStep::Wait => prop_assert!(open && now < deadline),
+                DispatchStep::GiveUp => prop_assert!(now >= deadline || next_batch(&ranked, &offered, BATCH_SIZE).is_empty()),
+            }
+        }
+    }
+}

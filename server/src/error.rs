@@ -112,7 +112,8 @@ impl From<CoreError> for ApiError {
             CoreError::IllegalTransition { .. }
             | CoreError::NoShowTooEarly { .. }
             | CoreError::CancellationNotAllowed { .. }
-            | CoreError::CancellationFeeChanged { .. } => StatusCode::CONFLICT,
+            | CoreError::CancellationFeeChanged { .. }
+            | CoreError::GiveBackTooLate { .. } => StatusCode::CONFLICT,
             CoreError::InvalidCatalog { .. } | CoreError::CurrencyMismatch { .. } => {
                 tracing::error!(error = %e, "domain invariant broken");
                 return ApiError::internal();
