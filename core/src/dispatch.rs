@@ -4,7 +4,8 @@
 //! - Partners are ranked by a smoothed acceptance rate, their rating and recent give-backs;
 //!   ties break by id, so the order is deterministic.
 //! - Offers go out in batches; an offer's time to answer shrinks as pickup nears.
-//! - A scheduled booking nobody accepts by its dispatch deadline becomes `unfulfilled`.
+//! - A scheduled booking nobody accepts by its dispatch deadline becomes `unfulfilled` (not
+//!   earlier: a partner may become eligible meanwhile).
 //! - A partner may give a ride back until 2 hours before pickup; it is then offered to others
 //!   first.
 //! - A ride due within 60 minutes goes to the nearest available chauffeur instead, with a short
@@ -84,11 +85,12 @@ pub fn next_batch<Id: Ord + Clone>(
         .collect()
 }
 
-/// When the search for a partner gives up: 30 minutes before pickup, but a booking made shortly
-/// before its pickup still gets ten minutes (never beyond the pickup itself).
+/// When the search for a partner gives up: 30 minutes before pickup, but every booking gets at
+/// least ten minutes of search (an "as soon as possible" ride, whose pickup is the moment it was
+/// booked, included; a late pickup beats none, and the rider may cancel).
 pub fn dispatch_deadline(pickup_at: DateTime<Utc>, created_at: DateTime<Utc>) -> DateTime<Utc> {
     let usual = pickup_at - Duration::minutes(30);
-    let least = (created_at + Duration::minutes(10)).min(pickup_at);
+    let least = created_at + Duration::minutes(10);
     usual.max(least)
 }
 
@@ -140,9 +142,9 @@ pub enum DispatchStep<Id> {
         partners: Vec<Id>,
         expires_at: DateTime<Utc>,
     },
-    /// Offers are out and still open: wait.
+    /// Offers are out and still open, or nobody is left to ask yet: wait.
     Wait,
-    /// Nobody accepted in time, or nobody is left to ask: the booking is unfulfilled.
+    /// The dispatch deadline passed without an accept: the booking is unfulfilled.
     GiveUp,
 }
 
@@ -154,6 +156,7 @@ pub fn next_step<Id: Ord + Clone>(
     ranked: &[Id],
     already_offered: &BTreeSet<Id>,
     open_offers: bool,
+    batch_size: usize,
     now: DateTime<Utc>,
 ) -> DispatchStep<Id> {
     if now >= deadline {
@@ -162,9 +165,10 @@ pub fn next_step<Id: Ord + Clone>(
     if open_offers {
         return DispatchStep::Wait;
     }
-    let partners = next_batch(ranked, already_offered, BATCH_SIZE);
+    let partners = next_batch(ranked, already_offered, batch_size.max(1));
     if partners.is_empty() {
-        return DispatchStep::GiveUp;
+        // Nobody left to ask right now; a partner may become eligible before the deadline.
+        return DispatchStep::Wait;
     }
     DispatchStep::Offer {
         partners,
@@ -257,7 +261,11 @@ mod tests {
             dispatch_deadline(pickup, t("2026-12-10T11:25:00Z")),
             t("2026-12-10T11:35:00Z")
         );
-        assert_eq!(dispatch_deadline(pickup, t("2026-12-10T11:55:00Z")), pickup);
+        // Booked as soon as possible: ten minutes of search from booking.
+        assert_eq!(
+            dispatch_deadline(pickup, t("2026-12-10T12:00:00Z")),
+            t("2026-12-10T12:10:00Z")
+        );
     }
 
     #[test]
@@ -274,7 +282,15 @@ mod tests {
         let deadline = t("2026-12-10T11:30:00Z");
         let ranked = [1, 2, 3, 4];
         let now = t("2026-12-09T12:00:00Z");
-        match next_step(pickup, deadline, &ranked, &BTreeSet::new(), false, now) {
+        match next_step(
+            pickup,
+            deadline,
+            &ranked,
+            &BTreeSet::new(),
+            false,
+            BATCH_SIZE,
+            now,
+        ) {
             DispatchStep::Offer {
                 partners,
                 expires_at,
@@ -285,16 +301,33 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            next_step(pickup, deadline, &ranked, &BTreeSet::new(), true, now),
+            next_step(
+                pickup,
+                deadline,
+                &ranked,
+                &BTreeSet::new(),
+                true,
+                BATCH_SIZE,
+                now
+            ),
             DispatchStep::Wait
         );
         let everyone = BTreeSet::from([1, 2, 3, 4]);
         assert_eq!(
-            next_step(pickup, deadline, &ranked, &everyone, false, now),
-            DispatchStep::GiveUp
+            next_step(pickup, deadline, &ranked, &everyone, false, BATCH_SIZE, now),
+            DispatchStep::Wait,
+            "everyone was asked: keep looking for newly eligible partners until the deadline"
         );
         assert_eq!(
-            next_step(pickup, deadline, &ranked, &BTreeSet::new(), true, deadline),
+            next_step(
+                pickup,
+                deadline,
+                &ranked,
+                &BTreeSet::new(),
+                true,
+                BATCH_SIZE,
+                deadline
+            ),
             DispatchStep::GiveUp
         );
     }

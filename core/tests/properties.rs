@@ -323,18 +323,20 @@ mod dispatch_properties {
         ) {
             let now: DateTime<Utc> = "2026-12-01T10:00:00Z".parse().unwrap();
             let pickup = now + Duration::minutes(minutes_to_pickup);
-            let deadline = dispatch_deadline(pickup, now - Duration::minutes(booked_minutes_before));
-            prop_assert!(deadline <= pickup);
+            let created = now - Duration::minutes(booked_minutes_before);
+            let deadline = dispatch_deadline(pickup, created);
+            prop_assert!(deadline >= created + Duration::minutes(10));
+            prop_assert!(deadline >= pickup - Duration::minutes(30));
             let ranked = rank(&candidates, &BTreeSet::new());
-            match next_step(pickup, deadline, &ranked, &offered, open, now) {
+            match next_step(pickup, deadline, &ranked, &offered, open, BATCH_SIZE, now) {
                 DispatchStep::Offer { partners, expires_at } => {
                     prop_assert!(!open && now < deadline);
                     prop_assert!(!partners.is_empty() && partners.len() <= BATCH_SIZE);
                     prop_assert!(partners.iter().all(|p| !offered.contains(p)));
                     prop_assert!(expires_at > now && expires_at <= deadline);
                 }
-                DispatchStep::Wait => prop_assert!(open && now < deadline),
-                DispatchStep::GiveUp => prop_assert!(now >= deadline || next_batch(&ranked, &offered, BATCH_SIZE).is_empty()),
+                DispatchStep::Wait => prop_assert!(now < deadline && (open || next_batch(&ranked, &offered, BATCH_SIZE).is_empty())),
+                DispatchStep::GiveUp => prop_assert!(now >= deadline),
             }
         }
     }

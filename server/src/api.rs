@@ -86,10 +86,12 @@ pub struct AppInner {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub in_flight: InFlightKeys,
+    /// Partners offered a booking at once (the core's default is 3).
+    pub dispatch_batch_size: usize,
 }
 
 impl AppState {
-    fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 }
@@ -963,6 +965,7 @@ pub async fn create_booking(
         quote: serde_json::to_value(&quote).map_err(|_| ApiError::internal())?,
         child_seats: i64::try_from(quoted_seats).unwrap_or(0),
         cancellation_fee_minor: None,
+        partner_id: None,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -1001,6 +1004,10 @@ pub async fn create_booking(
         Created::InProgress => return Err(key_in_use()),
     }
     state.metrics.booking_created();
+    // Offer it to partners right away; the dispatcher's timer retries if this fails.
+    if let Err(e) = crate::dispatch::dispatch_booking(&state, booking.id).await {
+        tracing::warn!(booking = %booking.id, error = %e, "first dispatch step failed");
+    }
     tracing::info!(booking = %booking.id, city = %booking.city_id, "booking created");
     let mut response = (StatusCode::CREATED, response_body).into_response();
     let h = response.headers_mut();
@@ -1168,6 +1175,159 @@ pub async fn cancel_booking(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Handlers: partners
+
+/// A signed-in member of a partner (a dispatcher account with the partner role).
+pub struct PartnerMember {
+    pub user: User,
+    pub partner_id: Uuid,
+}
+
+impl FromRequestParts<AppState> for PartnerMember {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        let partner_id = match auth.user.role {
+            Role::Partner | Role::Operator => state.store.partner_of(auth.user.id).await?,
+            _ => None,
+        };
+        match partner_id {
+            Some(partner_id) => Ok(PartnerMember {
+                user: auth.user,
+                partner_id,
+            }),
+            None => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_a_partner",
+                "this account does not dispatch for a partner",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfferView {
+    pub id: Uuid,
+    pub booking_id: Uuid,
+    pub city_id: String,
+    pub class: String,
+    pub product: String,
+    pub pickup_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>)]
+    pub pickup_local: Option<NaiveDateTime>,
+    pub passengers: Option<u32>,
+    pub bags: Option<u32>,
+    pub price: MoneyView,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfferList {
+    pub offers: Vec<OfferView>,
+}
+
+/// The partner's open offers, soonest pickup first.
+#[utoipa::path(get, path = "/v1/partner/offers", tag = "partners", security(("bearer" = [])),
+    responses((status = 200, body = OfferList), (status = 401, body = Problem),
+              (status = 403, description = "Not a partner account", body = Problem)))]
+pub async fn partner_offers(
+    State(state): State<AppState>,
+    member: PartnerMember,
+) -> Result<Json<OfferList>, ApiError> {
+    let mut offers = Vec::new();
+    for (offer, booking) in state
+        .store
+        .open_offers_of_partner(member.partner_id, state.now())
+        .await?
+    {
+        let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+        offers.push(OfferView {
+            id: offer.id,
+            booking_id: booking.id,
+            city_id: booking.city_id.clone(),
+            class: booking.vehicle_class.as_str().to_owned(),
+            product: booking.product.as_str().to_owned(),
+            pickup_at: booking.pickup_at,
+            pickup_local: quote.as_ref().map(|q| q.pickup.local),
+            passengers: quote.as_ref().map(|q| q.passengers),
+            bags: quote.as_ref().map(|q| q.bags),
+            price: Money::new(booking.price_minor, currency_of(&booking)?).into(),
+            expires_at: offer.expires_at,
+        });
+    }
+    Ok(Json(OfferList { offers }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AcceptedView {
+    pub booking_id: Uuid,
+    pub state: String,
+    pub version: i64,
+}
+
+/// Accept an offer. The first accept wins; the others answer 409 `offer_taken`.
+#[utoipa::path(post, path = "/v1/partner/offers/{id}/accept", tag = "partners", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = AcceptedView), (status = 404, body = Problem),
+              (status = 409, description = "Taken by another partner, expired or already answered", body = Problem)))]
+pub async fn accept_offer(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    Path(id): Path<String>,
+) -> Result<Json<AcceptedView>, ApiError> {
+    let offer_id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("offer"))?;
+    match state
+        .store
+        .accept_offer(offer_id, member.partner_id, member.user.id, state.now())
+        .await?
+    {
+        store::Accepted::Won(booking) => {
+            tracing::info!(booking = %booking.id, partner = %member.partner_id, "offer accepted");
+            Ok(Json(AcceptedView {
+                booking_id: booking.id,
+                state: booking.state.as_str().to_owned(),
+                version: booking.version,
+            }))
+        }
+        store::Accepted::NotFound => Err(ApiError::not_found("offer")),
+        store::Accepted::Taken => Err(ApiError::conflict(
+            "offer_taken",
+            "another partner accepted this ride first",
+        )),
+        store::Accepted::Expired => Err(ApiError::conflict(
+            "offer_expired",
+            "the time to answer this offer ran out",
+        )),
+        store::Accepted::Closed(was) => Err(ApiError::conflict(
+            "offer_closed",
+            format!("this offer is already {was}"),
+        )),
+    }
+}
+
+/// Decline an offer; it counts in the partner's ranking.
+#[utoipa::path(post, path = "/v1/partner/offers/{id}/decline", tag = "partners", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Declined"), (status = 404, body = Problem)))]
+pub async fn decline_offer(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let offer_id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("offer"))?;
+    if state
+        .store
+        .decline_offer(offer_id, member.partner_id, state.now())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("open offer"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Operations
 
 /// Liveness: the process answers.
@@ -1234,7 +1394,8 @@ impl utoipa::Modify for BearerAuth {
     paths(
         list_cities, get_city, create_quotes, sign_up, log_in, log_out, me, export_me, erase_me,
         create_booking, list_bookings, get_booking, booking_history, cancellation_preview,
-        cancel_booking, healthz, readyz, metrics, openapi_json
+        cancel_booking, partner_offers, accept_offer, decline_offer, healthz, readyz, metrics,
+        openapi_json
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
@@ -1306,6 +1467,9 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/v1/bookings/{id}/history", get(booking_history))
         .route("/v1/bookings/{id}/cancellation", get(cancellation_preview))
         .route("/v1/bookings/{id}/cancel", post(cancel_booking))
+        .route("/v1/partner/offers", get(partner_offers))
+        .route("/v1/partner/offers/{id}/accept", post(accept_offer))
+        .route("/v1/partner/offers/{id}/decline", post(decline_offer))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod dispatch;
 pub mod error;
 pub mod metrics;
 pub mod store;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use axum::http::HeaderValue;
-use chauffeur_core::Catalog;
+use chauffeur_core::{Catalog, VehicleClass};
 use tokio::net::TcpListener;
 
 use crate::api::{AppInner, AppState, Limits, SystemClock};
@@ -35,6 +36,10 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     pub cors_any: bool,
     pub hashing_permits: usize,
+    /// Partners offered a booking at once.
+    pub dispatch_batch_size: usize,
+    /// How often the dispatcher looks at pending bookings.
+    pub dispatch_interval: Duration,
 }
 
 /// The SQLite URL for a data directory, creating the directory.
@@ -122,6 +127,7 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         clock: Arc::new(SystemClock),
         metrics: Arc::new(Metrics::default()),
         in_flight: Arc::default(),
+        dispatch_batch_size: config.dispatch_batch_size,
     })))
 }
 
@@ -154,6 +160,10 @@ pub async fn serve(
             .collect(),
         cors_any: config.cors_any,
     };
+    tokio::spawn(dispatch::run_dispatcher(
+        state.clone(),
+        config.dispatch_interval,
+    ));
     let app = api::router(state, &limits);
     axum::serve(
         listener,
@@ -226,7 +236,43 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
     },
 ];
 
-/// Seeds the demo accounts (skipping any that exist).
+/// A demo partner: its cities and classes, and its vehicles (class, plate, seats, bags).
+pub struct DemoPartner {
+    pub name: &'static str,
+    pub cities: &'static [&'static str],
+    pub vehicles: &'static [(VehicleClass, &'static str, i64, i64)],
+}
+
+pub const DEMO_PARTNERS: &[DemoPartner] = &[
+    DemoPartner {
+        name: "Berlin Limousines GmbH",
+        cities: &["berlin", "potsdam"],
+        vehicles: &[
+            (VehicleClass::Business, "B-CL 1001", 3, 2),
+            (VehicleClass::First, "B-CL 2001", 3, 2),
+            (VehicleClass::Van, "B-CL 3001", 5, 5),
+        ],
+    },
+    DemoPartner {
+        name: "Spree Chauffeurs",
+        cities: &["berlin"],
+        vehicles: &[
+            (VehicleClass::Business, "B-SP 77", 3, 2),
+            (VehicleClass::Van, "B-SP 78", 5, 5),
+        ],
+    },
+    DemoPartner {
+        name: "Isar Premium Cars",
+        cities: &["munich"],
+        vehicles: &[
+            (VehicleClass::Business, "M-IP 10", 3, 2),
+            (VehicleClass::First, "M-IP 11", 3, 2),
+        ],
+    },
+];
+
+/// Seeds the demo accounts (skipping any that exist) and, on an empty database, the demo
+/// partners with their vehicles; the demo partner and chauffeur accounts join the first partner.
 pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
     for account in DEMO_ACCOUNTS {
         let hash = state
@@ -250,6 +296,38 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
         match result {
             Ok(_) | Err(store::StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
+        }
+    }
+    if !state.store.partners().await?.is_empty() {
+        return Ok(());
+    }
+    for (i, partner) in DEMO_PARTNERS.iter().enumerate() {
+        let classes: Vec<VehicleClass> = {
+            let mut c: Vec<VehicleClass> = partner.vehicles.iter().map(|v| v.0).collect();
+            c.sort();
+            c.dedup();
+            c
+        };
+        let cities: Vec<String> = partner.cities.iter().map(|c| (*c).to_owned()).collect();
+        let id = state
+            .store
+            .create_partner(partner.name, &cities, &classes, chrono::Utc::now())
+            .await?;
+        for &(class, plate, seats, bags) in partner.vehicles {
+            state
+                .store
+                .add_vehicle(id, class, plate, seats, bags)
+                .await?;
+        }
+        if i == 0 {
+            for account in DEMO_ACCOUNTS
+                .iter()
+                .filter(|a| matches!(a.role, Role::Partner | Role::Chauffeur))
+            {
+                if let Some((user, _)) = state.store.credentials(account.email).await? {
+                    state.store.add_partner_member(user.id, id).await?;
+                }
+            }
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chauffeur_server::{
     fresh_dev_dir, load_or_create_key, new_key, parse_key, prepare, redact, seed_demo, serve,
-    shutdown_signal, sqlite_url, ServerConfig, DEMO_ACCOUNTS,
+    shutdown_signal, sqlite_url, ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
 };
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -37,6 +37,58 @@ enum Command {
     Dev(DevArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Manage partners (limousine companies), their accounts and vehicles.
+    Partner {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        action: PartnerAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnerAction {
+    /// Create a partner serving cities with vehicle classes; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// City id from the catalog (repeat for several).
+        #[arg(long = "city", required = true)]
+        cities: Vec<String>,
+        /// business, first or van (repeat for several).
+        #[arg(long = "class", required = true)]
+        classes: Vec<String>,
+    },
+    /// Create an account for a partner: a dispatcher (role partner) or a chauffeur.
+    AddMember {
+        #[arg(long)]
+        partner: uuid::Uuid,
+        #[arg(long)]
+        email: String,
+        /// At least 10 characters.
+        #[arg(long, env = "CHAUFFEUR_MEMBER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        /// partner (dispatcher) or chauffeur.
+        #[arg(long, default_value = "partner")]
+        role: String,
+    },
+    /// Register a vehicle of a partner.
+    AddVehicle {
+        #[arg(long)]
+        partner: uuid::Uuid,
+        #[arg(long)]
+        class: String,
+        #[arg(long)]
+        plate: String,
+        #[arg(long)]
+        seats: i64,
+        #[arg(long)]
+        bags: i64,
+    },
+    /// List partners.
+    List,
 }
 
 #[derive(Args, Clone)]
@@ -66,6 +118,12 @@ struct CommonArgs {
     /// Password hashes computed at once (each takes 19 MiB); defaults to the number of CPUs.
     #[arg(long, env = "CHAUFFEUR_HASHING_PERMITS")]
     hashing_permits: Option<usize>,
+    /// Partners offered a booking at once.
+    #[arg(long, env = "CHAUFFEUR_DISPATCH_BATCH_SIZE", default_value_t = chauffeur_core::dispatch::BATCH_SIZE)]
+    dispatch_batch_size: usize,
+    /// Milliseconds between the dispatcher's rounds over pending bookings.
+    #[arg(long, env = "CHAUFFEUR_DISPATCH_INTERVAL_MS", default_value_t = 1000)]
+    dispatch_interval_ms: u64,
 }
 
 #[derive(Args, Clone)]
@@ -143,6 +201,8 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         cors_origins: args.cors_origin.clone(),
         cors_any: false,
         hashing_permits: permits(&args.common),
+        dispatch_batch_size: args.common.dispatch_batch_size,
+        dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
     };
     let state = prepare(&config).await?;
     let listener = TcpListener::bind(config.listen)
@@ -166,6 +226,8 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         cors_origins: Vec::new(),
         cors_any: true,
         hashing_permits: permits(&args.common),
+        dispatch_batch_size: args.common.dispatch_batch_size,
+        dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
     };
     let state = prepare(&config).await?;
     seed_demo(&state).await?;
@@ -194,8 +256,113 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
             account.password
         );
     }
+    let partners: Vec<&str> = DEMO_PARTNERS.iter().map(|p| p.name).collect();
+    println!(
+        "  Demo partners: {} (the demo partner account dispatches for the first)",
+        partners.join(", ")
+    );
     println!("  Stop with Ctrl-C.");
     serve(state, &config, listener, shutdown_signal()).await
+}
+
+async fn run_partner(database: DatabaseArgs, action: PartnerAction) -> anyhow::Result<()> {
+    use chauffeur_core::VehicleClass;
+    use chauffeur_server::store::{NewUser, Role, Store};
+    let url = database_url(&database)?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    store.migrate().await?;
+    let class = |name: &str| {
+        VehicleClass::parse(name)
+            .with_context(|| format!("unknown class {name:?} (business, first, van)"))
+    };
+    match action {
+        PartnerAction::Create {
+            name,
+            cities,
+            classes,
+        } => {
+            let catalog = chauffeur_core::Catalog::shipped()?;
+            for city in &cities {
+                catalog
+                    .city(city)
+                    .with_context(|| format!("unknown city {city:?}"))?;
+            }
+            let classes = classes
+                .iter()
+                .map(|c| class(c))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let id = store
+                .create_partner(name.trim(), &cities, &classes, chrono::Utc::now())
+                .await?;
+            println!("{id}");
+        }
+        PartnerAction::AddMember {
+            partner,
+            email,
+            password,
+            name,
+            role,
+        } => {
+            let role = match role.as_str() {
+                "partner" => Role::Partner,
+                "chauffeur" => Role::Chauffeur,
+                other => anyhow::bail!("role must be partner or chauffeur, not {other:?}"),
+            };
+            let email = chauffeur_server::auth::normalise_email(&email)
+                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            chauffeur_server::auth::check_new_password(&password)
+                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+            let hashing = chauffeur_server::auth::PasswordHashing::new(1)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = hashing
+                .hash(&password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = store
+                .create_user(
+                    &NewUser {
+                        email: &email,
+                        password_hash: &hash,
+                        role,
+                        name: Some(name.trim()),
+                        phone: None,
+                    },
+                    chrono::Utc::now(),
+                )
+                .await?;
+            store.add_partner_member(user.id, partner).await?;
+            println!("{}", user.id);
+        }
+        PartnerAction::AddVehicle {
+            partner,
+            class: name,
+            plate,
+            seats,
+            bags,
+        } => {
+            let id = store
+                .add_vehicle(partner, class(&name)?, plate.trim(), seats, bags)
+                .await?;
+            println!("{id}");
+        }
+        PartnerAction::List => {
+            for p in store.partners().await? {
+                println!(
+                    "{}  {}  cities={}  classes={}  members={}  vehicles={}{}",
+                    p.id,
+                    p.name,
+                    p.cities.join(","),
+                    p.classes.join(","),
+                    p.members,
+                    p.vehicles,
+                    if p.active { "" } else { "  (inactive)" }
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn run_migrate(args: DatabaseArgs) -> anyhow::Result<()> {
@@ -213,7 +380,7 @@ fn main() -> ExitCode {
     let json = match &cli.command {
         Some(Command::Serve(a)) => a.common.log_json,
         Some(Command::Dev(a)) => a.common.log_json,
-        Some(Command::Migrate(_)) => false,
+        Some(Command::Migrate(_)) | Some(Command::Partner { .. }) => false,
         None => cli.serve.common.log_json,
     };
     init_logging(json);
@@ -233,6 +400,7 @@ fn main() -> ExitCode {
             None => run_serve(cli.serve).await,
             Some(Command::Dev(args)) => run_dev(args).await,
             Some(Command::Migrate(args)) => run_migrate(args).await,
+            Some(Command::Partner { database, action }) => run_partner(database, action).await,
         }
     });
     match result {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
+use chauffeur_core::dispatch::PartnerRecord;
 use chauffeur_core::fare::ProductKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,9 @@ pub struct Booking {
     pub quote: Value,
     pub child_seats: i64,
     pub cancellation_fee_minor: Option<i64>,
+    /// The partner that accepted the ride, once one did.
+    #[serde(default)]
+    pub partner_id: Option<Uuid>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -161,6 +165,44 @@ pub struct Transition {
     pub cancellation_fee_minor: Option<i64>,
 }
 
+/// An offer of a booking to a partner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Offer {
+    pub id: Uuid,
+    pub booking_id: Uuid,
+    pub partner_id: Uuid,
+    pub batch: i64,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How an accept ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Accepted {
+    /// This partner won; the booking is confirmed.
+    Won(Booking),
+    /// No such offer for this partner.
+    NotFound,
+    /// Another partner was first.
+    Taken,
+    /// The offer's time ran out.
+    Expired,
+    /// The offer was already answered or withdrawn.
+    Closed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartnerSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub active: bool,
+    pub cities: Vec<String>,
+    pub classes: Vec<String>,
+    pub members: i64,
+    pub vehicles: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Export {
     pub user: User,
@@ -215,6 +257,7 @@ macro_rules! backend {
                     quote: row.try_get::<Json<Value>, _>("quote")?.0,
                     child_seats: row.try_get("child_seats")?,
                     cancellation_fee_minor: row.try_get("cancellation_fee_minor")?,
+                    partner_id: row.try_get("partner_id")?,
                     version: row.try_get("version")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
@@ -548,7 +591,7 @@ macro_rules! backend {
                 let rows = sqlx::query::<Db>(
                     "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
                      price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-                     created_at, updated_at FROM bookings WHERE rider_id = $1 \
+                     created_at, updated_at, partner_id FROM bookings WHERE rider_id = $1 \
                      ORDER BY pickup_at DESC, id DESC",
                 )
                 .bind(rider_id)
@@ -564,7 +607,7 @@ macro_rules! backend {
                 let row = sqlx::query::<Db>(
                     "SELECT b.id, b.rider_id, b.city_id, b.state, b.vehicle_class, b.product, \
                      b.pickup_at, b.price_minor, b.currency, b.quote, b.child_seats, \
-                     b.cancellation_fee_minor, b.version, b.created_at, b.updated_at, \
+                     b.cancellation_fee_minor, b.version, b.created_at, b.updated_at, b.partner_id, \
                      p.passenger_name, p.passenger_phone, p.flight_number, p.notes \
                      FROM bookings b LEFT JOIN booking_personal p ON p.booking_id = b.id \
                      WHERE b.id = $1",
@@ -608,7 +651,7 @@ macro_rules! backend {
                 let before = sqlx::query::<Db>(
                     "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
                      price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-                     created_at, updated_at FROM bookings WHERE id = $1",
+                     created_at, updated_at, partner_id FROM bookings WHERE id = $1",
                 )
                 .bind(t.booking_id)
                 .fetch_optional(&mut *tx)
@@ -658,6 +701,421 @@ macro_rules! backend {
                 .await?;
                 tx.commit().await?;
                 Ok(after)
+            }
+
+            fn offer_from(row: &DbRow) -> Result<Offer, StoreError> {
+                Ok(Offer {
+                    id: row.try_get("id")?,
+                    booking_id: row.try_get("booking_id")?,
+                    partner_id: row.try_get("partner_id")?,
+                    batch: row.try_get::<i64, _>("batch")?,
+                    state: row.try_get("state")?,
+                    created_at: row.try_get("created_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                })
+            }
+
+            pub async fn create_partner(
+                pool: &Pool<Db>,
+                name: &str,
+                cities: &[String],
+                classes: &[VehicleClass],
+                now: DateTime<Utc>,
+            ) -> Result<Uuid, StoreError> {
+                let id = Uuid::now_v7();
+                let mut tx = pool.begin_with($begin_write).await?;
+                sqlx::query::<Db>("INSERT INTO partners (id, name, active, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(name)
+                    .bind(true)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                for city in cities {
+                    sqlx::query::<Db>("INSERT INTO partner_cities (partner_id, city_id) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(city)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for class in classes {
+                    sqlx::query::<Db>("INSERT INTO partner_classes (partner_id, vehicle_class) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(class.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            pub async fn add_partner_member(
+                pool: &Pool<Db>,
+                user_id: Uuid,
+                partner_id: Uuid,
+            ) -> Result<(), StoreError> {
+                let result = sqlx::query::<Db>("INSERT INTO partner_members (user_id, partner_id) VALUES ($1, $2)")
+                    .bind(user_id)
+                    .bind(partner_id)
+                    .execute(pool)
+                    .await;
+                match result {
+                    Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("membership")),
+                    Err(e) => Err(e.into()),
+                    Ok(_) => Ok(()),
+                }
+            }
+
+            pub async fn add_vehicle(
+                pool: &Pool<Db>,
+                partner_id: Uuid,
+                class: VehicleClass,
+                plate: &str,
+                seats: i64,
+                bags: i64,
+            ) -> Result<Uuid, StoreError> {
+                let id = Uuid::now_v7();
+                let result = sqlx::query::<Db>(
+                    "INSERT INTO vehicles (id, partner_id, vehicle_class, plate, seats, bags, active) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(partner_id)
+                .bind(class.as_str())
+                .bind(plate)
+                .bind(seats)
+                .bind(bags)
+                .bind(true)
+                .execute(pool)
+                .await;
+                match result {
+                    Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("vehicle plate")),
+                    Err(e) => Err(e.into()),
+                    Ok(_) => Ok(id),
+                }
+            }
+
+            pub async fn partner_of(pool: &Pool<Db>, user_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+                let row = sqlx::query::<Db>("SELECT partner_id FROM partner_members WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(row.map(|r| r.try_get("partner_id")).transpose()?)
+            }
+
+            pub async fn partners(pool: &Pool<Db>) -> Result<Vec<PartnerSummary>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT p.id, p.name, p.active, \
+                     (SELECT COUNT(*) FROM partner_members m WHERE m.partner_id = p.id) AS members, \
+                     (SELECT COUNT(*) FROM vehicles v WHERE v.partner_id = p.id) AS vehicles \
+                     FROM partners p ORDER BY p.name, p.id",
+                )
+                .fetch_all(pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let id: Uuid = row.try_get("id")?;
+                    let cities = sqlx::query::<Db>("SELECT city_id FROM partner_cities WHERE partner_id = $1 ORDER BY city_id")
+                        .bind(id)
+                        .fetch_all(pool)
+                        .await?
+                        .iter()
+                        .map(|r| r.try_get::<String, _>("city_id"))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let classes = sqlx::query::<Db>("SELECT vehicle_class FROM partner_classes WHERE partner_id = $1 ORDER BY vehicle_class")
+                        .bind(id)
+                        .fetch_all(pool)
+                        .await?
+                        .iter()
+                        .map(|r| r.try_get::<String, _>("vehicle_class"))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    out.push(PartnerSummary {
+                        id,
+                        name: row.try_get("name")?,
+                        active: row.try_get("active")?,
+                        cities,
+                        classes,
+                        members: row.try_get("members")?,
+                        vehicles: row.try_get("vehicles")?,
+                    });
+                }
+                Ok(out)
+            }
+
+            /// Active partners serving the city and class with a vehicle big enough, with their
+            /// offer record for ranking.
+            pub async fn eligible_partners(
+                pool: &Pool<Db>,
+                city_id: &str,
+                class: VehicleClass,
+                passengers: i64,
+                bags: i64,
+            ) -> Result<Vec<(Uuid, PartnerRecord)>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT p.id, \
+                     (SELECT COUNT(*) FROM offers o WHERE o.partner_id = p.id \
+                        AND o.state IN ('accepted', 'declined', 'expired')) AS offers, \
+                     (SELECT COUNT(*) FROM offers o WHERE o.partner_id = p.id AND o.state = 'accepted') AS accepts, \
+                     (SELECT COUNT(*) FROM offers o WHERE o.partner_id = p.id AND o.state = 'declined') AS declines \
+                     FROM partners p \
+                     WHERE p.active = $1 \
+                     AND EXISTS (SELECT 1 FROM partner_cities c WHERE c.partner_id = p.id AND c.city_id = $2) \
+                     AND EXISTS (SELECT 1 FROM partner_classes k WHERE k.partner_id = p.id AND k.vehicle_class = $3) \
+                     AND EXISTS (SELECT 1 FROM vehicles v WHERE v.partner_id = p.id AND v.active = $1 \
+                        AND v.vehicle_class = $3 AND v.seats >= $4 AND v.bags >= $5)",
+                )
+                .bind(true)
+                .bind(city_id)
+                .bind(class.as_str())
+                .bind(passengers)
+                .bind(bags)
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let count = |col: &str| -> Result<u32, StoreError> {
+                            Ok(u32::try_from(r.try_get::<i64, _>(col)?).unwrap_or(u32::MAX))
+                        };
+                        Ok((
+                            r.try_get("id")?,
+                            PartnerRecord {
+                                offers: count("offers")?,
+                                accepts: count("accepts")?,
+                                declines: count("declines")?,
+                                recent_give_backs: 0,
+                                rating_milli: None,
+                            },
+                        ))
+                    })
+                    .collect()
+            }
+
+            pub async fn offers_of_booking(pool: &Pool<Db>, booking_id: Uuid) -> Result<Vec<Offer>, StoreError> {
+                let rows = sqlx::query::<Db>("SELECT * FROM offers WHERE booking_id = $1 ORDER BY batch, id")
+                    .bind(booking_id)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter().map(offer_from).collect()
+            }
+
+            /// Closes the booking's open offers whose time ran out.
+            pub async fn expire_offers(pool: &Pool<Db>, booking_id: Uuid, now: DateTime<Utc>) -> Result<u64, StoreError> {
+                Ok(sqlx::query::<Db>(
+                    "UPDATE offers SET state = 'expired' \
+                     WHERE booking_id = $1 AND state = 'open' AND expires_at <= $2",
+                )
+                .bind(booking_id)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected())
+            }
+
+            /// Sends a batch of offers, if the booking is still pending.
+            pub async fn insert_offers(
+                pool: &Pool<Db>,
+                booking_id: Uuid,
+                partners: &[Uuid],
+                batch: i64,
+                now: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> Result<Vec<Offer>, StoreError> {
+                let mut tx = pool.begin_with($begin_write).await?;
+                let pending = sqlx::query::<Db>("SELECT 1 FROM bookings WHERE id = $1 AND state = 'pending'")
+                    .bind(booking_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if pending.is_none() {
+                    return Ok(Vec::new());
+                }
+                let mut offers = Vec::with_capacity(partners.len());
+                for partner_id in partners {
+                    let offer = Offer {
+                        id: Uuid::now_v7(),
+                        booking_id,
+                        partner_id: *partner_id,
+                        batch,
+                        state: "open".into(),
+                        created_at: now,
+                        expires_at,
+                    };
+                    sqlx::query::<Db>(
+                        "INSERT INTO offers (id, booking_id, partner_id, batch, state, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, 'open', $5, $6)",
+                    )
+                    .bind(offer.id)
+                    .bind(booking_id)
+                    .bind(offer.partner_id)
+                    .bind(batch)
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    offers.push(offer);
+                }
+                tx.commit().await?;
+                Ok(offers)
+            }
+
+            /// Open, unexpired offers of a partner, with their bookings.
+            pub async fn open_offers_of_partner(
+                pool: &Pool<Db>,
+                partner_id: Uuid,
+                now: DateTime<Utc>,
+            ) -> Result<Vec<(Offer, Booking)>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT o.id AS offer_id, o.booking_id, o.partner_id AS offered_partner, o.batch, \
+                     o.state AS offer_state, o.created_at AS offered_at, o.expires_at, \
+                     b.id, b.rider_id, b.city_id, b.state, b.vehicle_class, b.product, b.pickup_at, \
+                     b.price_minor, b.currency, b.quote, b.child_seats, b.cancellation_fee_minor, \
+                     b.version, b.created_at, b.updated_at, b.partner_id \
+                     FROM offers o JOIN bookings b ON b.id = o.booking_id \
+                     WHERE o.partner_id = $1 AND o.state = 'open' AND o.expires_at > $2 \
+                     AND b.state = 'pending' ORDER BY b.pickup_at, o.id",
+                )
+                .bind(partner_id)
+                .bind(now)
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let offer = Offer {
+                            id: r.try_get("offer_id")?,
+                            booking_id: r.try_get("booking_id")?,
+                            partner_id: r.try_get("offered_partner")?,
+                            batch: r.try_get::<i64, _>("batch")?,
+                            state: r.try_get("offer_state")?,
+                            created_at: r.try_get("offered_at")?,
+                            expires_at: r.try_get("expires_at")?,
+                        };
+                        Ok((offer, booking_from(r)?))
+                    })
+                    .collect()
+            }
+
+            /// The first accept wins: the booking moves from pending to confirmed only if it is
+            /// still pending and has no partner (a conditional update), and a unique index allows
+            /// one accepted offer per booking. Everyone else hears `Taken`.
+            pub async fn accept_offer(
+                pool: &Pool<Db>,
+                offer_id: Uuid,
+                partner_id: Uuid,
+                actor_id: Uuid,
+                now: DateTime<Utc>,
+            ) -> Result<Accepted, StoreError> {
+                let mut tx = pool.begin_with($begin_write).await?;
+                let row = sqlx::query::<Db>("SELECT * FROM offers WHERE id = $1 AND partner_id = $2")
+                    .bind(offer_id)
+                    .bind(partner_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else {
+                    return Ok(Accepted::NotFound);
+                };
+                let offer = offer_from(&row)?;
+                match offer.state.as_str() {
+                    "open" => {}
+                    // Withdrawn because another partner accepted first.
+                    "withdrawn" => return Ok(Accepted::Taken),
+                    _ => return Ok(Accepted::Closed(offer.state)),
+                }
+                if offer.expires_at <= now {
+                    sqlx::query::<Db>("UPDATE offers SET state = 'expired' WHERE id = $1 AND state = 'open'")
+                        .bind(offer_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(Accepted::Expired);
+                }
+                let won = sqlx::query::<Db>(
+                    "UPDATE bookings SET state = 'confirmed', partner_id = $1, version = version + 1, \
+                     updated_at = $2 WHERE id = $3 AND state = 'pending' AND partner_id IS NULL",
+                )
+                .bind(partner_id)
+                .bind(now)
+                .bind(offer.booking_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if won != 1 {
+                    return Ok(Accepted::Taken);
+                }
+                let accepted = sqlx::query::<Db>(
+                    "UPDATE offers SET state = 'accepted', answered_at = $1 WHERE id = $2 AND state = 'open'",
+                )
+                .bind(now)
+                .bind(offer_id)
+                .execute(&mut *tx)
+                .await;
+                match accepted {
+                    Err(e) if is_unique_violation(&e) => return Ok(Accepted::Taken),
+                    Err(e) => return Err(e.into()),
+                    Ok(done) if done.rows_affected() != 1 => return Ok(Accepted::Taken),
+                    Ok(_) => {}
+                }
+                sqlx::query::<Db>(
+                    "UPDATE offers SET state = 'withdrawn', answered_at = $1 \
+                     WHERE booking_id = $2 AND state = 'open'",
+                )
+                .bind(now)
+                .bind(offer.booking_id)
+                .execute(&mut *tx)
+                .await?;
+                let row = sqlx::query::<Db>(
+                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
+                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
+                     created_at, updated_at, partner_id FROM bookings WHERE id = $1",
+                )
+                .bind(offer.booking_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let booking = booking_from(&row)?;
+                sqlx::query::<Db>(
+                    "INSERT INTO booking_history \
+                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
+                     VALUES ($1, $2, $3, $4, $5, 'pending', 'confirmed', $6)",
+                )
+                .bind(booking.id)
+                .bind(booking.version)
+                .bind(now)
+                .bind(Actor::Partner.as_str())
+                .bind(actor_id)
+                .bind(snapshot(&booking)?)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Accepted::Won(booking))
+            }
+
+            /// Records a decline; `false` if there was no open offer of this partner to decline.
+            pub async fn decline_offer(
+                pool: &Pool<Db>,
+                offer_id: Uuid,
+                partner_id: Uuid,
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                Ok(sqlx::query::<Db>(
+                    "UPDATE offers SET state = 'declined', answered_at = $1 \
+                     WHERE id = $2 AND partner_id = $3 AND state = 'open'",
+                )
+                .bind(now)
+                .bind(offer_id)
+                .bind(partner_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                    == 1)
+            }
+
+            /// Pending bookings, soonest pickup first: the dispatcher's work list.
+            pub async fn pending_bookings(pool: &Pool<Db>, limit: i64) -> Result<Vec<Uuid>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT id FROM bookings WHERE state = 'pending' ORDER BY pickup_at LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+                Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
             }
 
             pub async fn user(pool: &Pool<Db>, id: Uuid) -> Result<Option<User>, StoreError> {
@@ -838,14 +1296,26 @@ macro_rules! dispatch_write {
     };
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../migrations/sqlite/0001_accounts_bookings.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../migrations/postgres/0001_accounts_bookings.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/sqlite/0001_accounts_bookings.sql"),
+    ),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_partners_offers.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/postgres/0001_accounts_bookings.sql"),
+    ),
+    (
+        2,
+        include_str!("../migrations/postgres/0002_partners_offers.sql"),
+    ),
+];
 
 impl Store {
     /// Opens `sqlite://path` (created if missing; WAL, synchronous=FULL) or `postgres://…`.
@@ -1055,6 +1525,107 @@ impl Store {
 
     pub async fn transition(&self, t: &Transition) -> Result<Booking, StoreError> {
         dispatch_write!(self.transition(t))
+    }
+
+    pub async fn create_partner(
+        &self,
+        name: &str,
+        cities: &[String],
+        classes: &[VehicleClass],
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, StoreError> {
+        dispatch_write!(self.create_partner(name, cities, classes, now))
+    }
+
+    pub async fn add_partner_member(
+        &self,
+        user_id: Uuid,
+        partner_id: Uuid,
+    ) -> Result<(), StoreError> {
+        dispatch_write!(self.add_partner_member(user_id, partner_id))
+    }
+
+    pub async fn add_vehicle(
+        &self,
+        partner_id: Uuid,
+        class: VehicleClass,
+        plate: &str,
+        seats: i64,
+        bags: i64,
+    ) -> Result<Uuid, StoreError> {
+        dispatch_write!(self.add_vehicle(partner_id, class, plate, seats, bags))
+    }
+
+    pub async fn partner_of(&self, user_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+        dispatch!(self.partner_of(user_id))
+    }
+
+    pub async fn partners(&self) -> Result<Vec<PartnerSummary>, StoreError> {
+        dispatch!(self.partners())
+    }
+
+    pub async fn eligible_partners(
+        &self,
+        city_id: &str,
+        class: VehicleClass,
+        passengers: i64,
+        bags: i64,
+    ) -> Result<Vec<(Uuid, PartnerRecord)>, StoreError> {
+        dispatch!(self.eligible_partners(city_id, class, passengers, bags))
+    }
+
+    pub async fn offers_of_booking(&self, booking_id: Uuid) -> Result<Vec<Offer>, StoreError> {
+        dispatch!(self.offers_of_booking(booking_id))
+    }
+
+    pub async fn expire_offers(
+        &self,
+        booking_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        dispatch_write!(self.expire_offers(booking_id, now))
+    }
+
+    pub async fn insert_offers(
+        &self,
+        booking_id: Uuid,
+        partners: &[Uuid],
+        batch: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Vec<Offer>, StoreError> {
+        dispatch_write!(self.insert_offers(booking_id, partners, batch, now, expires_at))
+    }
+
+    pub async fn open_offers_of_partner(
+        &self,
+        partner_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Offer, Booking)>, StoreError> {
+        dispatch!(self.open_offers_of_partner(partner_id, now))
+    }
+
+    pub async fn accept_offer(
+        &self,
+        offer_id: Uuid,
+        partner_id: Uuid,
+        actor_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Accepted, StoreError> {
+        dispatch_write!(self.accept_offer(offer_id, partner_id, actor_id, now))
+    }
+
+    pub async fn decline_offer(
+        &self,
+        offer_id: Uuid,
+        partner_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch_write!(self.decline_offer(offer_id, partner_id, now))
+    }
+
+    pub async fn pending_bookings(&self, limit: i64) -> Result<Vec<Uuid>, StoreError> {
+        dispatch!(self.pending_bookings(limit))
     }
 
     pub async fn erase_user(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {

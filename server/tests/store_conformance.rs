@@ -30,7 +30,7 @@ async fn fresh_store(backend: Backend, dir: &TempDir) -> Store {
         }
     };
     let store = Store::connect(&url).await.unwrap();
-    assert_eq!(store.migrate().await.unwrap(), vec![1]);
+    assert_eq!(store.migrate().await.unwrap(), vec![1, 2]);
     assert!(
         store.migrate().await.unwrap().is_empty(),
         "migrations apply once"
@@ -92,6 +92,7 @@ fn booking(rider: Uuid, at: DateTime<Utc>) -> Booking {
         quote: serde_json::json!({"any": "json"}),
         child_seats: 0,
         cancellation_fee_minor: None,
+        partner_id: None,
         version: 1,
         created_at: at,
         updated_at: at,

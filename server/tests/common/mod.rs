@@ -88,8 +88,28 @@ impl TestServer {
     }
 
     pub fn start_on(backend: Backend, data_dir: TempDir, database_url: String) -> TestServer {
+        TestServer::start_with(backend, data_dir, database_url, &[])
+    }
+
+    /// A fresh database for `backend`: (its URL, the directory holding it for SQLite).
+    pub fn fresh_database(backend: Backend) -> (String, TempDir) {
+        let dir = TempDir::new("chauffeur-db");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.0.join("chauffeur.db").display()),
+            Backend::Postgres => fresh_postgres_database(),
+        };
+        (url, dir)
+    }
+
+    pub fn start_with(
+        backend: Backend,
+        data_dir: TempDir,
+        database_url: String,
+        extra: &[&str],
+    ) -> TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_chauffeur-server"))
             .args(["serve", "--listen", "127.0.0.1:0", "--hashing-permits", "2"])
+            .args(extra)
             .arg("--data-dir")
             .arg(&data_dir.0)
             .args([
@@ -194,6 +214,18 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Books a quote a week ahead in Berlin; returns the booking id.
+    pub fn book_berlin(&self, rider_token: &str) -> String {
+        let quote = self.quote_token(next_week());
+        let key = uuid::Uuid::now_v7().to_string();
+        let r = self.book(rider_token, &key, &json!({"quote_token": quote}));
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// How many bookings the rider with this session sees.
     pub fn booking_count(&self, token: &str) -> usize {
         let list: Value = self
@@ -220,6 +252,66 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `chauffeur-server partner …` (the operator's command line) on a database; its stdout.
+pub fn partner_cli(database_url: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_chauffeur-server"))
+        .arg("partner")
+        .args(["--database-url", database_url])
+        .args(args)
+        .env("CHAUFFEUR_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "partner {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A Berlin partner with one business car and a dispatcher account; returns (partner id, e-mail).
+pub fn berlin_partner(database_url: &str, name: &str) -> (String, String) {
+    let id = partner_cli(
+        database_url,
+        &[
+            "create", "--name", name, "--city", "berlin", "--class", "business",
+        ],
+    );
+    let email = format!("dispatch-{}@example.com", uuid::Uuid::now_v7().simple());
+    partner_cli(
+        database_url,
+        &[
+            "add-member",
+            "--partner",
+            &id,
+            "--email",
+            &email,
+            "--password",
+            "dispatcher password",
+            "--name",
+            name,
+        ],
+    );
+    let plate = format!("B-{}", &uuid::Uuid::now_v7().simple().to_string()[24..]);
+    partner_cli(
+        database_url,
+        &[
+            "add-vehicle",
+            "--partner",
+            &id,
+            "--class",
+            "business",
+            "--plate",
+            &plate,
+            "--seats",
+            "3",
+            "--bags",
+            "2",
+        ],
+    );
+    (id, email)
 }
 
 /// A pickup a week ahead, as an exact instant (no DST questions).

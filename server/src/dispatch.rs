@@ -1,0 +1,124 @@
+//! Dispatch at the edge: loads what the core's dispatch rules need, applies their decision
+//! (send a batch of offers, wait, or give up), and runs that step for every pending booking on a
+//! timer. Each step is idempotent: running it twice, or on two replicas, does no harm (a second
+//! identical batch hits the offers' unique key and is dropped).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chauffeur_core::booking::Actor;
+use chauffeur_core::dispatch::{dispatch_deadline, next_step, rank, Candidate, DispatchStep};
+use chauffeur_core::{transition, BookingState, Quote};
+use uuid::Uuid;
+
+use crate::api::AppState;
+use crate::store::{StoreError, Transition};
+
+/// One dispatch step for one booking.
+pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), StoreError> {
+    let now = state.now();
+    let Some((booking, _)) = state.store.booking(booking_id).await? else {
+        return Ok(());
+    };
+    if booking.state != BookingState::Pending {
+        return Ok(());
+    }
+    state.store.expire_offers(booking_id, now).await?;
+    let (passengers, bags) = serde_json::from_value::<Quote>(booking.quote.clone())
+        .map(|q| (i64::from(q.passengers), i64::from(q.bags)))
+        .unwrap_or((1, 0));
+    let candidates: Vec<Candidate<Uuid>> = state
+        .store
+        .eligible_partners(&booking.city_id, booking.vehicle_class, passengers, bags)
+        .await?
+        .into_iter()
+        .map(|(id, record)| Candidate { id, record })
+        .collect();
+    let offers = state.store.offers_of_booking(booking_id).await?;
+    let offered: BTreeSet<Uuid> = offers.iter().map(|o| o.partner_id).collect();
+    let open = offers
+        .iter()
+        .any(|o| o.state == "open" && o.expires_at > now);
+    let ranked = rank(&candidates, &BTreeSet::new());
+    let deadline = dispatch_deadline(booking.pickup_at, booking.created_at);
+    match next_step(
+        booking.pickup_at,
+        deadline,
+        &ranked,
+        &offered,
+        open,
+        state.dispatch_batch_size,
+        now,
+    ) {
+        DispatchStep::Wait => Ok(()),
+        DispatchStep::Offer {
+            partners,
+            expires_at,
+        } => {
+            let batch = offers.iter().map(|o| o.batch).max().unwrap_or(0) + 1;
+            match state
+                .store
+                .insert_offers(booking_id, &partners, batch, now, expires_at)
+                .await
+            {
+                Ok(sent) => {
+                    tracing::info!(booking = %booking_id, batch, offers = sent.len(), "offers sent");
+                    Ok(())
+                }
+                // Another replica sent this very batch a moment ago.
+                Err(StoreError::Db(e)) if matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation()) => {
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        DispatchStep::GiveUp => {
+            let to = match transition(booking.state, BookingState::Unfulfilled, Actor::System) {
+                Ok(to) => to,
+                Err(_) => return Ok(()),
+            };
+            let result = state
+                .store
+                .transition(&Transition {
+                    booking_id,
+                    expected_version: booking.version,
+                    to,
+                    actor: Actor::System,
+                    actor_id: None,
+                    at: now,
+                    cancellation_fee_minor: None,
+                })
+                .await;
+            match result {
+                Ok(_) => {
+                    tracing::info!(booking = %booking_id, "no partner accepted in time: unfulfilled");
+                    Ok(())
+                }
+                // Accepted or cancelled meanwhile: nothing to give up.
+                Err(StoreError::Stale) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// Runs a dispatch step for every pending booking, every `interval`, until the process ends.
+pub async fn run_dispatcher(state: AppState, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let pending = match state.store.pending_bookings(500).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "dispatcher cannot list pending bookings");
+                continue;
+            }
+        };
+        for booking_id in pending {
+            if let Err(e) = dispatch_booking(&state, booking_id).await {
+                tracing::warn!(booking = %booking_id, error = %e, "dispatch step failed; retried next tick");
+            }
+        }
+    }
+}
