@@ -85,6 +85,30 @@ pub fn next_batch<Id: Ord + Clone>(
         .collect()
 }
 
+/// Like [`next_batch`], but partners who gave this booking back are asked only once nobody else
+/// is left: they never share a batch with others.
+pub fn next_batch_others_first<Id: Ord + Clone>(
+    ranked: &[Id],
+    already_offered: &BTreeSet<Id>,
+    gave_back: &BTreeSet<Id>,
+    size: usize,
+) -> Vec<Id> {
+    let others: Vec<Id> = ranked
+        .iter()
+        .filter(|id| !gave_back.contains(*id))
+        .cloned()
+        .collect();
+    let batch = next_batch(&others, already_offered, size);
+    if !batch.is_empty() {
+        return batch;
+    }
+    let givers: Vec<Id> = ranked
+        .iter()
+        .filter(|id| gave_back.contains(*id))
+        .cloned()
+        .collect();
+    next_batch(&givers, already_offered, size)
+}
 /// When the search for a partner gives up: 30 minutes before pickup, but every booking gets at
 /// least ten minutes of search (an "as soon as possible" ride, whose pickup is the moment it was
 /// booked, included; a late pickup beats none, and the rider may cancel).
@@ -150,11 +174,13 @@ pub enum DispatchStep<Id> {
 
 /// The whole decision for a pending booking at `now`, given the ranked partners, those offered
 /// already, and whether any offer is still open.
+#[allow(clippy::too_many_arguments)] // each is one fact the decision needs
 pub fn next_step<Id: Ord + Clone>(
     pickup_at: DateTime<Utc>,
     deadline: DateTime<Utc>,
     ranked: &[Id],
     already_offered: &BTreeSet<Id>,
+    gave_back: &BTreeSet<Id>,
     open_offers: bool,
     batch_size: usize,
     now: DateTime<Utc>,
@@ -165,7 +191,7 @@ pub fn next_step<Id: Ord + Clone>(
     if open_offers {
         return DispatchStep::Wait;
     }
-    let partners = next_batch(ranked, already_offered, batch_size.max(1));
+    let partners = next_batch_others_first(ranked, already_offered, gave_back, batch_size.max(1));
     if partners.is_empty() {
         // Nobody left to ask right now; a partner may become eligible before the deadline.
         return DispatchStep::Wait;
@@ -287,6 +313,7 @@ mod tests {
             deadline,
             &ranked,
             &BTreeSet::new(),
+            &BTreeSet::new(),
             false,
             BATCH_SIZE,
             now,
@@ -306,6 +333,7 @@ mod tests {
                 deadline,
                 &ranked,
                 &BTreeSet::new(),
+                &BTreeSet::new(),
                 true,
                 BATCH_SIZE,
                 now
@@ -314,7 +342,16 @@ mod tests {
         );
         let everyone = BTreeSet::from([1, 2, 3, 4]);
         assert_eq!(
-            next_step(pickup, deadline, &ranked, &everyone, false, BATCH_SIZE, now),
+            next_step(
+                pickup,
+                deadline,
+                &ranked,
+                &everyone,
+                &BTreeSet::new(),
+                false,
+                BATCH_SIZE,
+                now
+            ),
             DispatchStep::Wait,
             "everyone was asked: keep looking for newly eligible partners until the deadline"
         );
@@ -324,11 +361,34 @@ mod tests {
                 deadline,
                 &ranked,
                 &BTreeSet::new(),
+                &BTreeSet::new(),
                 true,
                 BATCH_SIZE,
                 deadline
             ),
             DispatchStep::GiveUp
+        );
+    }
+
+    #[test]
+    fn who_gave_a_ride_back_is_asked_only_after_everyone_else() {
+        let ranked = [9, 1, 2]; // 9 ranks first on its record, but gave this ride back
+        let gave_back = BTreeSet::from([9]);
+        let ranked = rank(
+            &ranked.map(|id| Candidate {
+                id,
+                record: PartnerRecord::default(),
+            }),
+            &gave_back,
+        );
+        assert_eq!(ranked, vec![1, 2, 9]);
+        assert_eq!(
+            next_batch_others_first(&ranked, &BTreeSet::new(), &gave_back, 3),
+            vec![1, 2]
+        );
+        assert_eq!(
+            next_batch_others_first(&ranked, &BTreeSet::from([1, 2]), &gave_back, 3),
+            vec![9]
         );
     }
 

@@ -328,7 +328,7 @@ mod dispatch_properties {
             prop_assert!(deadline >= created + Duration::minutes(10));
             prop_assert!(deadline >= pickup - Duration::minutes(30));
             let ranked = rank(&candidates, &BTreeSet::new());
-            match next_step(pickup, deadline, &ranked, &offered, open, BATCH_SIZE, now) {
+            match next_step(pickup, deadline, &ranked, &offered, &BTreeSet::new(), open, BATCH_SIZE, now) {
                 DispatchStep::Offer { partners, expires_at } => {
                     prop_assert!(!open && now < deadline);
                     prop_assert!(!partners.is_empty() && partners.len() <= BATCH_SIZE);

@@ -53,6 +53,27 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock plus an offset that tests move forward (only with `--test-clock`), so
+/// offer expiry, dispatch deadlines and waiting times can be tested without waiting.
+#[derive(Default)]
+pub struct ControlledClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl ControlledClock {
+    pub fn advance(&self, by: ChronoDuration) {
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ControlledClock {
+    fn now(&self) -> DateTime<Utc> {
+        let offset = self.offset_ms.load(std::sync::atomic::Ordering::SeqCst);
+        Utc::now() + ChronoDuration::milliseconds(offset)
+    }
+}
+
 pub const SESSION_DAYS: i64 = 30;
 /// Login throttling: failures counted over this window.
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
@@ -88,6 +109,8 @@ pub struct AppInner {
     pub in_flight: InFlightKeys,
     /// Partners offered a booking at once (the core's default is 3).
     pub dispatch_batch_size: usize,
+    /// Present only when started with `--test-clock`.
+    pub test_clock: Option<Arc<ControlledClock>>,
 }
 
 impl AppState {
@@ -966,6 +989,10 @@ pub async fn create_booking(
         child_seats: i64::try_from(quoted_seats).unwrap_or(0),
         cancellation_fee_minor: None,
         partner_id: None,
+        chauffeur_id: None,
+        vehicle_id: None,
+        receipt: None,
+        final_price_minor: None,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -1161,13 +1188,8 @@ pub async fn cancel_booking(
     let updated = state
         .store
         .transition(&store::Transition {
-            booking_id: booking.id,
-            expected_version: booking.version,
-            to,
-            actor: Actor::Rider,
-            actor_id: Some(auth.user.id),
-            at: now,
             cancellation_fee_minor: Some(fee.amount_minor),
+            ..store::Transition::new(&booking, to, Actor::Rider, Some(auth.user.id), now)
         })
         .await?;
     tracing::info!(booking = %booking.id, fee = %fee, "booking cancelled by rider");
@@ -1327,6 +1349,391 @@ pub async fn decline_offer(
     }
 }
 
+/// What a partner or chauffeur sees of a ride they serve (with what they need to serve it).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RideView {
+    pub id: Uuid,
+    pub state: String,
+    pub city_id: String,
+    pub class: String,
+    pub product: String,
+    pub pickup_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>)]
+    pub pickup_local: Option<NaiveDateTime>,
+    #[schema(value_type = Option<Object>)]
+    pub pickup_place: Option<PickupPlace>,
+    pub passengers: Option<u32>,
+    pub bags: Option<u32>,
+    pub price: MoneyView,
+    pub passenger: PassengerView,
+    pub flight_number: Option<String>,
+    pub notes: Option<String>,
+    pub chauffeur_id: Option<Uuid>,
+    pub vehicle_id: Option<Uuid>,
+    pub final_price: Option<MoneyView>,
+    pub version: i64,
+}
+
+fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideView, ApiError> {
+    let currency = currency_of(booking)?;
+    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    Ok(RideView {
+        id: booking.id,
+        state: booking.state.as_str().to_owned(),
+        city_id: booking.city_id.clone(),
+        class: booking.vehicle_class.as_str().to_owned(),
+        product: booking.product.as_str().to_owned(),
+        pickup_at: booking.pickup_at,
+        pickup_local: quote.as_ref().map(|q| q.pickup.local),
+        pickup_place: quote.as_ref().map(|q| q.pickup_place.clone()),
+        passengers: quote.as_ref().map(|q| q.passengers),
+        bags: quote.as_ref().map(|q| q.bags),
+        price: Money::new(booking.price_minor, currency).into(),
+        passenger: PassengerView {
+            name: personal.passenger_name.clone(),
+            phone: personal.passenger_phone.clone(),
+        },
+        flight_number: personal.flight_number.clone(),
+        notes: personal.notes.clone(),
+        chauffeur_id: booking.chauffeur_id,
+        vehicle_id: booking.vehicle_id,
+        final_price: booking
+            .final_price_minor
+            .map(|m| Money::new(m, currency).into()),
+        version: booking.version,
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RideList {
+    pub rides: Vec<RideView>,
+}
+
+async fn ride_list(state: &AppState, bookings: Vec<Booking>) -> Result<Json<RideList>, ApiError> {
+    let mut rides = Vec::with_capacity(bookings.len());
+    for b in bookings {
+        let personal = state
+            .store
+            .booking(b.id)
+            .await?
+            .map(|(_, p)| p)
+            .unwrap_or_default();
+        rides.push(ride_view(&b, &personal)?);
+    }
+    Ok(Json(RideList { rides }))
+}
+
+/// A ride this partner accepted; another partner's (or none) answers 404.
+async fn partner_ride(
+    state: &AppState,
+    member: &PartnerMember,
+    id: &str,
+) -> Result<(Booking, Personal), ApiError> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::not_found("ride"))?;
+    match state.store.booking(id).await? {
+        Some((b, p)) if b.partner_id == Some(member.partner_id) => Ok((b, p)),
+        _ => Err(ApiError::not_found("ride")),
+    }
+}
+
+/// The rides this partner accepted, soonest first.
+#[utoipa::path(get, path = "/v1/partner/rides", tag = "partners", security(("bearer" = [])),
+    responses((status = 200, body = RideList), (status = 403, body = Problem)))]
+pub async fn partner_rides(
+    State(state): State<AppState>,
+    member: PartnerMember,
+) -> Result<Json<RideList>, ApiError> {
+    let bookings = state.store.bookings_of_partner(member.partner_id).await?;
+    ride_list(&state, bookings).await
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// A chauffeur account of this partner.
+    pub chauffeur_id: Uuid,
+    /// A vehicle of this partner, of the booked class, big enough for the party.
+    pub vehicle_id: Uuid,
+}
+
+/// How long a chauffeur is busy with a ride: from 30 minutes before pickup (approach) to the
+/// end of the quoted drive or hire plus 30 minutes.
+fn busy_window(booking: &Booking) -> (DateTime<Utc>, DateTime<Utc>) {
+    let drive = serde_json::from_value::<Quote>(booking.quote.clone())
+        .map(|q| i64::from(q.route.duration_s))
+        .unwrap_or(3600);
+    let margin = ChronoDuration::minutes(30);
+    (
+        booking.pickup_at - margin,
+        booking.pickup_at + ChronoDuration::seconds(drive) + margin,
+    )
+}
+
+/// Assign a chauffeur and a vehicle (again, to change them). A chauffeur cannot hold two rides
+/// whose times overlap.
+#[utoipa::path(post, path = "/v1/partner/rides/{id}/assign", tag = "partners", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = AssignRequest,
+    responses((status = 200, body = RideView), (status = 404, body = Problem),
+              (status = 409, description = "Overlapping ride, or not assignable in its state", body = Problem),
+              (status = 422, description = "Not this partner's chauffeur or a fitting vehicle", body = Problem)))]
+pub async fn assign_ride(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignRequest>,
+) -> Result<Json<RideView>, ApiError> {
+    let (booking, personal) = partner_ride(&state, &member, &id).await?;
+    let to = transition(
+        booking.state,
+        BookingState::ChauffeurAssigned,
+        Actor::Partner,
+    )
+    .or_else(|e| {
+        // Re-assigning an assigned ride changes who drives, not the state.
+        if booking.state == BookingState::ChauffeurAssigned {
+            Ok(booking.state)
+        } else {
+            Err(e)
+        }
+    })?;
+    if !state
+        .store
+        .is_partner_chauffeur(member.partner_id, body.chauffeur_id)
+        .await?
+    {
+        return Err(ApiError::unprocessable(
+            "unknown_chauffeur",
+            "that is not a chauffeur of this partner",
+        ));
+    }
+    let (passengers, bags) = serde_json::from_value::<Quote>(booking.quote.clone())
+        .map(|q| (i64::from(q.passengers), i64::from(q.bags)))
+        .unwrap_or((1, 0));
+    match state
+        .store
+        .vehicle_of(member.partner_id, body.vehicle_id)
+        .await?
+    {
+        Some((class, seats, vehicle_bags, true))
+            if class == booking.vehicle_class.as_str()
+                && seats >= passengers
+                && vehicle_bags >= bags => {}
+        _ => return Err(ApiError::unprocessable(
+            "unfit_vehicle",
+            "use an active vehicle of this partner, of the booked class, big enough for the party",
+        )),
+    }
+    let (starts_at, ends_at) = busy_window(&booking);
+    let updated = state
+        .store
+        .transition(&store::Transition {
+            assignment: store::AssignmentChange::Assign {
+                partner_id: member.partner_id,
+                chauffeur_id: body.chauffeur_id,
+                vehicle_id: body.vehicle_id,
+                starts_at,
+                ends_at,
+            },
+            ..store::Transition::new(
+                &booking,
+                to,
+                Actor::Partner,
+                Some(member.user.id),
+                state.now(),
+            )
+        })
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict("chauffeur_busy") => ApiError::conflict(
+                "chauffeur_busy",
+                "this chauffeur already has a ride at an overlapping time",
+            ),
+            other => other.into(),
+        })?;
+    Ok(Json(ride_view(&updated, &personal)?))
+}
+
+/// Give a ride back (until 2 hours before pickup); it is offered again, to other partners first.
+#[utoipa::path(post, path = "/v1/partner/rides/{id}/give-back", tag = "partners", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = RideView), (status = 404, body = Problem),
+              (status = 409, description = "Too late (give_back_too_late) or not in a state to give back", body = Problem)))]
+pub async fn give_back_ride(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    Path(id): Path<String>,
+) -> Result<Json<RideView>, ApiError> {
+    let (booking, personal) = partner_ride(&state, &member, &id).await?;
+    let now = state.now();
+    chauffeur_core::dispatch::check_give_back(booking.pickup_at, now)?;
+    let to = transition(booking.state, BookingState::Pending, Actor::Partner)?;
+    let updated = state
+        .store
+        .transition(&store::Transition {
+            given_back_by: Some(member.partner_id),
+            ..store::Transition::new(&booking, to, Actor::Partner, Some(member.user.id), now)
+        })
+        .await?;
+    tracing::info!(booking = %booking.id, partner = %member.partner_id, "ride given back");
+    if let Err(e) = crate::dispatch::dispatch_booking(&state, booking.id).await {
+        tracing::warn!(booking = %booking.id, error = %e, "re-dispatch after give-back failed; the timer retries");
+    }
+    Ok(Json(ride_view(&updated, &personal)?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: chauffeurs
+
+/// A signed-in chauffeur account.
+pub struct ChauffeurUser(pub User);
+
+impl FromRequestParts<AppState> for ChauffeurUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        if auth.user.role == Role::Chauffeur {
+            Ok(ChauffeurUser(auth.user))
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_a_chauffeur",
+                "this account is not a chauffeur's",
+            ))
+        }
+    }
+}
+
+/// The rides assigned to the signed-in chauffeur.
+#[utoipa::path(get, path = "/v1/chauffeur/rides", tag = "chauffeurs", security(("bearer" = [])),
+    responses((status = 200, body = RideList), (status = 403, body = Problem)))]
+pub async fn chauffeur_rides(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+) -> Result<Json<RideList>, ApiError> {
+    let bookings = state.store.bookings_of_chauffeur(user.id).await?;
+    ride_list(&state, bookings).await
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// en_route, arrived, on_board, completed or no_show.
+    pub status: String,
+    /// On completion of a transfer: minutes waited from the later of pickup time and arrival.
+    #[serde(default)]
+    pub waiting_minutes: u32,
+    /// On completion of an hourly hire: kilometres driven and minutes the hire lasted.
+    #[serde(default)]
+    pub driven_km: u32,
+    #[serde(default)]
+    pub hire_minutes: u32,
+}
+
+/// Report the ride's progress. Every change goes through the core's transition table; no-show
+/// only after the free waiting time; completion computes the receipt from the quote and the
+/// declared extras.
+#[utoipa::path(post, path = "/v1/chauffeur/rides/{id}/status", tag = "chauffeurs", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = StatusRequest,
+    responses((status = 200, body = RideView), (status = 404, body = Problem),
+              (status = 409, description = "Illegal transition, or no-show too early", body = Problem),
+              (status = 422, description = "Unknown status", body = Problem)))]
+pub async fn chauffeur_status(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusRequest>,
+) -> Result<Json<RideView>, ApiError> {
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("ride"))?;
+    let (booking, personal) = match state.store.booking(id).await? {
+        Some((b, p)) if b.chauffeur_id == Some(user.id) => (b, p),
+        _ => return Err(ApiError::not_found("ride")),
+    };
+    let wanted = BookingState::parse(&body.status)
+        .filter(|s| {
+            matches!(
+                s,
+                BookingState::EnRoute
+                    | BookingState::Arrived
+                    | BookingState::OnBoard
+                    | BookingState::Completed
+                    | BookingState::NoShow
+            )
+        })
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_status",
+                "status is one of en_route, arrived, on_board, completed, no_show",
+            )
+        })?;
+    let to = transition(booking.state, wanted, Actor::Chauffeur)?;
+    let now = state.now();
+    let quote: Quote =
+        serde_json::from_value(booking.quote.clone()).map_err(|_| ApiError::internal())?;
+    let mut change = store::Transition::new(&booking, to, Actor::Chauffeur, Some(user.id), now);
+    if to == BookingState::NoShow {
+        let arrived_at = state
+            .store
+            .history(booking.id)
+            .await?
+            .iter()
+            .rev()
+            .find(|e| e.to_state == "arrived")
+            .map_or(now, |e| e.at);
+        chauffeur_core::booking::check_no_show(
+            booking.pickup_at,
+            arrived_at,
+            quote.extras_tariff.free_waiting_minutes,
+            now,
+        )?;
+    }
+    if to == BookingState::Completed {
+        let receipt = chauffeur_core::final_fare(
+            &quote,
+            &chauffeur_core::DeclaredExtras {
+                waiting_minutes: body.waiting_minutes,
+                driven_km: body.driven_km,
+                hire_minutes: body.hire_minutes,
+            },
+        )?;
+        let total = receipt.fare.total.amount_minor;
+        change.receipt = Some((
+            serde_json::to_value(&receipt).map_err(|_| ApiError::internal())?,
+            total,
+        ));
+    }
+    let updated = state.store.transition(&change).await?;
+    tracing::info!(booking = %booking.id, state = %to, "ride status");
+    Ok(Json(ride_view(&updated, &personal)?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceClock {
+    pub seconds: i64,
+}
+
+/// Test-only (served with `--test-clock`): moves the server's clock forward and runs one
+/// dispatch round at the new time.
+pub async fn advance_test_clock(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AdvanceClock>,
+) -> Result<Json<Value>, ApiError> {
+    let clock = state
+        .test_clock
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("route"))?;
+    if body.seconds < 0 {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "the clock only moves forward",
+        ));
+    }
+    clock.advance(ChronoDuration::seconds(body.seconds));
+    crate::dispatch::dispatch_round(&state).await;
+    Ok(Json(serde_json::json!({ "now": state.now() })))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Operations
 
@@ -1394,8 +1801,8 @@ impl utoipa::Modify for BearerAuth {
     paths(
         list_cities, get_city, create_quotes, sign_up, log_in, log_out, me, export_me, erase_me,
         create_booking, list_bookings, get_booking, booking_history, cancellation_preview,
-        cancel_booking, partner_offers, accept_offer, decline_offer, healthz, readyz, metrics,
-        openapi_json
+        cancel_booking, partner_offers, accept_offer, decline_offer, partner_rides, assign_ride,
+        give_back_ride, chauffeur_rides, chauffeur_status, healthz, readyz, metrics, openapi_json
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
@@ -1470,6 +1877,11 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/v1/partner/offers", get(partner_offers))
         .route("/v1/partner/offers/{id}/accept", post(accept_offer))
         .route("/v1/partner/offers/{id}/decline", post(decline_offer))
+        .route("/v1/partner/rides", get(partner_rides))
+        .route("/v1/partner/rides/{id}/assign", post(assign_ride))
+        .route("/v1/partner/rides/{id}/give-back", post(give_back_ride))
+        .route("/v1/chauffeur/rides", get(chauffeur_rides))
+        .route("/v1/chauffeur/rides/{id}/status", post(chauffeur_status))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -1477,6 +1889,16 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
+    // Tests only: exists when the server was started with --test-clock.
+    let api = if state.test_clock.is_some() {
+        api.merge(
+            Router::new()
+                .route("/v1/test/clock", post(advance_test_clock))
+                .with_state(state.clone()),
+        )
+    } else {
+        api
+    };
     api.layer(middleware::from_fn_with_state(state.metrics.clone(), record_metrics))
         .layer(
             ServiceBuilder::new()

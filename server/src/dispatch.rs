@@ -12,6 +12,9 @@ use chauffeur_core::{transition, BookingState, Quote};
 use uuid::Uuid;
 
 use crate::api::AppState;
+
+/// Give-backs within this window count against a partner in the ranking.
+const RECENT_GIVE_BACKS: chrono::Duration = chrono::Duration::days(90);
 use crate::store::{StoreError, Transition};
 
 /// One dispatch step for one booking.
@@ -29,23 +32,38 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
         .unwrap_or((1, 0));
     let candidates: Vec<Candidate<Uuid>> = state
         .store
-        .eligible_partners(&booking.city_id, booking.vehicle_class, passengers, bags)
+        .eligible_partners(
+            &booking.city_id,
+            booking.vehicle_class,
+            passengers,
+            bags,
+            now - RECENT_GIVE_BACKS,
+        )
         .await?
         .into_iter()
         .map(|(id, record)| Candidate { id, record })
         .collect();
     let offers = state.store.offers_of_booking(booking_id).await?;
-    let offered: BTreeSet<Uuid> = offers.iter().map(|o| o.partner_id).collect();
+    // After a give-back the search starts over, the partner who gave it back asked last.
+    let give_backs = state.store.give_backs_of(booking_id).await?;
+    let round_started = give_backs.iter().map(|(_, at)| *at).max();
+    let gave_back: BTreeSet<Uuid> = give_backs.iter().map(|(p, _)| *p).collect();
+    let offered: BTreeSet<Uuid> = offers
+        .iter()
+        .filter(|o| round_started.is_none_or(|start| o.created_at >= start))
+        .map(|o| o.partner_id)
+        .collect();
     let open = offers
         .iter()
         .any(|o| o.state == "open" && o.expires_at > now);
-    let ranked = rank(&candidates, &BTreeSet::new());
+    let ranked = rank(&candidates, &gave_back);
     let deadline = dispatch_deadline(booking.pickup_at, booking.created_at);
     match next_step(
         booking.pickup_at,
         deadline,
         &ranked,
         &offered,
+        &gave_back,
         open,
         state.dispatch_batch_size,
         now,
@@ -79,15 +97,7 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
             };
             let result = state
                 .store
-                .transition(&Transition {
-                    booking_id,
-                    expected_version: booking.version,
-                    to,
-                    actor: Actor::System,
-                    actor_id: None,
-                    at: now,
-                    cancellation_fee_minor: None,
-                })
+                .transition(&Transition::new(&booking, to, Actor::System, None, now))
                 .await;
             match result {
                 Ok(_) => {
@@ -108,17 +118,22 @@ pub async fn run_dispatcher(state: AppState, interval: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let pending = match state.store.pending_bookings(500).await {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::warn!(error = %e, "dispatcher cannot list pending bookings");
-                continue;
-            }
-        };
-        for booking_id in pending {
-            if let Err(e) = dispatch_booking(&state, booking_id).await {
-                tracing::warn!(booking = %booking_id, error = %e, "dispatch step failed; retried next tick");
-            }
+        dispatch_round(&state).await;
+    }
+}
+
+/// One dispatch step for every pending booking.
+pub async fn dispatch_round(state: &AppState) {
+    let pending = match state.store.pending_bookings(500).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "dispatcher cannot list pending bookings");
+            return;
+        }
+    };
+    for booking_id in pending {
+        if let Err(e) = dispatch_booking(state, booking_id).await {
+            tracing::warn!(booking = %booking_id, error = %e, "dispatch step failed; retried next round");
         }
     }
 }

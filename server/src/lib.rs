@@ -19,7 +19,7 @@ use axum::http::HeaderValue;
 use chauffeur_core::{Catalog, VehicleClass};
 use tokio::net::TcpListener;
 
-use crate::api::{AppInner, AppState, Limits, SystemClock};
+use crate::api::{AppInner, AppState, ControlledClock, Limits, SystemClock};
 use crate::auth::PasswordHashing;
 use crate::metrics::Metrics;
 use crate::store::{NewUser, Role, Store};
@@ -40,6 +40,8 @@ pub struct ServerConfig {
     pub dispatch_batch_size: usize,
     /// How often the dispatcher looks at pending bookings.
     pub dispatch_interval: Duration,
+    /// Tests only: a clock that `POST /v1/test/clock` moves forward.
+    pub test_clock: bool,
 }
 
 /// The SQLite URL for a data directory, creating the directory.
@@ -108,6 +110,12 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         tracing::info!(?applied, backend = store.backend(), "migrations applied");
     }
     let catalog = Catalog::shipped().context("the shipped catalog is invalid")?;
+    let test_clock = config.test_clock.then(|| {
+        tracing::warn!(
+            "--test-clock: the clock can be moved by POST /v1/test/clock; never in production"
+        );
+        Arc::new(ControlledClock::default())
+    });
     let catalog_json = serde_json::to_string(&catalog)?;
     let signer = QuoteSigner::new(&config.quote_key).context("the quote key is too short")?;
     let hashing = PasswordHashing::new(config.hashing_permits)
@@ -124,10 +132,14 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         catalog_json: catalog_json.into(),
         signer,
         hashing,
-        clock: Arc::new(SystemClock),
+        clock: match &test_clock {
+            Some(clock) => clock.clone(),
+            None => Arc::new(SystemClock),
+        },
         metrics: Arc::new(Metrics::default()),
         in_flight: Arc::default(),
         dispatch_batch_size: config.dispatch_batch_size,
+        test_clock,
     })))
 }
 

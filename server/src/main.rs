@@ -124,6 +124,9 @@ struct CommonArgs {
     /// Milliseconds between the dispatcher's rounds over pending bookings.
     #[arg(long, env = "CHAUFFEUR_DISPATCH_INTERVAL_MS", default_value_t = 1000)]
     dispatch_interval_ms: u64,
+    /// FOR TESTS ONLY: serve POST /v1/test/clock, which moves the server's clock forward.
+    #[arg(long, hide = true)]
+    test_clock: bool,
 }
 
 #[derive(Args, Clone)]
@@ -203,6 +206,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         hashing_permits: permits(&args.common),
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
+        test_clock: args.common.test_clock,
     };
     let state = prepare(&config).await?;
     let listener = TcpListener::bind(config.listen)
@@ -228,6 +232,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         hashing_permits: permits(&args.common),
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
+        test_clock: args.common.test_clock,
     };
     let state = prepare(&config).await?;
     seed_demo(&state).await?;

@@ -40,6 +40,17 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// A chauffeur's overlapping rides: PostgreSQL's exclusion constraint (SQLSTATE 23P01) or the
+/// SQLite trigger's abort.
+fn is_overlap(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("23P01") || db.message().contains("chauffeur_busy")
+        }
+        _ => false,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -106,6 +117,16 @@ pub struct Booking {
     /// The partner that accepted the ride, once one did.
     #[serde(default)]
     pub partner_id: Option<Uuid>,
+    /// The chauffeur and vehicle the partner assigned.
+    #[serde(default)]
+    pub chauffeur_id: Option<Uuid>,
+    #[serde(default)]
+    pub vehicle_id: Option<Uuid>,
+    /// After completion: the core's receipt (quote + declared extras) and its total.
+    #[serde(default)]
+    pub receipt: Option<Value>,
+    #[serde(default)]
+    pub final_price_minor: Option<i64>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -163,6 +184,57 @@ pub struct Transition {
     pub actor_id: Option<Uuid>,
     pub at: DateTime<Utc>,
     pub cancellation_fee_minor: Option<i64>,
+    /// The receipt and its total, on completion.
+    pub receipt: Option<(Value, i64)>,
+    pub assignment: AssignmentChange,
+    /// The partner giving the ride back (the booking loses its partner).
+    pub given_back_by: Option<Uuid>,
+}
+
+impl Transition {
+    pub fn new(
+        booking: &Booking,
+        to: BookingState,
+        actor: Actor,
+        actor_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Transition {
+        let assignment = match to {
+            BookingState::Cancelled
+            | BookingState::Pending
+            | BookingState::Confirmed
+            | BookingState::Unfulfilled => AssignmentChange::Release,
+            _ => AssignmentChange::Keep,
+        };
+        Transition {
+            booking_id: booking.id,
+            expected_version: booking.version,
+            to,
+            actor,
+            actor_id,
+            at,
+            cancellation_fee_minor: None,
+            receipt: None,
+            assignment,
+            given_back_by: None,
+        }
+    }
+}
+
+/// What a transition does to the chauffeur's assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssignmentChange {
+    Keep,
+    /// The chauffeur is free again (cancelled, given back, unassigned).
+    Release,
+    /// This chauffeur and vehicle drive the ride, busy from `starts_at` to `ends_at`.
+    Assign {
+        partner_id: Uuid,
+        chauffeur_id: Uuid,
+        vehicle_id: Uuid,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    },
 }
 
 /// An offer of a booking to a partner.
@@ -181,7 +253,7 @@ pub struct Offer {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Accepted {
     /// This partner won; the booking is confirmed.
-    Won(Booking),
+    Won(Box<Booking>),
     /// No such offer for this partner.
     NotFound,
     /// Another partner was first.
@@ -258,6 +330,10 @@ macro_rules! backend {
                     child_seats: row.try_get("child_seats")?,
                     cancellation_fee_minor: row.try_get("cancellation_fee_minor")?,
                     partner_id: row.try_get("partner_id")?,
+                    chauffeur_id: row.try_get("chauffeur_id")?,
+                    vehicle_id: row.try_get("vehicle_id")?,
+                    receipt: row.try_get::<Option<Json<Value>>, _>("receipt")?.map(|j| j.0),
+                    final_price_minor: row.try_get("final_price_minor")?,
                     version: row.try_get("version")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
@@ -591,7 +667,8 @@ macro_rules! backend {
                 let rows = sqlx::query::<Db>(
                     "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
                      price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-                     created_at, updated_at, partner_id FROM bookings WHERE rider_id = $1 \
+                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
+                     final_price_minor FROM bookings WHERE rider_id = $1 \
                      ORDER BY pickup_at DESC, id DESC",
                 )
                 .bind(rider_id)
@@ -608,6 +685,7 @@ macro_rules! backend {
                     "SELECT b.id, b.rider_id, b.city_id, b.state, b.vehicle_class, b.product, \
                      b.pickup_at, b.price_minor, b.currency, b.quote, b.child_seats, \
                      b.cancellation_fee_minor, b.version, b.created_at, b.updated_at, b.partner_id, \
+                     b.chauffeur_id, b.vehicle_id, b.receipt, b.final_price_minor, \
                      p.passenger_name, p.passenger_phone, p.flight_number, p.notes \
                      FROM bookings b LEFT JOIN booking_personal p ON p.booking_id = b.id \
                      WHERE b.id = $1",
@@ -651,7 +729,8 @@ macro_rules! backend {
                 let before = sqlx::query::<Db>(
                     "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
                      price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-                     created_at, updated_at, partner_id FROM bookings WHERE id = $1",
+                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
+                     final_price_minor FROM bookings WHERE id = $1",
                 )
                 .bind(t.booking_id)
                 .fetch_optional(&mut *tx)
@@ -660,14 +739,45 @@ macro_rules! backend {
                     return Err(StoreError::Stale);
                 };
                 let before = booking_from(&before)?;
+                let mut after = Booking {
+                    state: t.to,
+                    version: before.version + 1,
+                    updated_at: t.at,
+                    cancellation_fee_minor: t.cancellation_fee_minor.or(before.cancellation_fee_minor),
+                    ..before.clone()
+                };
+                if let Some((receipt, total)) = &t.receipt {
+                    after.receipt = Some(receipt.clone());
+                    after.final_price_minor = Some(*total);
+                }
+                if t.given_back_by.is_some() {
+                    after.partner_id = None;
+                }
+                match &t.assignment {
+                    AssignmentChange::Keep => {}
+                    AssignmentChange::Release => {
+                        after.chauffeur_id = None;
+                        after.vehicle_id = None;
+                    }
+                    AssignmentChange::Assign { chauffeur_id, vehicle_id, .. } => {
+                        after.chauffeur_id = Some(*chauffeur_id);
+                        after.vehicle_id = Some(*vehicle_id);
+                    }
+                }
                 let updated = sqlx::query::<Db>(
-                    "UPDATE bookings SET state = $1, version = version + 1, updated_at = $2, \
-                     cancellation_fee_minor = COALESCE($3, cancellation_fee_minor) \
-                     WHERE id = $4 AND version = $5",
+                    "UPDATE bookings SET state = $1, version = $2, updated_at = $3, \
+                     cancellation_fee_minor = $4, partner_id = $5, chauffeur_id = $6, vehicle_id = $7, \
+                     receipt = $8, final_price_minor = $9 WHERE id = $10 AND version = $11",
                 )
-                .bind(t.to.as_str())
-                .bind(t.at)
-                .bind(t.cancellation_fee_minor)
+                .bind(after.state.as_str())
+                .bind(after.version)
+                .bind(after.updated_at)
+                .bind(after.cancellation_fee_minor)
+                .bind(after.partner_id)
+                .bind(after.chauffeur_id)
+                .bind(after.vehicle_id)
+                .bind(after.receipt.as_ref().map(Json))
+                .bind(after.final_price_minor)
                 .bind(t.booking_id)
                 .bind(t.expected_version)
                 .execute(&mut *tx)
@@ -677,13 +787,51 @@ macro_rules! backend {
                     tx.rollback().await?;
                     return Err(StoreError::Stale);
                 }
-                let after = Booking {
-                    state: t.to,
-                    version: before.version + 1,
-                    updated_at: t.at,
-                    cancellation_fee_minor: t.cancellation_fee_minor.or(before.cancellation_fee_minor),
-                    ..before.clone()
-                };
+                match &t.assignment {
+                    AssignmentChange::Keep => {}
+                    AssignmentChange::Release => {
+                        sqlx::query::<Db>("DELETE FROM assignments WHERE booking_id = $1")
+                            .bind(t.booking_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    AssignmentChange::Assign { partner_id, chauffeur_id, vehicle_id, starts_at, ends_at } => {
+                        sqlx::query::<Db>("DELETE FROM assignments WHERE booking_id = $1")
+                            .bind(t.booking_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        let inserted = sqlx::query::<Db>(
+                            "INSERT INTO assignments \
+                             (booking_id, partner_id, chauffeur_id, vehicle_id, starts_at, ends_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(t.booking_id)
+                        .bind(partner_id)
+                        .bind(chauffeur_id)
+                        .bind(vehicle_id)
+                        .bind(starts_at)
+                        .bind(ends_at)
+                        .execute(&mut *tx)
+                        .await;
+                        if let Err(e) = inserted {
+                            return Err(if is_overlap(&e) { StoreError::Conflict("chauffeur_busy") } else { e.into() });
+                        }
+                    }
+                }
+                if let Some(partner_id) = t.given_back_by {
+                    sqlx::query::<Db>("INSERT INTO give_backs (booking_id, partner_id, at) VALUES ($1, $2, $3)")
+                        .bind(t.booking_id)
+                        .bind(partner_id)
+                        .bind(t.at)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query::<Db>(
+                        "UPDATE offers SET state = 'withdrawn' WHERE booking_id = $1 AND state = 'accepted'",
+                    )
+                    .bind(t.booking_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 sqlx::query::<Db>(
                     "INSERT INTO booking_history \
                      (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
@@ -850,13 +998,15 @@ macro_rules! backend {
                 class: VehicleClass,
                 passengers: i64,
                 bags: i64,
+                give_backs_since: DateTime<Utc>,
             ) -> Result<Vec<(Uuid, PartnerRecord)>, StoreError> {
                 let rows = sqlx::query::<Db>(
                     "SELECT p.id, \
                      (SELECT COUNT(*) FROM offers o WHERE o.partner_id = p.id \
                         AND o.state IN ('accepted', 'declined', 'expired')) AS offers, \
                      (SELECT COUNT(*) FROM offers o WHERE o.partner_id = p.id AND o.state = 'accepted') AS accepts, \
-                     (SELECT COUNT(*) FROM offers o WHERE o.partner_id = p.id AND o.state = 'declined') AS declines \
+                     (SELECT COUNT(*) FROM offers o WHERE o.partner_id = p.id AND o.state = 'declined') AS declines, \
+                     (SELECT COUNT(*) FROM give_backs g WHERE g.partner_id = p.id AND g.at > $6) AS give_backs \
                      FROM partners p \
                      WHERE p.active = $1 \
                      AND EXISTS (SELECT 1 FROM partner_cities c WHERE c.partner_id = p.id AND c.city_id = $2) \
@@ -869,6 +1019,7 @@ macro_rules! backend {
                 .bind(class.as_str())
                 .bind(passengers)
                 .bind(bags)
+                .bind(give_backs_since)
                 .fetch_all(pool)
                 .await?;
                 rows.iter()
@@ -882,7 +1033,7 @@ macro_rules! backend {
                                 offers: count("offers")?,
                                 accepts: count("accepts")?,
                                 declines: count("declines")?,
-                                recent_give_backs: 0,
+                                recent_give_backs: count("give_backs")?,
                                 rating_milli: None,
                             },
                         ))
@@ -968,7 +1119,8 @@ macro_rules! backend {
                      o.state AS offer_state, o.created_at AS offered_at, o.expires_at, \
                      b.id, b.rider_id, b.city_id, b.state, b.vehicle_class, b.product, b.pickup_at, \
                      b.price_minor, b.currency, b.quote, b.child_seats, b.cancellation_fee_minor, \
-                     b.version, b.created_at, b.updated_at, b.partner_id \
+                     b.version, b.created_at, b.updated_at, b.partner_id, b.chauffeur_id, b.vehicle_id, \
+                     b.receipt, b.final_price_minor \
                      FROM offers o JOIN bookings b ON b.id = o.booking_id \
                      WHERE o.partner_id = $1 AND o.state = 'open' AND o.expires_at > $2 \
                      AND b.state = 'pending' ORDER BY b.pickup_at, o.id",
@@ -1064,7 +1216,8 @@ macro_rules! backend {
                 let row = sqlx::query::<Db>(
                     "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
                      price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-                     created_at, updated_at, partner_id FROM bookings WHERE id = $1",
+                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
+                     final_price_minor FROM bookings WHERE id = $1",
                 )
                 .bind(offer.booking_id)
                 .fetch_one(&mut *tx)
@@ -1084,7 +1237,7 @@ macro_rules! backend {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(Accepted::Won(booking))
+                Ok(Accepted::Won(Box::new(booking)))
             }
 
             /// Records a decline; `false` if there was no open offer of this partner to decline.
@@ -1105,6 +1258,74 @@ macro_rules! backend {
                 .await?
                 .rows_affected()
                     == 1)
+            }
+
+            /// Whether `user_id` is a chauffeur account of this partner.
+            pub async fn is_partner_chauffeur(
+                pool: &Pool<Db>,
+                partner_id: Uuid,
+                user_id: Uuid,
+            ) -> Result<bool, StoreError> {
+                let row = sqlx::query::<Db>(
+                    "SELECT 1 FROM partner_members m JOIN users u ON u.id = m.user_id \
+                     WHERE m.partner_id = $1 AND m.user_id = $2 AND u.role = 'chauffeur' \
+                     AND u.erased_at IS NULL",
+                )
+                .bind(partner_id)
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            /// A vehicle of this partner: (class, seats, bags, active).
+            pub async fn vehicle_of(
+                pool: &Pool<Db>,
+                partner_id: Uuid,
+                vehicle_id: Uuid,
+            ) -> Result<Option<(String, i64, i64, bool)>, StoreError> {
+                let row = sqlx::query::<Db>(
+                    "SELECT vehicle_class, seats, bags, active FROM vehicles WHERE id = $1 AND partner_id = $2",
+                )
+                .bind(vehicle_id)
+                .bind(partner_id)
+                .fetch_optional(pool)
+                .await?;
+                row.map(|r| Ok((r.try_get("vehicle_class")?, r.try_get("seats")?, r.try_get("bags")?, r.try_get("active")?)))
+                    .transpose()
+            }
+
+            /// Bookings by one of the columns that name who serves them.
+            pub async fn bookings_served_by(
+                pool: &Pool<Db>,
+                partner_id: Option<Uuid>,
+                chauffeur_id: Option<Uuid>,
+            ) -> Result<Vec<Booking>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
+                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
+                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
+                     final_price_minor FROM bookings \
+                     WHERE ($1 IS NOT NULL AND partner_id = $1) OR ($2 IS NOT NULL AND chauffeur_id = $2) \
+                     ORDER BY pickup_at, id",
+                )
+                .bind(partner_id)
+                .bind(chauffeur_id)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(booking_from).collect()
+            }
+
+            /// Who gave this booking back, and when.
+            pub async fn give_backs_of(
+                pool: &Pool<Db>,
+                booking_id: Uuid,
+            ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
+                let rows = sqlx::query::<Db>("SELECT partner_id, at FROM give_backs WHERE booking_id = $1 ORDER BY at")
+                    .bind(booking_id)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter().map(|r| Ok((r.try_get("partner_id")?, r.try_get("at")?))).collect()
             }
 
             /// Pending bookings, soonest pickup first: the dispatcher's work list.
@@ -1570,8 +1791,16 @@ impl Store {
         class: VehicleClass,
         passengers: i64,
         bags: i64,
+        give_backs_since: DateTime<Utc>,
     ) -> Result<Vec<(Uuid, PartnerRecord)>, StoreError> {
-        dispatch!(self.eligible_partners(city_id, class, passengers, bags))
+        dispatch!(self.eligible_partners(city_id, class, passengers, bags, give_backs_since))
+    }
+
+    pub async fn give_backs_of(
+        &self,
+        booking_id: Uuid,
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
+        dispatch!(self.give_backs_of(booking_id))
     }
 
     pub async fn offers_of_booking(&self, booking_id: Uuid) -> Result<Vec<Offer>, StoreError> {
@@ -1622,6 +1851,33 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         dispatch_write!(self.decline_offer(offer_id, partner_id, now))
+    }
+
+    pub async fn is_partner_chauffeur(
+        &self,
+        partner_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.is_partner_chauffeur(partner_id, user_id))
+    }
+
+    pub async fn vehicle_of(
+        &self,
+        partner_id: Uuid,
+        vehicle_id: Uuid,
+    ) -> Result<Option<(String, i64, i64, bool)>, StoreError> {
+        dispatch!(self.vehicle_of(partner_id, vehicle_id))
+    }
+
+    pub async fn bookings_of_partner(&self, partner_id: Uuid) -> Result<Vec<Booking>, StoreError> {
+        dispatch!(self.bookings_served_by(Some(partner_id), None))
+    }
+
+    pub async fn bookings_of_chauffeur(
+        &self,
+        chauffeur_id: Uuid,
+    ) -> Result<Vec<Booking>, StoreError> {
+        dispatch!(self.bookings_served_by(None, Some(chauffeur_id)))
     }
 
     pub async fn pending_bookings(&self, limit: i64) -> Result<Vec<Uuid>, StoreError> {

@@ -93,6 +93,10 @@ fn booking(rider: Uuid, at: DateTime<Utc>) -> Booking {
         child_seats: 0,
         cancellation_fee_minor: None,
         partner_id: None,
+        chauffeur_id: None,
+        vehicle_id: None,
+        receipt: None,
+        final_price_minor: None,
         version: 1,
         created_at: at,
         updated_at: at,
@@ -310,13 +314,9 @@ fn bookings_round_trip_and_transitions_need_the_current_version() {
         assert_eq!(store.bookings_of(u.id).await.unwrap(), vec![b.clone()]);
 
         let cancel = |version| Transition {
-            booking_id: b.id,
             expected_version: version,
-            to: BookingState::Cancelled,
-            actor: Actor::Rider,
-            actor_id: Some(u.id),
-            at: t,
             cancellation_fee_minor: Some(0),
+            ..Transition::new(&b, BookingState::Cancelled, Actor::Rider, Some(u.id), t)
         };
         assert!(
             matches!(store.transition(&cancel(7)).await, Err(StoreError::Stale)),

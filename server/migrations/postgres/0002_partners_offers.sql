@@ -51,3 +51,33 @@ CREATE TABLE offers (
 CREATE UNIQUE INDEX offers_one_winner_per_booking ON offers (booking_id) WHERE state = 'accepted';
 CREATE INDEX offers_by_partner ON offers (partner_id, state);
 CREATE INDEX offers_by_booking ON offers (booking_id, state);
+
+-- Rides a partner gave back (they count against it in the ranking, and it is asked last).
+CREATE TABLE give_backs (
+    booking_id UUID NOT NULL REFERENCES bookings (id),
+    partner_id UUID NOT NULL REFERENCES partners (id),
+    at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX give_backs_by_partner ON give_backs (partner_id, at);
+CREATE INDEX give_backs_by_booking ON give_backs (booking_id);
+
+-- Who drives a ride, with what, and when the chauffeur is busy with it.
+CREATE TABLE assignments (
+    booking_id UUID PRIMARY KEY REFERENCES bookings (id),
+    partner_id UUID NOT NULL REFERENCES partners (id),
+    chauffeur_id UUID NOT NULL REFERENCES users (id),
+    vehicle_id UUID NOT NULL REFERENCES vehicles (id),
+    starts_at TIMESTAMPTZ NOT NULL,
+    ends_at TIMESTAMPTZ NOT NULL,
+    CHECK (ends_at > starts_at)
+);
+CREATE INDEX assignments_by_chauffeur ON assignments (chauffeur_id, starts_at);
+
+-- The receipt after the ride (the core's final fare: quote + declared extras).
+ALTER TABLE bookings ADD COLUMN receipt JSONB;
+ALTER TABLE bookings ADD COLUMN final_price_minor BIGINT;
+
+-- A chauffeur cannot hold two rides whose times overlap.
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+ALTER TABLE assignments ADD CONSTRAINT assignments_no_overlap
+    EXCLUDE USING gist (chauffeur_id WITH =, tstzrange(starts_at, ends_at) WITH &&);

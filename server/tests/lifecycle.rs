@@ -1,0 +1,437 @@
+//! The ride after booking, with the server's clock under the test's control (`--test-clock`):
+//! offers expire into the next batch, no acceptor means unfulfilled, give-backs and no-shows
+//! respect their time limits, chauffeurs cannot be double-booked, and a completed ride's receipt
+//! is the quote plus the declared extras. SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+struct Partner {
+    dispatcher: String,
+    chauffeur_id: String,
+    chauffeur: String,
+    vehicle_id: String,
+}
+
+fn partner(server: &TestServer, url: &str, name: &str) -> Partner {
+    let (id, email) = berlin_partner(url, name);
+    let vehicle_id = partner_cli(
+        url,
+        &[
+            "add-vehicle",
+            "--partner",
+            &id,
+            "--class",
+            "business",
+            "--plate",
+            &format!("B-{}", &uuid::Uuid::now_v7().simple().to_string()[20..]),
+            "--seats",
+            "3",
+            "--bags",
+            "2",
+        ],
+    );
+    let chauffeur_email = format!("driver-{}@example.com", uuid::Uuid::now_v7().simple());
+    let chauffeur_id = partner_cli(
+        url,
+        &[
+            "add-member",
+            "--partner",
+            &id,
+            "--email",
+            &chauffeur_email,
+            "--password",
+            "chauffeur password",
+            "--name",
+            "Carl",
+            "--role",
+            "chauffeur",
+        ],
+    );
+    Partner {
+        dispatcher: server.log_in(&email, "dispatcher password"),
+        chauffeur_id,
+        chauffeur: server.log_in(&chauffeur_email, "chauffeur password"),
+        vehicle_id,
+    }
+}
+
+fn start(backend: Backend) -> (TestServer, String, TempDir) {
+    let (url, db) = TestServer::fresh_database(backend);
+    // A long dispatcher interval: the test's clock moves trigger the rounds that matter.
+    let server = TestServer::start_with(
+        backend,
+        TempDir::new("srv"),
+        url.clone(),
+        &["--test-clock", "--dispatch-interval-ms", "60000"],
+    );
+    (server, url, db)
+}
+
+fn advance(server: &TestServer, seconds: i64) {
+    let r = server
+        .post("/v1/test/clock")
+        .json(&json!({"seconds": seconds}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+}
+
+fn open_offer(server: &TestServer, token: &str, booking: &str) -> Option<String> {
+    let list: Value = server
+        .get("/v1/partner/offers")
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    list["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["booking_id"] == booking)
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+}
+
+fn accept(server: &TestServer, p: &Partner, booking: &str) {
+    let offer = open_offer(server, &p.dispatcher, booking).expect("offered");
+    let r = server
+        .post(&format!("/v1/partner/offers/{offer}/accept"))
+        .bearer_auth(&p.dispatcher)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+fn assign(server: &TestServer, p: &Partner, booking: &str) -> reqwest::blocking::Response {
+    server
+        .post(&format!("/v1/partner/rides/{booking}/assign"))
+        .bearer_auth(&p.dispatcher)
+        .json(&json!({"chauffeur_id": p.chauffeur_id, "vehicle_id": p.vehicle_id}))
+        .send()
+        .unwrap()
+}
+
+fn status(
+    server: &TestServer,
+    token: &str,
+    booking: &str,
+    body: Value,
+) -> reqwest::blocking::Response {
+    server
+        .post(&format!("/v1/chauffeur/rides/{booking}/status"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .unwrap()
+}
+
+fn state_of(server: &TestServer, rider: &str, booking: &str) -> Value {
+    server
+        .get(&format!("/v1/bookings/{booking}"))
+        .bearer_auth(rider)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+#[test]
+fn an_expired_batch_moves_the_offer_to_the_next_partners_and_nobody_means_unfulfilled() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let partners: Vec<Partner> = (0..4)
+            .map(|i| partner(&server, &url, &format!("P{i}")))
+            .collect();
+        let (_, rider) = server.rider();
+        let booking = server.book_berlin(&rider);
+        let offered = |ps: &[Partner]| {
+            ps.iter()
+                .filter(|p| open_offer(&server, &p.dispatcher, &booking).is_some())
+                .count()
+        };
+        assert_eq!(offered(&partners), 3, "a first batch of three");
+        // A week ahead, offers last 30 minutes. 31 minutes later the fourth partner is asked.
+        advance(&server, 31 * 60);
+        assert_eq!(
+            offered(&partners),
+            1,
+            "the next batch: the one partner not yet asked"
+        );
+        // Nobody accepts: 30 minutes before pickup the booking is unfulfilled, and the rider sees it.
+        advance(&server, 7 * 24 * 3600);
+        assert_eq!(state_of(&server, &rider, &booking)["state"], "unfulfilled");
+        assert_eq!(offered(&partners), 0);
+    }
+}
+
+#[test]
+fn a_ride_given_back_is_offered_to_others_first_but_not_inside_two_hours() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let a = partner(&server, &url, "A");
+        let b = partner(&server, &url, "B");
+        let (_, rider) = server.rider();
+        let booking = server.book_berlin(&rider);
+        accept(&server, &a, &booking);
+        let r = server
+            .post(&format!("/v1/partner/rides/{booking}/give-back"))
+            .bearer_auth(&a.dispatcher)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(state_of(&server, &rider, &booking)["state"], "pending");
+        assert!(
+            open_offer(&server, &b.dispatcher, &booking).is_some(),
+            "B is asked"
+        );
+        assert!(
+            open_offer(&server, &a.dispatcher, &booking).is_none(),
+            "A is not asked first"
+        );
+        accept(&server, &b, &booking);
+        // Two hours before pickup, giving back is too late.
+        advance(&server, 7 * 24 * 3600 - 2 * 3600 + 60);
+        let r = server
+            .post(&format!("/v1/partner/rides/{booking}/give-back"))
+            .bearer_auth(&b.dispatcher)
+            .send()
+            .unwrap();
+        assert_problem(r, 409, "give_back_too_late");
+        assert_eq!(state_of(&server, &rider, &booking)["state"], "confirmed");
+    }
+}
+
+#[test]
+fn a_chauffeur_cannot_hold_two_overlapping_rides_nor_report_on_others() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let a = partner(&server, &url, "A");
+        let other = partner(&server, &url, "Other");
+        let (_, rider) = server.rider();
+        let first = server.book_berlin(&rider);
+        let second = server.book_berlin(&rider); // the same pickup time
+        for booking in [&first, &second] {
+            let offer = open_offer(&server, &a.dispatcher, booking).unwrap();
+            server
+                .post(&format!("/v1/partner/offers/{offer}/accept"))
+                .bearer_auth(&a.dispatcher)
+                .send()
+                .unwrap();
+        }
+        assert_eq!(assign(&server, &a, &first).status(), 200);
+        assert_problem(assign(&server, &a, &second), 409, "chauffeur_busy");
+        // Another partner's chauffeur cannot be assigned, nor report on this ride.
+        let r = server
+            .post(&format!("/v1/partner/rides/{second}/assign"))
+            .bearer_auth(&a.dispatcher)
+            .json(&json!({"chauffeur_id": other.chauffeur_id, "vehicle_id": a.vehicle_id}))
+            .send()
+            .unwrap();
+        assert_problem(r, 422, "unknown_chauffeur");
+        assert_problem(
+            status(
+                &server,
+                &other.chauffeur,
+                &first,
+                json!({"status": "en_route"}),
+            ),
+            404,
+            "not_found",
+        );
+        // Riders and dispatchers are not chauffeurs.
+        assert_problem(
+            status(&server, &rider, &first, json!({"status": "en_route"})),
+            403,
+            "not_a_chauffeur",
+        );
+        assert_problem(
+            status(
+                &server,
+                &a.dispatcher,
+                &first,
+                json!({"status": "en_route"}),
+            ),
+            403,
+            "not_a_chauffeur",
+        );
+        // Another partner cannot touch the ride.
+        let r = server
+            .post(&format!("/v1/partner/rides/{first}/give-back"))
+            .bearer_auth(&other.dispatcher)
+            .send()
+            .unwrap();
+        assert_problem(r, 404, "not_found");
+    }
+}
+
+#[test]
+fn the_whole_ride_ends_with_a_receipt_of_quote_plus_extras() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let booking = server.book_berlin(&rider);
+        let quoted = state_of(&server, &rider, &booking)["price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        accept(&server, &p, &booking);
+        assert_eq!(assign(&server, &p, &booking).status(), 200);
+        assert_eq!(
+            state_of(&server, &rider, &booking)["state"],
+            "chauffeur_assigned"
+        );
+
+        // Out of order: arriving before setting off is refused and changes nothing.
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "on_board"}),
+            ),
+            409,
+            "illegal_transition",
+        );
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "teleported"}),
+            ),
+            422,
+            "unknown_status",
+        );
+
+        advance(&server, 7 * 24 * 3600 - 20 * 60); // 20 minutes before pickup
+        assert_eq!(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "en_route"})
+            )
+            .status(),
+            200
+        );
+        advance(&server, 15 * 60);
+        assert_eq!(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "arrived"})
+            )
+            .status(),
+            200
+        );
+        // No-show only after 15 free minutes from the pickup time (not an airport pickup).
+        advance(&server, 10 * 60); // 5 minutes after pickup
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "no_show"}),
+            ),
+            409,
+            "no_show_too_early",
+        );
+        // The passenger turns up after 25 minutes of waiting in all.
+        advance(&server, 20 * 60);
+        assert_eq!(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "on_board"})
+            )
+            .status(),
+            200
+        );
+        let r = status(
+            &server,
+            &p.chauffeur,
+            &booking,
+            json!({"status": "completed", "waiting_minutes": 25}),
+        );
+        assert_eq!(r.status(), 200);
+
+        let done = state_of(&server, &rider, &booking);
+        assert_eq!(done["state"], "completed");
+        // Berlin waiting: 15 minutes free, then EUR 1.10 a minute: 10 × 1.10 = 11.00.
+        let final_price = r.json::<Value>().unwrap()["final_price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(final_price, quoted + 1_100);
+        let history: Value = server
+            .get(&format!("/v1/bookings/{booking}/history"))
+            .bearer_auth(&rider)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let path: Vec<&str> = history["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["to_state"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            path,
+            [
+                "pending",
+                "confirmed",
+                "chauffeur_assigned",
+                "en_route",
+                "arrived",
+                "on_board",
+                "completed"
+            ]
+        );
+        let receipt = &history["entries"].as_array().unwrap().last().unwrap()["booking"]["receipt"];
+        assert_eq!(receipt["fare"]["total"]["amount_minor"], final_price);
+        assert_eq!(receipt["extras_total"]["amount_minor"], 1_100);
+    }
+}
+
+#[test]
+fn a_no_show_is_accepted_after_the_free_waiting_time() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let booking = server.book_berlin(&rider);
+        accept(&server, &p, &booking);
+        assign(&server, &p, &booking);
+        advance(&server, 7 * 24 * 3600 - 10 * 60);
+        status(
+            &server,
+            &p.chauffeur,
+            &booking,
+            json!({"status": "en_route"}),
+        );
+        status(
+            &server,
+            &p.chauffeur,
+            &booking,
+            json!({"status": "arrived"}),
+        );
+        advance(&server, 10 * 60 + 15 * 60 + 5); // pickup + 15 minutes and a bit
+        assert_eq!(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "no_show"})
+            )
+            .status(),
+            200
+        );
+        assert_eq!(state_of(&server, &rider, &booking)["state"], "no_show");
+    }
+}
