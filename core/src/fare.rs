@@ -199,6 +199,9 @@ pub struct Quote {
     pub bags: u32,
     pub pickup: ResolvedPickup,
     pub pickup_place: PickupPlace,
+    /// Where the ride starts, and (transfers) ends.
+    pub pickup_point: LatLon,
+    pub dropoff_point: Option<LatLon>,
     pub route: RouteEstimate,
     pub fare: Fare,
     pub extras_tariff: ExtrasTariff,
@@ -426,6 +429,11 @@ fn quote_prepared(
         bags: request.bags,
         pickup: prepared.pickup,
         pickup_place: prepared.pickup_place.clone(),
+        pickup_point: request.pickup,
+        dropoff_point: match &request.product {
+            ProductRequest::Transfer { dropoff, .. } => Some(*dropoff),
+            ProductRequest::Hourly { .. } => None,
+        },
         route,
         fare,
         extras_tariff: ExtrasTariff {

@@ -111,6 +111,8 @@ pub struct AppInner {
     pub dispatch_batch_size: usize,
     /// Present only when started with `--test-clock`.
     pub test_clock: Option<Arc<ControlledClock>>,
+    /// Chauffeurs' positions waiting for the next batch write.
+    pub positions: crate::live::PositionBuffer,
 }
 
 impl AppState {
@@ -1617,6 +1619,44 @@ pub async fn chauffeur_rides(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct LocationRequest {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// The chauffeur's current position. At most about one a second is taken (429 otherwise); they
+/// are written in batches and shown to the rider of a ride on its way.
+#[utoipa::path(post, path = "/v1/chauffeur/location", tag = "chauffeurs", security(("bearer" = [])),
+    request_body = LocationRequest,
+    responses((status = 202, description = "Taken"), (status = 422, body = Problem),
+              (status = 429, description = "Sent too often", body = Problem)))]
+pub async fn chauffeur_location(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+    ApiJson(body): ApiJson<LocationRequest>,
+) -> Result<StatusCode, ApiError> {
+    chauffeur_core::LatLon::new(body.lat, body.lon, "location")?;
+    let position = crate::live::Position {
+        lat: body.lat,
+        lon: body.lon,
+        at: state.now(),
+    };
+    if state.positions.offer(user.id, position) {
+        Ok(StatusCode::ACCEPTED)
+    } else {
+        Err(ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_updates",
+                "send at most one position a second",
+            )
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     /// en_route, arrived, on_board, completed or no_show.
     pub status: String,
@@ -1705,6 +1745,110 @@ pub async fn chauffeur_status(
     let updated = state.store.transition(&change).await?;
     tracing::info!(booking = %booking.id, state = %to, "ride status");
     Ok(Json(ride_view(&updated, &personal)?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event streams (server-sent events)
+
+/// Where a reconnecting client left off: the `Last-Event-ID` header.
+fn last_event_id(headers: &HeaderMap) -> i64 {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A stream of the stored events after `last` for a booking or a partner, then live ones as
+/// they are committed (on any replica). Positions of the ride's chauffeur come along while the
+/// chauffeur is on the way; they are not stored as events and carry no id.
+fn event_stream(
+    state: AppState,
+    booking_id: Option<Uuid>,
+    partner_id: Option<Uuid>,
+    mut last: i64,
+) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, std::convert::Infallible>>(64);
+    let mut changes = store::subscribe_changes();
+    tokio::spawn(async move {
+        let mut last_position: Option<DateTime<Utc>> = None;
+        loop {
+            match state.store.events_after(booking_id, partner_id, last).await {
+                Ok(events) => {
+                    for e in events {
+                        last = e.id;
+                        let event = Event::default()
+                            .id(e.id.to_string())
+                            .event(e.kind.as_str())
+                            .data(e.payload.to_string());
+                        if tx.send(Ok(event)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "event stream cannot read events"),
+            }
+            if let Some(booking_id) = booking_id {
+                if let Some(position) = crate::live::position_for_rider(&state, booking_id).await {
+                    if last_position.is_none_or(|at| position.at > at) {
+                        last_position = Some(position.at);
+                        let event = Event::default()
+                            .event("position")
+                            .data(serde_json::to_string(&position).unwrap_or_default());
+                        if tx.send(Ok(event)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            tokio::select! {
+                changed = changes.recv() => {
+                    if let Err(tokio::sync::broadcast::error::RecvError::Closed) = changed {
+                        return;
+                    }
+                }
+                // A safety net: a missed notification delays an event by two seconds at most.
+                () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                () = tx.closed() => return,
+            }
+        }
+    });
+    Sse::new(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// The rider's live view of a booking: `status` events (with ids; reconnect with
+/// `Last-Event-ID` to get what was missed) and `position` events while the chauffeur is on the way.
+#[utoipa::path(get, path = "/v1/bookings/{id}/events", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses((status = 200, description = "text/event-stream: status and position events", content_type = "text/event-stream"),
+              (status = 404, body = Problem)))]
+pub async fn booking_events(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (booking, _) = own_booking(&state, &auth.user, &id).await?;
+    let last = last_event_id(&headers);
+    Ok(event_stream(state, Some(booking.id), None, last))
+}
+
+/// The partner's live feed: `offer`, `offer_expired`, `offer_withdrawn` and `status` events of
+/// its rides (cancellations included), resumable with `Last-Event-ID`.
+#[utoipa::path(get, path = "/v1/partner/events", tag = "partners", security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses((status = 200, description = "text/event-stream", content_type = "text/event-stream"),
+              (status = 403, body = Problem)))]
+pub async fn partner_events(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    headers: HeaderMap,
+) -> Response {
+    let last = last_event_id(&headers);
+    event_stream(state, None, Some(member.partner_id), last)
 }
 
 #[derive(Debug, Deserialize)]
@@ -1802,7 +1946,8 @@ impl utoipa::Modify for BearerAuth {
         list_cities, get_city, create_quotes, sign_up, log_in, log_out, me, export_me, erase_me,
         create_booking, list_bookings, get_booking, booking_history, cancellation_preview,
         cancel_booking, partner_offers, accept_offer, decline_offer, partner_rides, assign_ride,
-        give_back_ride, chauffeur_rides, chauffeur_status, healthz, readyz, metrics, openapi_json
+        give_back_ride, chauffeur_rides, chauffeur_status, booking_events, partner_events,
+        chauffeur_location, healthz, readyz, metrics, openapi_json
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
@@ -1874,6 +2019,9 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/v1/bookings/{id}/history", get(booking_history))
         .route("/v1/bookings/{id}/cancellation", get(cancellation_preview))
         .route("/v1/bookings/{id}/cancel", post(cancel_booking))
+        .route("/v1/bookings/{id}/events", get(booking_events))
+        .route("/v1/partner/events", get(partner_events))
+        .route("/v1/chauffeur/location", post(chauffeur_location))
         .route("/v1/partner/offers", get(partner_offers))
         .route("/v1/partner/offers/{id}/accept", post(accept_offer))
         .route("/v1/partner/offers/{id}/decline", post(decline_offer))

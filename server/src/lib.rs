@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod dispatch;
 pub mod error;
+pub mod live;
 pub mod metrics;
 pub mod store;
 pub mod tokens;
@@ -140,6 +141,7 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         in_flight: Arc::default(),
         dispatch_batch_size: config.dispatch_batch_size,
         test_clock,
+        positions: Default::default(),
     })))
 }
 
@@ -176,6 +178,7 @@ pub async fn serve(
         state.clone(),
         config.dispatch_interval,
     ));
+    tokio::spawn(live::flush_positions(state.clone(), Duration::from_secs(1)));
     let app = api::router(state, &limits);
     axum::serve(
         listener,

@@ -249,6 +249,14 @@ pub struct Offer {
     pub expires_at: DateTime<Utc>,
 }
 
+/// One event of a rider's or partner's stream.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamEvent {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+}
+
 /// How an accept ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Accepted {
@@ -289,7 +297,7 @@ pub struct ExportedBooking {
 }
 
 macro_rules! backend {
-    ($name:ident, $db:ty, $begin_write:expr, $try_lock:expr) => {
+    ($name:ident, $db:ty, $begin_write:expr, $try_lock:expr, $notify:expr) => {
         pub mod $name {
             use super::*;
 
@@ -378,6 +386,67 @@ macro_rules! backend {
                     .execute(&mut *tx)
                     .await?;
                 Ok(true)
+            }
+
+            /// Appends an event for the streams, in the caller's transaction.
+            async fn append_event(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                booking_id: Option<Uuid>,
+                partner_id: Option<Uuid>,
+                kind: &str,
+                payload: Value,
+                at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query::<Db>(
+                    "INSERT INTO events (booking_id, partner_id, kind, payload, at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(booking_id)
+                .bind(partner_id)
+                .bind(kind)
+                .bind(Json(payload))
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(notify) = $notify {
+                    sqlx::query::<Db>(notify).execute(&mut *tx).await?;
+                }
+                Ok(())
+            }
+
+            fn status_payload(booking: &Booking) -> Value {
+                serde_json::json!({
+                    "booking_id": booking.id,
+                    "state": booking.state.as_str(),
+                    "version": booking.version,
+                    "at": booking.updated_at,
+                })
+            }
+
+            pub async fn events_after(
+                pool: &Pool<Db>,
+                booking_id: Option<Uuid>,
+                partner_id: Option<Uuid>,
+                after_id: i64,
+            ) -> Result<Vec<StreamEvent>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT id, kind, payload, at FROM events \
+                     WHERE id > $1 AND (($2 IS NOT NULL AND booking_id = $2) OR ($3 IS NOT NULL AND partner_id = $3)) \
+                     ORDER BY id LIMIT 500",
+                )
+                .bind(after_id)
+                .bind(booking_id)
+                .bind(partner_id)
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(StreamEvent {
+                            id: r.try_get("id")?,
+                            kind: r.try_get("kind")?,
+                            payload: r.try_get::<Json<Value>, _>("payload")?.0,
+                        })
+                    })
+                    .collect()
             }
 
             pub async fn ping(pool: &Pool<Db>) -> Result<(), StoreError> {
@@ -636,6 +705,7 @@ macro_rules! backend {
                 .bind(snapshot(booking)?)
                 .execute(&mut *tx)
                 .await?;
+                append_event(&mut *tx, Some(booking.id), None, "status", status_payload(booking), booking.created_at).await?;
                 let inserted = sqlx::query::<Db>(
                     "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, \
                      response_status, response_body, booking_id, created_at) \
@@ -847,6 +917,8 @@ macro_rules! backend {
                 .bind(snapshot(&after)?)
                 .execute(&mut *tx)
                 .await?;
+                let partner = after.partner_id.or(before.partner_id);
+                append_event(&mut *tx, Some(after.id), partner, "status", status_payload(&after), t.at).await?;
                 tx.commit().await?;
                 Ok(after)
             }
@@ -1051,15 +1123,22 @@ macro_rules! backend {
 
             /// Closes the booking's open offers whose time ran out.
             pub async fn expire_offers(pool: &Pool<Db>, booking_id: Uuid, now: DateTime<Utc>) -> Result<u64, StoreError> {
-                Ok(sqlx::query::<Db>(
+                let mut tx = pool.begin_with($begin_write).await?;
+                let expired = sqlx::query::<Db>(
                     "UPDATE offers SET state = 'expired' \
-                     WHERE booking_id = $1 AND state = 'open' AND expires_at <= $2",
+                     WHERE booking_id = $1 AND state = 'open' AND expires_at <= $2 RETURNING id, partner_id",
                 )
                 .bind(booking_id)
                 .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected())
+                .fetch_all(&mut *tx)
+                .await?;
+                for row in &expired {
+                    let (id, partner): (Uuid, Uuid) = (row.try_get("id")?, row.try_get("partner_id")?);
+                    let payload = serde_json::json!({"offer_id": id, "booking_id": booking_id});
+                    append_event(&mut *tx, None, Some(partner), "offer_expired", payload, now).await?;
+                }
+                tx.commit().await?;
+                Ok(expired.len() as u64)
             }
 
             /// Sends a batch of offers, if the booking is still pending.
@@ -1102,6 +1181,8 @@ macro_rules! backend {
                     .bind(expires_at)
                     .execute(&mut *tx)
                     .await?;
+                    let payload = serde_json::json!({"offer_id": offer.id, "booking_id": booking_id, "expires_at": expires_at});
+                    append_event(&mut *tx, None, Some(offer.partner_id), "offer", payload, now).await?;
                     offers.push(offer);
                 }
                 tx.commit().await?;
@@ -1205,14 +1286,19 @@ macro_rules! backend {
                     Ok(done) if done.rows_affected() != 1 => return Ok(Accepted::Taken),
                     Ok(_) => {}
                 }
-                sqlx::query::<Db>(
+                let withdrawn = sqlx::query::<Db>(
                     "UPDATE offers SET state = 'withdrawn', answered_at = $1 \
-                     WHERE booking_id = $2 AND state = 'open'",
+                     WHERE booking_id = $2 AND state = 'open' RETURNING id, partner_id",
                 )
                 .bind(now)
                 .bind(offer.booking_id)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?;
+                for row in &withdrawn {
+                    let (id, partner): (Uuid, Uuid) = (row.try_get("id")?, row.try_get("partner_id")?);
+                    let payload = serde_json::json!({"offer_id": id, "booking_id": offer.booking_id});
+                    append_event(&mut *tx, None, Some(partner), "offer_withdrawn", payload, now).await?;
+                }
                 let row = sqlx::query::<Db>(
                     "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
                      price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
@@ -1236,6 +1322,7 @@ macro_rules! backend {
                 .bind(snapshot(&booking)?)
                 .execute(&mut *tx)
                 .await?;
+                append_event(&mut *tx, Some(booking.id), Some(partner_id), "status", status_payload(&booking), now).await?;
                 tx.commit().await?;
                 Ok(Accepted::Won(Box::new(booking)))
             }
@@ -1328,6 +1415,43 @@ macro_rules! backend {
                 rows.iter().map(|r| Ok((r.try_get("partner_id")?, r.try_get("at")?))).collect()
             }
 
+            /// Upserts the latest positions, all in one transaction.
+            pub async fn save_positions(
+                pool: &Pool<Db>,
+                positions: &[(Uuid, crate::live::Position)],
+            ) -> Result<(), StoreError> {
+                let mut tx = pool.begin_with($begin_write).await?;
+                for (chauffeur, p) in positions {
+                    sqlx::query::<Db>(
+                        "INSERT INTO chauffeur_positions (chauffeur_id, lat, lon, at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (chauffeur_id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, at = excluded.at",
+                    )
+                    .bind(chauffeur)
+                    .bind(p.lat)
+                    .bind(p.lon)
+                    .bind(p.at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some(notify) = $notify {
+                    sqlx::query::<Db>(notify).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub async fn position_of(
+                pool: &Pool<Db>,
+                chauffeur: Uuid,
+            ) -> Result<Option<crate::live::Position>, StoreError> {
+                let row = sqlx::query::<Db>("SELECT lat, lon, at FROM chauffeur_positions WHERE chauffeur_id = $1")
+                    .bind(chauffeur)
+                    .fetch_optional(pool)
+                    .await?;
+                row.map(|r| Ok(crate::live::Position { lat: r.try_get("lat")?, lon: r.try_get("lon")?, at: r.try_get("at")? }))
+                    .transpose()
+            }
+
             /// Pending bookings, soonest pickup first: the dispatcher's work list.
             pub async fn pending_bookings(pool: &Pool<Db>, limit: i64) -> Result<Vec<Uuid>, StoreError> {
                 let rows = sqlx::query::<Db>(
@@ -1388,12 +1512,20 @@ macro_rules! backend {
 // SQLite has one writer at a time (BEGIN IMMEDIATE); the server adds an in-process guard for
 // concurrent duplicates. PostgreSQL serialises work on one key across replicas with a
 // transaction-scoped advisory lock.
-backend!(sqlite, Sqlite, "BEGIN IMMEDIATE", None::<&'static str>);
+backend!(
+    sqlite,
+    Sqlite,
+    "BEGIN IMMEDIATE",
+    None::<&'static str>,
+    None::<&'static str>
+);
+// PostgreSQL tells every replica's event streams that something changed, on commit.
 backend!(
     postgres,
     Postgres,
     "BEGIN",
-    Some("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+    Some("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"),
+    Some("SELECT pg_notify('chauffeur_events', '')")
 );
 
 /// The repository: the same operations on either database.
@@ -1494,6 +1626,43 @@ async fn group_writer(
     }
 }
 
+/// Process-wide "something the event streams may care about changed" pings. Writers announce
+/// after committing; on PostgreSQL a listener also announces other replicas' commits.
+static CHANGES: std::sync::OnceLock<tokio::sync::broadcast::Sender<()>> =
+    std::sync::OnceLock::new();
+
+fn changes() -> &'static tokio::sync::broadcast::Sender<()> {
+    CHANGES.get_or_init(|| tokio::sync::broadcast::channel(256).0)
+}
+
+pub fn subscribe_changes() -> tokio::sync::broadcast::Receiver<()> {
+    changes().subscribe()
+}
+
+pub fn announce_change() {
+    // No subscriber is fine: nobody is streaming.
+    let _ = changes().send(());
+}
+
+/// Relays PostgreSQL NOTIFYs from every replica's commits to this process's streams.
+async fn relay_notifications(pool: Pool<Postgres>) {
+    loop {
+        match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(e) = listener.listen("chauffeur_events").await {
+                    tracing::warn!(error = %e, "cannot LISTEN for events");
+                } else {
+                    while listener.recv().await.is_ok() {
+                        announce_change();
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "event listener cannot connect; retrying"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// Reads go straight to the pool.
 macro_rules! dispatch {
     ($self:ident . $f:ident ( $($arg:expr),* )) => {
@@ -1504,17 +1673,21 @@ macro_rules! dispatch {
     };
 }
 
-/// Writes on SQLite first take the writer's turn.
+/// Writes on SQLite first take the writer's turn; every successful write is announced.
 macro_rules! dispatch_write {
-    ($self:ident . $f:ident ( $($arg:expr),* )) => {
-        match $self {
+    ($self:ident . $f:ident ( $($arg:expr),* )) => {{
+        let result = match $self {
             Store::Sqlite(db) => {
                 let _turn = db.writer.lock().await;
                 sqlite::$f(&db.pool, $($arg),*).await
             }
             Store::Postgres(pool) => postgres::$f(pool, $($arg),*).await,
+        };
+        if result.is_ok() {
+            announce_change();
         }
-    };
+        result
+    }};
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
@@ -1526,6 +1699,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_partners_offers.sql"),
     ),
+    (3, include_str!("../migrations/sqlite/0003_events.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -1536,6 +1710,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/postgres/0002_partners_offers.sql"),
     ),
+    (3, include_str!("../migrations/postgres/0003_events.sql")),
 ];
 
 impl Store {
@@ -1547,6 +1722,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
+            tokio::spawn(relay_notifications(pool.clone()));
             Ok(Store::Postgres(pool))
         } else {
             let options = SqliteConnectOptions::from_str(url)?
@@ -1689,7 +1865,10 @@ impl Store {
     ) -> Result<Created, StoreError> {
         let db = match self {
             Store::Postgres(pool) => {
-                return postgres::create_booking_idempotent(pool, request, booking, personal).await
+                let result =
+                    postgres::create_booking_idempotent(pool, request, booking, personal).await;
+                announce_change();
+                return result;
             }
             Store::Sqlite(db) => db,
         };
@@ -1727,9 +1906,20 @@ impl Store {
             .send(job)
             .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
-        answered
+        let result = answered
             .await
-            .map_err(|_| StoreError::Unavailable("the write was abandoned".into()))?
+            .map_err(|_| StoreError::Unavailable("the write was abandoned".into()))?;
+        announce_change();
+        result
+    }
+
+    pub async fn events_after(
+        &self,
+        booking_id: Option<Uuid>,
+        partner_id: Option<Uuid>,
+        after_id: i64,
+    ) -> Result<Vec<StreamEvent>, StoreError> {
+        dispatch!(self.events_after(booking_id, partner_id, after_id))
     }
 
     pub async fn bookings_of(&self, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
@@ -1878,6 +2068,20 @@ impl Store {
         chauffeur_id: Uuid,
     ) -> Result<Vec<Booking>, StoreError> {
         dispatch!(self.bookings_served_by(None, Some(chauffeur_id)))
+    }
+
+    pub async fn save_positions(
+        &self,
+        positions: &[(Uuid, crate::live::Position)],
+    ) -> Result<(), StoreError> {
+        dispatch_write!(self.save_positions(positions))
+    }
+
+    pub async fn position_of(
+        &self,
+        chauffeur: Uuid,
+    ) -> Result<Option<crate::live::Position>, StoreError> {
+        dispatch!(self.position_of(chauffeur))
     }
 
     pub async fn pending_bookings(&self, limit: i64) -> Result<Vec<Uuid>, StoreError> {

@@ -1,0 +1,20 @@
+-- What riders' and partners' event streams replay: appended in the same transaction as the
+-- change they report; the id is the stream's Last-Event-ID.
+CREATE TABLE events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    booking_id UUID,
+    partner_id UUID,
+    kind TEXT NOT NULL,
+    payload JSONB NOT NULL,
+    at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX events_by_booking ON events (booking_id, id);
+CREATE INDEX events_by_partner ON events (partner_id, id);
+
+-- The last known position of each chauffeur (written in batches, about once a second).
+CREATE TABLE chauffeur_positions (
+    chauffeur_id UUID PRIMARY KEY REFERENCES users (id),
+    lat DOUBLE PRECISION NOT NULL,
+    lon DOUBLE PRECISION NOT NULL,
+    at TIMESTAMPTZ NOT NULL
+);

@@ -1,0 +1,20 @@
+-- What riders' and partners' event streams replay: appended in the same transaction as the
+-- change they report; the id is the stream's Last-Event-ID.
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    booking_id BLOB,
+    partner_id BLOB,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX events_by_booking ON events (booking_id, id);
+CREATE INDEX events_by_partner ON events (partner_id, id);
+
+-- The last known position of each chauffeur (written in batches, about once a second).
+CREATE TABLE chauffeur_positions (
+    chauffeur_id BLOB PRIMARY KEY REFERENCES users (id),
+    lat REAL NOT NULL,
+    lon REAL NOT NULL,
+    at TEXT NOT NULL
+);
