@@ -1748,6 +1748,223 @@ pub async fn chauffeur_status(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Handlers: a partner's own chauffeurs and vehicles; operators' partner management
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChauffeurView {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VehicleView {
+    pub id: Uuid,
+    pub class: String,
+    pub plate: String,
+    pub seats: i64,
+    pub bags: i64,
+    pub active: bool,
+}
+
+/// This partner's chauffeurs.
+#[utoipa::path(get, path = "/v1/partner/chauffeurs", tag = "partners", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ChauffeurView>), (status = 403, body = Problem)))]
+pub async fn partner_chauffeurs(
+    State(state): State<AppState>,
+    member: PartnerMember,
+) -> Result<Json<Vec<ChauffeurView>>, ApiError> {
+    let rows = state.store.partner_chauffeurs(member.partner_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(id, name, email)| ChauffeurView { id, name, email })
+            .collect(),
+    ))
+}
+
+/// This partner's vehicles.
+#[utoipa::path(get, path = "/v1/partner/vehicles", tag = "partners", security(("bearer" = [])),
+    responses((status = 200, body = Vec<VehicleView>), (status = 403, body = Problem)))]
+pub async fn partner_vehicles(
+    State(state): State<AppState>,
+    member: PartnerMember,
+) -> Result<Json<Vec<VehicleView>>, ApiError> {
+    let rows = state.store.partner_vehicles(member.partner_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(id, class, plate, seats, bags, active)| VehicleView {
+                id,
+                class,
+                plate,
+                seats,
+                bags,
+                active,
+            })
+            .collect(),
+    ))
+}
+
+/// A signed-in operator.
+pub struct Operator(pub User);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        if auth.user.role == Role::Operator {
+            Ok(Operator(auth.user))
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_an_operator",
+                "this needs an operator account",
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPartnerRequest {
+    pub name: String,
+    /// Catalog city ids.
+    pub cities: Vec<String>,
+    /// business, first, van.
+    pub classes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMemberRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    /// partner (a dispatcher) or chauffeur.
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVehicleRequest {
+    pub class: String,
+    pub plate: String,
+    pub seats: i64,
+    pub bags: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedId {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PartnerSummaryView {
+    pub id: Uuid,
+    pub name: String,
+    pub active: bool,
+    pub cities: Vec<String>,
+    pub classes: Vec<String>,
+    pub members: i64,
+    pub vehicles: i64,
+}
+
+/// All partners.
+#[utoipa::path(get, path = "/v1/operator/partners", tag = "operators", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PartnerSummaryView>), (status = 403, body = Problem)))]
+pub async fn operator_partners(
+    State(state): State<AppState>,
+    _op: Operator,
+) -> Result<Json<Vec<PartnerSummaryView>>, ApiError> {
+    let partners = state.store.partners().await?;
+    Ok(Json(
+        partners
+            .into_iter()
+            .map(|p| PartnerSummaryView {
+                id: p.id,
+                name: p.name,
+                active: p.active,
+                cities: p.cities,
+                classes: p.classes,
+                members: p.members,
+                vehicles: p.vehicles,
+            })
+            .collect(),
+    ))
+}
+
+/// Register a partner.
+#[utoipa::path(post, path = "/v1/operator/partners", tag = "operators", security(("bearer" = [])),
+    request_body = NewPartnerRequest,
+    responses((status = 201, body = CreatedId), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn operator_create_partner(
+    State(state): State<AppState>,
+    _op: Operator,
+    ApiJson(body): ApiJson<NewPartnerRequest>,
+) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
+    let id = crate::partners::create_partner(
+        &state.store,
+        &state.catalog,
+        &body.name,
+        &body.cities,
+        &body.classes,
+        state.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedId { id })))
+}
+
+fn partner_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("partner"))
+}
+
+/// Create a dispatcher or chauffeur account of a partner.
+#[utoipa::path(post, path = "/v1/operator/partners/{id}/members", tag = "operators", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = NewMemberRequest,
+    responses((status = 201, body = CreatedId), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn operator_add_member(
+    State(state): State<AppState>,
+    _op: Operator,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewMemberRequest>,
+) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
+    let id = crate::partners::add_member(
+        &state.store,
+        &state.hashing,
+        partner_id(&id)?,
+        &body.email,
+        &body.password,
+        &body.name,
+        &body.role,
+        state.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedId { id })))
+}
+
+/// Register a vehicle of a partner.
+#[utoipa::path(post, path = "/v1/operator/partners/{id}/vehicles", tag = "operators", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = NewVehicleRequest,
+    responses((status = 201, body = CreatedId), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn operator_add_vehicle(
+    State(state): State<AppState>,
+    _op: Operator,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewVehicleRequest>,
+) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
+    let id = crate::partners::add_vehicle(
+        &state.store,
+        partner_id(&id)?,
+        &body.class,
+        &body.plate,
+        body.seats,
+        body.bags,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedId { id })))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Event streams (server-sent events)
 
 /// Where a reconnecting client left off: the `Last-Event-ID` header.
@@ -1874,7 +2091,7 @@ pub async fn advance_test_clock(
         ));
     }
     clock.advance(ChronoDuration::seconds(body.seconds));
-    crate::dispatch::dispatch_round(&state).await;
+    crate::dispatch::dispatch_round(&state, true).await;
     Ok(Json(serde_json::json!({ "now": state.now() })))
 }
 
@@ -1947,7 +2164,9 @@ impl utoipa::Modify for BearerAuth {
         create_booking, list_bookings, get_booking, booking_history, cancellation_preview,
         cancel_booking, partner_offers, accept_offer, decline_offer, partner_rides, assign_ride,
         give_back_ride, chauffeur_rides, chauffeur_status, booking_events, partner_events,
-        chauffeur_location, healthz, readyz, metrics, openapi_json
+        chauffeur_location, partner_chauffeurs, partner_vehicles, operator_partners,
+        operator_create_partner, operator_add_member, operator_add_vehicle, healthz, readyz,
+        metrics, openapi_json
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth)
@@ -2022,6 +2241,20 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/v1/bookings/{id}/events", get(booking_events))
         .route("/v1/partner/events", get(partner_events))
         .route("/v1/chauffeur/location", post(chauffeur_location))
+        .route("/v1/partner/chauffeurs", get(partner_chauffeurs))
+        .route("/v1/partner/vehicles", get(partner_vehicles))
+        .route(
+            "/v1/operator/partners",
+            get(operator_partners).post(operator_create_partner),
+        )
+        .route(
+            "/v1/operator/partners/{id}/members",
+            post(operator_add_member),
+        )
+        .route(
+            "/v1/operator/partners/{id}/vehicles",
+            post(operator_add_vehicle),
+        )
         .route("/v1/partner/offers", get(partner_offers))
         .route("/v1/partner/offers/{id}/accept", post(accept_offer))
         .route("/v1/partner/offers/{id}/decline", post(decline_offer))

@@ -118,12 +118,21 @@ pub async fn run_dispatcher(state: AppState, interval: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        dispatch_round(&state).await;
+        dispatch_round(&state, false).await;
     }
 }
 
-/// One dispatch step for every pending booking.
-pub async fn dispatch_round(state: &AppState) {
+/// One dispatch step for every pending booking, on one replica at a time (`wait`: wait for the
+/// turn rather than leave the round to the replica that has it).
+pub async fn dispatch_round(state: &AppState, wait: bool) {
+    let _turn = match state.store.dispatch_turn(wait).await {
+        Ok(Some(turn)) => turn,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "dispatcher cannot take its turn");
+            return;
+        }
+    };
     let pending = match state.store.pending_bookings(500).await {
         Ok(ids) => ids,
         Err(e) => {

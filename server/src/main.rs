@@ -37,6 +37,18 @@ enum Command {
     Dev(DevArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Create an operator account (operators manage partners through the API).
+    Operator {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        email: String,
+        /// At least 10 characters.
+        #[arg(long, env = "CHAUFFEUR_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        name: String,
+    },
     /// Manage partners (limousine companies), their accounts and vehicles.
     Partner {
         #[command(flatten)]
@@ -271,17 +283,15 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
 }
 
 async fn run_partner(database: DatabaseArgs, action: PartnerAction) -> anyhow::Result<()> {
-    use chauffeur_core::VehicleClass;
-    use chauffeur_server::store::{NewUser, Role, Store};
+    use chauffeur_server::partners;
+    use chauffeur_server::store::Store;
     let url = database_url(&database)?;
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
     store.migrate().await?;
-    let class = |name: &str| {
-        VehicleClass::parse(name)
-            .with_context(|| format!("unknown class {name:?} (business, first, van)"))
-    };
+    let now = chrono::Utc::now();
+    let fail = |e: chauffeur_server::error::ApiError| anyhow::anyhow!("{}", e.detail);
     match action {
         PartnerAction::Create {
             name,
@@ -289,18 +299,9 @@ async fn run_partner(database: DatabaseArgs, action: PartnerAction) -> anyhow::R
             classes,
         } => {
             let catalog = chauffeur_core::Catalog::shipped()?;
-            for city in &cities {
-                catalog
-                    .city(city)
-                    .with_context(|| format!("unknown city {city:?}"))?;
-            }
-            let classes = classes
-                .iter()
-                .map(|c| class(c))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let id = store
-                .create_partner(name.trim(), &cities, &classes, chrono::Utc::now())
-                .await?;
+            let id = partners::create_partner(&store, &catalog, &name, &cities, &classes, now)
+                .await
+                .map_err(fail)?;
             println!("{id}");
         }
         PartnerAction::AddMember {
@@ -310,46 +311,24 @@ async fn run_partner(database: DatabaseArgs, action: PartnerAction) -> anyhow::R
             name,
             role,
         } => {
-            let role = match role.as_str() {
-                "partner" => Role::Partner,
-                "chauffeur" => Role::Chauffeur,
-                other => anyhow::bail!("role must be partner or chauffeur, not {other:?}"),
-            };
-            let email = chauffeur_server::auth::normalise_email(&email)
-                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
-            chauffeur_server::auth::check_new_password(&password)
-                .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
-            let hashing = chauffeur_server::auth::PasswordHashing::new(1)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let hash = hashing
-                .hash(&password)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let user = store
-                .create_user(
-                    &NewUser {
-                        email: &email,
-                        password_hash: &hash,
-                        role,
-                        name: Some(name.trim()),
-                        phone: None,
-                    },
-                    chrono::Utc::now(),
-                )
-                .await?;
-            store.add_partner_member(user.id, partner).await?;
-            println!("{}", user.id);
+            let hashing = chauffeur_server::auth::PasswordHashing::new(1).map_err(fail)?;
+            let id = partners::add_member(
+                &store, &hashing, partner, &email, &password, &name, &role, now,
+            )
+            .await
+            .map_err(fail)?;
+            println!("{id}");
         }
         PartnerAction::AddVehicle {
             partner,
-            class: name,
+            class,
             plate,
             seats,
             bags,
         } => {
-            let id = store
-                .add_vehicle(partner, class(&name)?, plate.trim(), seats, bags)
-                .await?;
+            let id = partners::add_vehicle(&store, partner, &class, &plate, seats, bags)
+                .await
+                .map_err(fail)?;
             println!("{id}");
         }
         PartnerAction::List => {
@@ -370,6 +349,43 @@ async fn run_partner(database: DatabaseArgs, action: PartnerAction) -> anyhow::R
     Ok(())
 }
 
+async fn run_operator(
+    database: DatabaseArgs,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    use chauffeur_server::auth;
+    use chauffeur_server::store::{NewUser, Role, Store};
+    let url = database_url(&database)?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    store.migrate().await?;
+    let fail = |e: chauffeur_server::error::ApiError| anyhow::anyhow!("{}", e.detail);
+    let email = auth::normalise_email(email).map_err(fail)?;
+    auth::check_new_password(password).map_err(fail)?;
+    let hash = auth::PasswordHashing::new(1)
+        .map_err(fail)?
+        .hash(password)
+        .await
+        .map_err(fail)?;
+    let user = store
+        .create_user(
+            &NewUser {
+                email: &email,
+                password_hash: &hash,
+                role: Role::Operator,
+                name: Some(name.trim()),
+                phone: None,
+            },
+            chrono::Utc::now(),
+        )
+        .await?;
+    println!("{}", user.id);
+    Ok(())
+}
+
 async fn run_migrate(args: DatabaseArgs) -> anyhow::Result<()> {
     let url = database_url(&args)?;
     let store = chauffeur_server::store::Store::connect(&url)
@@ -385,7 +401,9 @@ fn main() -> ExitCode {
     let json = match &cli.command {
         Some(Command::Serve(a)) => a.common.log_json,
         Some(Command::Dev(a)) => a.common.log_json,
-        Some(Command::Migrate(_)) | Some(Command::Partner { .. }) => false,
+        Some(Command::Migrate(_))
+        | Some(Command::Partner { .. })
+        | Some(Command::Operator { .. }) => false,
         None => cli.serve.common.log_json,
     };
     init_logging(json);
@@ -406,6 +424,12 @@ fn main() -> ExitCode {
             Some(Command::Dev(args)) => run_dev(args).await,
             Some(Command::Migrate(args)) => run_migrate(args).await,
             Some(Command::Partner { database, action }) => run_partner(database, action).await,
+            Some(Command::Operator {
+                database,
+                email,
+                password,
+                name,
+            }) => run_operator(database, &email, &password, &name).await,
         }
     });
     match result {

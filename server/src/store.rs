@@ -249,6 +249,9 @@ pub struct Offer {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Held while this replica runs a dispatch round.
+pub struct DispatchTurn(#[allow(dead_code)] Option<sqlx::Transaction<'static, Postgres>>);
+
 /// One event of a rider's or partner's stream.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StreamEvent {
@@ -1452,6 +1455,46 @@ macro_rules! backend {
                     .transpose()
             }
 
+            /// The chauffeur accounts of a partner: (id, name, e-mail).
+            pub async fn partner_chauffeurs(
+                pool: &Pool<Db>,
+                partner_id: Uuid,
+            ) -> Result<Vec<(Uuid, Option<String>, String)>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT u.id, u.name, u.email FROM partner_members m JOIN users u ON u.id = m.user_id \
+                     WHERE m.partner_id = $1 AND u.role = 'chauffeur' AND u.erased_at IS NULL ORDER BY u.name, u.id",
+                )
+                .bind(partner_id)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("email")?))).collect()
+            }
+
+            /// The vehicles of a partner: (id, class, plate, seats, bags, active).
+            pub async fn partner_vehicles(
+                pool: &Pool<Db>,
+                partner_id: Uuid,
+            ) -> Result<Vec<(Uuid, String, String, i64, i64, bool)>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT id, vehicle_class, plate, seats, bags, active FROM vehicles WHERE partner_id = $1 ORDER BY plate",
+                )
+                .bind(partner_id)
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok((
+                            r.try_get("id")?,
+                            r.try_get("vehicle_class")?,
+                            r.try_get("plate")?,
+                            r.try_get("seats")?,
+                            r.try_get("bags")?,
+                            r.try_get("active")?,
+                        ))
+                    })
+                    .collect()
+            }
+
             /// Pending bookings, soonest pickup first: the dispatcher's work list.
             pub async fn pending_bookings(pool: &Pool<Db>, limit: i64) -> Result<Vec<Uuid>, StoreError> {
                 let rows = sqlx::query::<Db>(
@@ -1791,6 +1834,31 @@ impl Store {
         Ok(applied)
     }
 
+    /// One replica at a time runs the dispatcher's round: on PostgreSQL a transaction-scoped
+    /// advisory lock held by the returned turn (released when it is dropped); SQLite has one
+    /// server process. `None`: another replica is on it; skip this round.
+    /// With `wait`, waits for the turn instead of skipping.
+    pub async fn dispatch_turn(&self, wait: bool) -> Result<Option<DispatchTurn>, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(Some(DispatchTurn(None))),
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                if wait {
+                    sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(727275)")
+                        .execute(&mut *tx)
+                        .await?;
+                    return Ok(Some(DispatchTurn(Some(tx))));
+                }
+                let locked: bool =
+                    sqlx::query::<Postgres>("SELECT pg_try_advisory_xact_lock(727275)")
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get(0)?;
+                Ok(locked.then_some(DispatchTurn(Some(tx))))
+            }
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self.ping())
     }
@@ -2082,6 +2150,21 @@ impl Store {
         chauffeur: Uuid,
     ) -> Result<Option<crate::live::Position>, StoreError> {
         dispatch!(self.position_of(chauffeur))
+    }
+
+    pub async fn partner_chauffeurs(
+        &self,
+        partner_id: Uuid,
+    ) -> Result<Vec<(Uuid, Option<String>, String)>, StoreError> {
+        dispatch!(self.partner_chauffeurs(partner_id))
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub async fn partner_vehicles(
+        &self,
+        partner_id: Uuid,
+    ) -> Result<Vec<(Uuid, String, String, i64, i64, bool)>, StoreError> {
+        dispatch!(self.partner_vehicles(partner_id))
     }
 
     pub async fn pending_bookings(&self, limit: i64) -> Result<Vec<Uuid>, StoreError> {

@@ -374,3 +374,153 @@ fn two_server_processes_on_one_postgres_still_yield_one_winner() {
         assert_one_winner(&race(&servers, &tokens, &booking));
     }
 }
+
+#[test]
+fn operators_manage_partners_over_the_api_and_partners_see_only_their_own_fleet() {
+    for backend in backends() {
+        let (url, _db) = TestServer::fresh_database(backend);
+        let server = TestServer::start_with(backend, TempDir::new("srv"), url.clone(), &[]);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_chauffeur-server"))
+            .args([
+                "operator",
+                "--database-url",
+                &url,
+                "--email",
+                "ops@example.com",
+                "--password",
+                "operator password",
+                "--name",
+                "Ops",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ops = server.log_in("ops@example.com", "operator password");
+
+        let create = |body: serde_json::Value| {
+            server
+                .post("/v1/operator/partners")
+                .bearer_auth(&ops)
+                .json(&body)
+                .send()
+                .unwrap()
+        };
+        let r = create(
+            serde_json::json!({"name": "Cologne Cars", "cities": ["cologne"], "classes": ["business", "van"]}),
+        );
+        assert_eq!(r.status(), 201);
+        let cologne = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_problem(
+            create(
+                serde_json::json!({"name": "X", "cities": ["atlantis"], "classes": ["business"]}),
+            ),
+            422,
+            "unknown_city",
+        );
+        assert_problem(
+            create(serde_json::json!({"name": "X", "cities": ["berlin"], "classes": ["limo"]})),
+            422,
+            "unknown_class",
+        );
+
+        let r = server
+            .post(&format!("/v1/operator/partners/{cologne}/members"))
+            .bearer_auth(&ops)
+            .json(&serde_json::json!({"email": "koeln@example.com", "password": "dispatcher password", "name": "Köln", "role": "partner"}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let r = server
+            .post(&format!("/v1/operator/partners/{cologne}/members"))
+            .bearer_auth(&ops)
+            .json(&serde_json::json!({"email": "driver@example.com", "password": "chauffeur password", "name": "Dana", "role": "chauffeur"}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let vehicle = |plate: &str| {
+            server
+                .post(&format!("/v1/operator/partners/{cologne}/vehicles"))
+                .bearer_auth(&ops)
+                .json(&serde_json::json!({"class": "van", "plate": plate, "seats": 5, "bags": 5}))
+                .send()
+                .unwrap()
+        };
+        assert_eq!(vehicle("K-CC 1").status(), 201);
+        assert_problem(vehicle("K-CC 1"), 409, "plate_taken");
+        let unknown = "01900000-0000-7000-8000-000000000000";
+        let r = server
+            .post(&format!("/v1/operator/partners/{unknown}/vehicles"))
+            .bearer_auth(&ops)
+            .json(&serde_json::json!({"class": "van", "plate": "K-CC 2", "seats": 5, "bags": 5}))
+            .send()
+            .unwrap();
+        assert_problem(r, 404, "not_found");
+        let listed: Value = server
+            .get("/v1/operator/partners")
+            .bearer_auth(&ops)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(listed[0]["name"], "Cologne Cars");
+        assert_eq!(
+            (
+                listed[0]["members"].as_i64(),
+                listed[0]["vehicles"].as_i64()
+            ),
+            (Some(2), Some(1))
+        );
+
+        // The partner sees its own fleet and nobody else's; non-operators cannot manage partners.
+        let (_, berlin_email) = berlin_partner(&url, "Berlin Limousines");
+        let berlin = server.log_in(&berlin_email, "dispatcher password");
+        let koeln = server.log_in("koeln@example.com", "dispatcher password");
+        let chauffeurs: Value = server
+            .get("/v1/partner/chauffeurs")
+            .bearer_auth(&koeln)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(chauffeurs.as_array().unwrap().len(), 1);
+        assert_eq!(chauffeurs[0]["email"], "driver@example.com");
+        let vehicles: Value = server
+            .get("/v1/partner/vehicles")
+            .bearer_auth(&berlin)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert!(vehicles
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["plate"] != "K-CC 1"));
+        assert_problem(
+            server
+                .get("/v1/operator/partners")
+                .bearer_auth(&berlin)
+                .send()
+                .unwrap(),
+            403,
+            "not_an_operator",
+        );
+        let (_, rider) = server.rider();
+        assert_problem(
+            server
+                .get("/v1/partner/vehicles")
+                .bearer_auth(&rider)
+                .send()
+                .unwrap(),
+            403,
+            "not_a_partner",
+        );
+    }
+}
