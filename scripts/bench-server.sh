@@ -23,7 +23,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 
 echo "== building release binaries"
-cargo build -q --release -p chauffeur-server --bin chauffeur-server --example hello --example sqlite_commits
+cargo build -q --release -p chauffeur-server --bin chauffeur-server --example hello --example sqlite_commits --example location_ingest
 
 work="$(mktemp -d)"
 pids=()
@@ -83,15 +83,19 @@ kill "${pids[-1]}"
 echo "== 4. raw SQLite commits (WAL, synchronous=FULL, one insert per transaction)"
 commits=$("$target/release/examples/sqlite_commits" "$work/commits.db" "$DURATION" | awk '/commits_per_second/ {print $2}')
 
+echo "== 5. chauffeur location ingest (batched writes, 2,000 chauffeurs, SQLite)"
+ingest=$("$target/release/examples/location_ingest" "$work/ingest" "$DURATION" | awk '/positions_per_second/ {print $2}')
+
 python3 - "$hello_rps" "$hello_p50" "$hello_p99" "$quote_rps" "$quote_p50" "$quote_p99" "$quote_errors" \
-  "$book_rps" "$book_p50" "$book_p99" "$book_errors" "$commits" "$CONNECTIONS" "$DURATION" <<'PY'
+  "$book_rps" "$book_p50" "$book_p99" "$book_errors" "$commits" "$CONNECTIONS" "$DURATION" "$ingest" <<'PY'
 import sys
-(h, h50, h99, q, q50, q99, qe, b, b50, b99, be, c, conns, dur) = sys.argv[1:]
-h, q, b, c = float(h), float(q), float(b), float(c)
+(h, h50, h99, q, q50, q99, qe, b, b50, b99, be, c, conns, dur, ing) = sys.argv[1:]
+h, q, b, c, ing = float(h), float(q), float(b), float(c), float(ing)
 print(f"\nwrk -t1 -c{conns} -d{dur}s, loopback, same machine, one run")
 print(f"{'what':34} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}  ratio")
 print(f"{'hello-world (bare hyper)':34} {h:10.0f} {h50:>8} {h99:>8}")
 print(f"{'POST /v1/quotes':34} {q:10.0f} {q50:>8} {q99:>8}  {q / h:.2f}x hello-world (target >= 0.6)   non-2xx: {qe}")
 print(f"{'POST /v1/bookings (SQLite)':34} {b:10.0f} {b50:>8} {b99:>8}  {b / c:.2f}x raw commits (target >= 0.5)  non-2xx: {be}")
 print(f"{'raw SQLite commits/s':34} {c:10.0f}")
+print(f"{'location updates/s (batched)':34} {ing:10.0f}  {ing / c:.1f}x raw commits")
 PY

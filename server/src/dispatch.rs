@@ -26,7 +26,6 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
     if booking.state != BookingState::Pending {
         return Ok(());
     }
-    state.store.expire_offers(booking_id, now).await?;
     let (passengers, bags) = serde_json::from_value::<Quote>(booking.quote.clone())
         .map(|q| (i64::from(q.passengers), i64::from(q.bags)))
         .unwrap_or((1, 0));
@@ -43,7 +42,15 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
         .into_iter()
         .map(|(id, record)| Candidate { id, record })
         .collect();
-    let offers = state.store.offers_of_booking(booking_id).await?;
+    let mut offers = state.store.offers_of_booking(booking_id).await?;
+    // Close offers whose time ran out (a write only when there is one to close).
+    if offers
+        .iter()
+        .any(|o| o.state == "open" && o.expires_at <= now)
+    {
+        state.store.expire_offers(booking_id, now).await?;
+        offers = state.store.offers_of_booking(booking_id).await?;
+    }
     // After a give-back the search starts over, the partner who gave it back asked last.
     let give_backs = state.store.give_backs_of(booking_id).await?;
     let round_started = give_backs.iter().map(|(_, at)| *at).max();

@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod error;
 pub mod live;
 pub mod metrics;
+pub mod nearest;
 pub mod partners;
 pub mod store;
 pub mod tokens;
