@@ -123,6 +123,8 @@ pub const TRANSITIONS: &[(BookingState, BookingState, &[Actor])] = &[
     (Pending, Confirmed, &[Partner, Operator]),
     (Pending, Unfulfilled, &[System, Operator]),
     (Pending, Cancelled, &[Rider, Operator]),
+    // On demand: the nearest chauffeur accepts and is assigned at once.
+    (Pending, ChauffeurAssigned, &[Chauffeur, Operator]),
     (Confirmed, ChauffeurAssigned, &[Partner, Operator]),
     // Give-back: the partner returns the ride and it is offered again.
     (Confirmed, Pending, &[Partner, Operator]),

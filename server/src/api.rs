@@ -1458,19 +1458,6 @@ pub struct AssignRequest {
     pub vehicle_id: Uuid,
 }
 
-/// How long a chauffeur is busy with a ride: from 30 minutes before pickup (approach) to the
-/// end of the quoted drive or hire plus 30 minutes.
-fn busy_window(booking: &Booking) -> (DateTime<Utc>, DateTime<Utc>) {
-    let drive = serde_json::from_value::<Quote>(booking.quote.clone())
-        .map(|q| i64::from(q.route.duration_s))
-        .unwrap_or(3600);
-    let margin = ChronoDuration::minutes(30);
-    (
-        booking.pickup_at - margin,
-        booking.pickup_at + ChronoDuration::seconds(drive) + margin,
-    )
-}
-
 /// Assign a chauffeur and a vehicle (again, to change them). A chauffeur cannot hold two rides
 /// whose times overlap.
 #[utoipa::path(post, path = "/v1/partner/rides/{id}/assign", tag = "partners", security(("bearer" = [])),
@@ -1525,7 +1512,7 @@ pub async fn assign_ride(
             "use an active vehicle of this partner, of the booked class, big enough for the party",
         )),
     }
-    let (starts_at, ends_at) = busy_window(&booking);
+    let (starts_at, ends_at) = crate::dispatch::busy_window(&booking);
     let updated = state
         .store
         .transition(&store::Transition {
@@ -1615,6 +1602,103 @@ pub async fn chauffeur_rides(
 ) -> Result<Json<RideList>, ApiError> {
     let bookings = state.store.bookings_of_chauffeur(user.id).await?;
     ride_list(&state, bookings).await
+}
+
+fn offer_view(offer: &store::Offer, booking: &Booking) -> Result<OfferView, ApiError> {
+    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    Ok(OfferView {
+        id: offer.id,
+        booking_id: booking.id,
+        city_id: booking.city_id.clone(),
+        class: booking.vehicle_class.as_str().to_owned(),
+        product: booking.product.as_str().to_owned(),
+        pickup_at: booking.pickup_at,
+        pickup_local: quote.as_ref().map(|q| q.pickup.local),
+        passengers: quote.as_ref().map(|q| q.passengers),
+        bags: quote.as_ref().map(|q| q.bags),
+        price: Money::new(booking.price_minor, currency_of(booking)?).into(),
+        expires_at: offer.expires_at,
+    })
+}
+
+/// On-demand offers made to the signed-in chauffeur (the nearest available one).
+#[utoipa::path(get, path = "/v1/chauffeur/offers", tag = "chauffeurs", security(("bearer" = [])),
+    responses((status = 200, body = OfferList), (status = 403, body = Problem)))]
+pub async fn chauffeur_offers(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+) -> Result<Json<OfferList>, ApiError> {
+    let mut offers = Vec::new();
+    for (offer, booking) in state
+        .store
+        .open_offers_of_chauffeur(user.id, state.now())
+        .await?
+    {
+        offers.push(offer_view(&offer, &booking)?);
+    }
+    Ok(Json(OfferList { offers }))
+}
+
+/// Accept an on-demand offer: the ride is assigned to this chauffeur at once. The first accept
+/// wins.
+#[utoipa::path(post, path = "/v1/chauffeur/offers/{id}/accept", tag = "chauffeurs", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = RideView), (status = 404, body = Problem),
+              (status = 409, description = "Taken, expired, answered, or an overlapping ride", body = Problem)))]
+pub async fn chauffeur_accept_offer(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+    Path(id): Path<String>,
+) -> Result<Json<RideView>, ApiError> {
+    let offer_id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("offer"))?;
+    let offer = match state.store.offer_by_id(offer_id).await? {
+        Some(o) if o.chauffeur_id == Some(user.id) => o,
+        _ => return Err(ApiError::not_found("offer")),
+    };
+    let (booking, personal) = state
+        .store
+        .booking(offer.booking_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("offer"))?;
+    // The core's table allows a chauffeur to take a pending ride (on demand) straight to assigned.
+    transition(
+        booking.state,
+        BookingState::ChauffeurAssigned,
+        Actor::Chauffeur,
+    )
+    .map_err(|_| {
+        ApiError::conflict(
+            "offer_taken",
+            "this ride is no longer looking for a chauffeur",
+        )
+    })?;
+    let busy = crate::dispatch::busy_window(&booking);
+    let outcome = state
+        .store
+        .accept_chauffeur_offer(offer_id, user.id, state.now(), busy)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict("chauffeur_busy") => {
+                ApiError::conflict("chauffeur_busy", "you have a ride at an overlapping time")
+            }
+            other => other.into(),
+        })?;
+    match outcome {
+        store::Accepted::Won(updated) => Ok(Json(ride_view(&updated, &personal)?)),
+        store::Accepted::NotFound => Err(ApiError::not_found("offer")),
+        store::Accepted::Taken => Err(ApiError::conflict(
+            "offer_taken",
+            "another chauffeur accepted this ride first",
+        )),
+        store::Accepted::Expired => Err(ApiError::conflict(
+            "offer_expired",
+            "the time to answer this offer ran out",
+        )),
+        store::Accepted::Closed(was) => Err(ApiError::conflict(
+            "offer_closed",
+            format!("this offer is already {was}"),
+        )),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -2164,7 +2248,7 @@ impl utoipa::Modify for BearerAuth {
         create_booking, list_bookings, get_booking, booking_history, cancellation_preview,
         cancel_booking, partner_offers, accept_offer, decline_offer, partner_rides, assign_ride,
         give_back_ride, chauffeur_rides, chauffeur_status, booking_events, partner_events,
-        chauffeur_location, partner_chauffeurs, partner_vehicles, operator_partners,
+        chauffeur_location, chauffeur_offers, chauffeur_accept_offer, partner_chauffeurs, partner_vehicles, operator_partners,
         operator_create_partner, operator_add_member, operator_add_vehicle, healthz, readyz,
         metrics, openapi_json
     ),
@@ -2241,6 +2325,11 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/v1/bookings/{id}/events", get(booking_events))
         .route("/v1/partner/events", get(partner_events))
         .route("/v1/chauffeur/location", post(chauffeur_location))
+        .route("/v1/chauffeur/offers", get(chauffeur_offers))
+        .route(
+            "/v1/chauffeur/offers/{id}/accept",
+            post(chauffeur_accept_offer),
+        )
         .route("/v1/partner/chauffeurs", get(partner_chauffeurs))
         .route("/v1/partner/vehicles", get(partner_vehicles))
         .route(

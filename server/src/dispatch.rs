@@ -11,11 +11,124 @@ use chauffeur_core::dispatch::{dispatch_deadline, next_step, rank, Candidate, Di
 use chauffeur_core::{transition, BookingState, Quote};
 use uuid::Uuid;
 
+use chauffeur_core::dispatch::{is_on_demand, on_demand_radius_m, ON_DEMAND_OFFER_TTL};
+use chauffeur_core::LatLon;
+use chrono::{DateTime, Utc};
+
 use crate::api::AppState;
+use crate::nearest::{class_bit, NearestIndex, OnlineChauffeur};
+use crate::store::{Booking, Offer};
 
 /// Give-backs within this window count against a partner in the ranking.
 const RECENT_GIVE_BACKS: chrono::Duration = chrono::Duration::days(90);
 use crate::store::{StoreError, Transition};
+
+/// How long a chauffeur is busy with a ride: from 30 minutes before pickup (approach) to the
+/// end of the quoted drive or hire plus 30 minutes.
+pub fn busy_window(booking: &Booking) -> (DateTime<Utc>, DateTime<Utc>) {
+    let drive = serde_json::from_value::<Quote>(booking.quote.clone())
+        .map(|q| i64::from(q.route.duration_s))
+        .unwrap_or(3600);
+    let margin = chrono::Duration::minutes(30);
+    (
+        booking.pickup_at - margin,
+        booking.pickup_at + chrono::Duration::seconds(drive) + margin,
+    )
+}
+
+/// A chauffeur counts as online with a position this recent.
+const ONLINE_WITHIN: chrono::Duration = chrono::Duration::minutes(2);
+
+/// On demand: offer the ride to the nearest available online chauffeur of the class, one at a
+/// time, each for 30 seconds, searching wider every 30 seconds.
+async fn dispatch_on_demand(
+    state: &AppState,
+    booking: &Booking,
+    quote: &Quote,
+    offers: &[Offer],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let deadline = dispatch_deadline(booking.pickup_at, booking.created_at);
+    if now >= deadline {
+        return give_up(state, booking, now).await;
+    }
+    if offers
+        .iter()
+        .any(|o| o.state == "open" && o.expires_at > now)
+    {
+        return Ok(());
+    }
+    let asked: BTreeSet<Uuid> = offers.iter().filter_map(|o| o.chauffeur_id).collect();
+    let waited_steps =
+        usize::try_from((now - booking.created_at).num_seconds().max(0) / 30).unwrap_or(usize::MAX);
+    let radius = on_demand_radius_m(asked.len().max(waited_steps));
+    let (starts, ends) = busy_window(booking);
+    let online = state
+        .store
+        .online_chauffeurs(
+            &booking.city_id,
+            booking.vehicle_class,
+            i64::from(quote.passengers),
+            i64::from(quote.bags),
+            now - ONLINE_WITHIN,
+            starts,
+            ends,
+        )
+        .await?;
+    let index = NearestIndex::build(
+        online
+            .iter()
+            .map(|&(id, _, _, lat, lon)| OnlineChauffeur {
+                id,
+                position: LatLon { lat, lon },
+                classes: class_bit(booking.vehicle_class),
+            })
+            .collect(),
+    );
+    let Some((chauffeur, metres)) =
+        index.nearest(quote.pickup_point, booking.vehicle_class, radius, &asked)
+    else {
+        return Ok(()); // nobody near enough yet; the radius grows with time
+    };
+    let Some(&(_, partner, vehicle, _, _)) = online.iter().find(|row| row.0 == chauffeur) else {
+        return Ok(());
+    };
+    let expires_at = (now + ON_DEMAND_OFFER_TTL).min(deadline);
+    let batch = i64::try_from(offers.len()).unwrap_or(i64::MAX - 1) + 1;
+    if state
+        .store
+        .insert_chauffeur_offer(
+            booking.id, partner, chauffeur, vehicle, batch, now, expires_at,
+        )
+        .await?
+    {
+        tracing::info!(booking = %booking.id, %chauffeur, metres = metres.round(), radius, "on-demand offer sent");
+    }
+    Ok(())
+}
+
+async fn give_up(
+    state: &AppState,
+    booking: &Booking,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Ok(to) = transition(booking.state, BookingState::Unfulfilled, Actor::System) else {
+        return Ok(());
+    };
+    match state
+        .store
+        .transition(&Transition::new(booking, to, Actor::System, None, now))
+        .await
+    {
+        Ok(_) => {
+            tracing::info!(booking = %booking.id, "nobody accepted in time: unfulfilled");
+            Ok(())
+        }
+        // Accepted or cancelled meanwhile: nothing to give up.
+        Err(StoreError::Stale) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
 
 /// One dispatch step for one booking.
 pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), StoreError> {
@@ -26,9 +139,23 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
     if booking.state != BookingState::Pending {
         return Ok(());
     }
-    let (passengers, bags) = serde_json::from_value::<Quote>(booking.quote.clone())
-        .map(|q| (i64::from(q.passengers), i64::from(q.bags)))
-        .unwrap_or((1, 0));
+    let Ok(quote) = serde_json::from_value::<Quote>(booking.quote.clone()) else {
+        tracing::error!(booking = %booking_id, "stored quote unreadable; cannot dispatch");
+        return Ok(());
+    };
+    let (passengers, bags) = (i64::from(quote.passengers), i64::from(quote.bags));
+    let mut offers = state.store.offers_of_booking(booking_id).await?;
+    // Close offers whose time ran out (a write only when there is one to close).
+    if offers
+        .iter()
+        .any(|o| o.state == "open" && o.expires_at <= now)
+    {
+        state.store.expire_offers(booking_id, now).await?;
+        offers = state.store.offers_of_booking(booking_id).await?;
+    }
+    if is_on_demand(booking.pickup_at, booking.created_at) {
+        return dispatch_on_demand(state, &booking, &quote, &offers, now).await;
+    }
     let candidates: Vec<Candidate<Uuid>> = state
         .store
         .eligible_partners(
@@ -42,15 +169,6 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
         .into_iter()
         .map(|(id, record)| Candidate { id, record })
         .collect();
-    let mut offers = state.store.offers_of_booking(booking_id).await?;
-    // Close offers whose time ran out (a write only when there is one to close).
-    if offers
-        .iter()
-        .any(|o| o.state == "open" && o.expires_at <= now)
-    {
-        state.store.expire_offers(booking_id, now).await?;
-        offers = state.store.offers_of_booking(booking_id).await?;
-    }
     // After a give-back the search starts over, the partner who gave it back asked last.
     let give_backs = state.store.give_backs_of(booking_id).await?;
     let round_started = give_backs.iter().map(|(_, at)| *at).max();
@@ -97,25 +215,7 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
                 Err(e) => Err(e),
             }
         }
-        DispatchStep::GiveUp => {
-            let to = match transition(booking.state, BookingState::Unfulfilled, Actor::System) {
-                Ok(to) => to,
-                Err(_) => return Ok(()),
-            };
-            let result = state
-                .store
-                .transition(&Transition::new(&booking, to, Actor::System, None, now))
-                .await;
-            match result {
-                Ok(_) => {
-                    tracing::info!(booking = %booking_id, "no partner accepted in time: unfulfilled");
-                    Ok(())
-                }
-                // Accepted or cancelled meanwhile: nothing to give up.
-                Err(StoreError::Stale) => Ok(()),
-                Err(e) => Err(e),
-            }
-        }
+        DispatchStep::GiveUp => give_up(state, &booking, now).await,
     }
 }
 

@@ -243,6 +243,9 @@ pub struct Offer {
     pub id: Uuid,
     pub booking_id: Uuid,
     pub partner_id: Uuid,
+    /// On-demand offers go to one chauffeur, with the vehicle they would drive.
+    pub chauffeur_id: Option<Uuid>,
+    pub vehicle_id: Option<Uuid>,
     pub batch: i64,
     pub state: String,
     pub created_at: DateTime<Utc>,
@@ -931,6 +934,8 @@ macro_rules! backend {
                     id: row.try_get("id")?,
                     booking_id: row.try_get("booking_id")?,
                     partner_id: row.try_get("partner_id")?,
+                    chauffeur_id: row.try_get("chauffeur_id")?,
+                    vehicle_id: row.try_get("vehicle_id")?,
                     batch: row.try_get::<i64, _>("batch")?,
                     state: row.try_get("state")?,
                     created_at: row.try_get("created_at")?,
@@ -1167,6 +1172,8 @@ macro_rules! backend {
                         id: Uuid::now_v7(),
                         booking_id,
                         partner_id: *partner_id,
+                        chauffeur_id: None,
+                        vehicle_id: None,
                         batch,
                         state: "open".into(),
                         created_at: now,
@@ -1192,25 +1199,30 @@ macro_rules! backend {
                 Ok(offers)
             }
 
-            /// Open, unexpired offers of a partner, with their bookings.
-            pub async fn open_offers_of_partner(
+            /// Open, unexpired offers of a partner's dispatcher (`chauffeur` None) or of one
+            /// chauffeur (on-demand), with their bookings.
+            pub async fn open_offers(
                 pool: &Pool<Db>,
                 partner_id: Uuid,
+                chauffeur: Option<Uuid>,
                 now: DateTime<Utc>,
             ) -> Result<Vec<(Offer, Booking)>, StoreError> {
                 let rows = sqlx::query::<Db>(
                     "SELECT o.id AS offer_id, o.booking_id, o.partner_id AS offered_partner, o.batch, \
+                     o.chauffeur_id AS offered_chauffeur, o.vehicle_id AS offered_vehicle, \
                      o.state AS offer_state, o.created_at AS offered_at, o.expires_at, \
                      b.id, b.rider_id, b.city_id, b.state, b.vehicle_class, b.product, b.pickup_at, \
                      b.price_minor, b.currency, b.quote, b.child_seats, b.cancellation_fee_minor, \
                      b.version, b.created_at, b.updated_at, b.partner_id, b.chauffeur_id, b.vehicle_id, \
                      b.receipt, b.final_price_minor \
                      FROM offers o JOIN bookings b ON b.id = o.booking_id \
-                     WHERE o.partner_id = $1 AND o.state = 'open' AND o.expires_at > $2 \
+                     WHERE ((o.partner_id = $1 AND o.chauffeur_id IS NULL AND $3 IS NULL) OR o.chauffeur_id = $3) \
+                     AND o.state = 'open' AND o.expires_at > $2 \
                      AND b.state = 'pending' ORDER BY b.pickup_at, o.id",
                 )
                 .bind(partner_id)
                 .bind(now)
+                .bind(chauffeur)
                 .fetch_all(pool)
                 .await?;
                 rows.iter()
@@ -1219,6 +1231,8 @@ macro_rules! backend {
                             id: r.try_get("offer_id")?,
                             booking_id: r.try_get("booking_id")?,
                             partner_id: r.try_get("offered_partner")?,
+                            chauffeur_id: r.try_get("offered_chauffeur")?,
+                            vehicle_id: r.try_get("offered_vehicle")?,
                             batch: r.try_get::<i64, _>("batch")?,
                             state: r.try_get("offer_state")?,
                             created_at: r.try_get("offered_at")?,
@@ -1240,9 +1254,11 @@ macro_rules! backend {
                 now: DateTime<Utc>,
             ) -> Result<Accepted, StoreError> {
                 let mut tx = pool.begin_with($begin_write).await?;
-                let row = sqlx::query::<Db>("SELECT * FROM offers WHERE id = $1 AND partner_id = $2")
-                    .bind(offer_id)
-                    .bind(partner_id)
+                let row = sqlx::query::<Db>(
+                    "SELECT * FROM offers WHERE id = $1 AND partner_id = $2 AND chauffeur_id IS NULL",
+                )
+                .bind(offer_id)
+                .bind(partner_id)
                     .fetch_optional(&mut *tx)
                     .await?;
                 let Some(row) = row else {
@@ -1493,6 +1509,202 @@ macro_rules! backend {
                         ))
                     })
                     .collect()
+            }
+
+            /// Chauffeurs online (a position since `since`) for an on-demand ride: their partner is
+            /// active in the city and has a fitting vehicle; they have no ride overlapping
+            /// `[starts, ends)`. Rows: (chauffeur, partner, vehicle, lat, lon).
+            #[allow(clippy::too_many_arguments)] // each is one condition of availability
+            pub async fn online_chauffeurs(
+                pool: &Pool<Db>,
+                city_id: &str,
+                class: VehicleClass,
+                passengers: i64,
+                bags: i64,
+                since: DateTime<Utc>,
+                starts: DateTime<Utc>,
+                ends: DateTime<Utc>,
+            ) -> Result<Vec<(Uuid, Uuid, Uuid, f64, f64)>, StoreError> {
+                let rows = sqlx::query::<Db>(
+                    "SELECT cp.chauffeur_id, m.partner_id, cp.lat, cp.lon, \
+                     (SELECT v.id FROM vehicles v WHERE v.partner_id = m.partner_id AND v.active = $1 \
+                        AND v.vehicle_class = $3 AND v.seats >= $4 AND v.bags >= $5 ORDER BY v.plate LIMIT 1) AS vehicle_id \
+                     FROM chauffeur_positions cp \
+                     JOIN partner_members m ON m.user_id = cp.chauffeur_id \
+                     JOIN users u ON u.id = cp.chauffeur_id \
+                     JOIN partners p ON p.id = m.partner_id \
+                     WHERE u.role = 'chauffeur' AND u.erased_at IS NULL AND p.active = $1 AND cp.at > $6 \
+                     AND EXISTS (SELECT 1 FROM partner_cities c WHERE c.partner_id = p.id AND c.city_id = $2) \
+                     AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.chauffeur_id = cp.chauffeur_id \
+                        AND a.starts_at < $8 AND $7 < a.ends_at)",
+                )
+                .bind(true)
+                .bind(city_id)
+                .bind(class.as_str())
+                .bind(passengers)
+                .bind(bags)
+                .bind(since)
+                .bind(starts)
+                .bind(ends)
+                .fetch_all(pool)
+                .await?;
+                let mut out = Vec::new();
+                for r in &rows {
+                    if let Some(vehicle) = r.try_get::<Option<Uuid>, _>("vehicle_id")? {
+                        out.push((r.try_get("chauffeur_id")?, r.try_get("partner_id")?, vehicle, r.try_get("lat")?, r.try_get("lon")?));
+                    }
+                }
+                Ok(out)
+            }
+
+            /// An on-demand offer to one chauffeur, if the booking is still pending.
+            #[allow(clippy::too_many_arguments)] // the offer's fields
+            pub async fn insert_chauffeur_offer(
+                pool: &Pool<Db>,
+                booking_id: Uuid,
+                partner_id: Uuid,
+                chauffeur_id: Uuid,
+                vehicle_id: Uuid,
+                batch: i64,
+                now: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let mut tx = pool.begin_with($begin_write).await?;
+                let pending = sqlx::query::<Db>("SELECT 1 FROM bookings WHERE id = $1 AND state = 'pending'")
+                    .bind(booking_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if pending.is_none() {
+                    return Ok(false);
+                }
+                let id = Uuid::now_v7();
+                sqlx::query::<Db>(
+                    "INSERT INTO offers (id, booking_id, partner_id, batch, state, created_at, expires_at, chauffeur_id, vehicle_id) \
+                     VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8)",
+                )
+                .bind(id)
+                .bind(booking_id)
+                .bind(partner_id)
+                .bind(batch)
+                .bind(now)
+                .bind(expires_at)
+                .bind(chauffeur_id)
+                .bind(vehicle_id)
+                .execute(&mut *tx)
+                .await?;
+                let payload = serde_json::json!({"offer_id": id, "booking_id": booking_id, "chauffeur_id": chauffeur_id, "expires_at": expires_at});
+                append_event(&mut *tx, None, Some(partner_id), "on_demand_offer", payload, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            /// A chauffeur accepts an on-demand offer: the first accept wins, and the booking is
+            /// confirmed to the chauffeur's partner and assigned to the chauffeur at once.
+            pub async fn accept_chauffeur_offer(
+                pool: &Pool<Db>,
+                offer_id: Uuid,
+                chauffeur_id: Uuid,
+                now: DateTime<Utc>,
+                busy: (DateTime<Utc>, DateTime<Utc>),
+            ) -> Result<Accepted, StoreError> {
+                let mut tx = pool.begin_with($begin_write).await?;
+                let row = sqlx::query::<Db>("SELECT * FROM offers WHERE id = $1 AND chauffeur_id = $2")
+                    .bind(offer_id)
+                    .bind(chauffeur_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else {
+                    return Ok(Accepted::NotFound);
+                };
+                let offer = offer_from(&row)?;
+                match offer.state.as_str() {
+                    "open" => {}
+                    "withdrawn" => return Ok(Accepted::Taken),
+                    _ => return Ok(Accepted::Closed(offer.state)),
+                }
+                if offer.expires_at <= now {
+                    return Ok(Accepted::Expired);
+                }
+                let Some(vehicle_id) = offer.vehicle_id else {
+                    return Ok(Accepted::NotFound);
+                };
+                let won = sqlx::query::<Db>(
+                    "UPDATE bookings SET state = 'chauffeur_assigned', partner_id = $1, chauffeur_id = $2, \
+                     vehicle_id = $3, version = version + 1, updated_at = $4 \
+                     WHERE id = $5 AND state = 'pending' AND partner_id IS NULL",
+                )
+                .bind(offer.partner_id)
+                .bind(chauffeur_id)
+                .bind(vehicle_id)
+                .bind(now)
+                .bind(offer.booking_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if won != 1 {
+                    return Ok(Accepted::Taken);
+                }
+                let assigned = sqlx::query::<Db>(
+                    "INSERT INTO assignments (booking_id, partner_id, chauffeur_id, vehicle_id, starts_at, ends_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(offer.booking_id)
+                .bind(offer.partner_id)
+                .bind(chauffeur_id)
+                .bind(vehicle_id)
+                .bind(busy.0)
+                .bind(busy.1)
+                .execute(&mut *tx)
+                .await;
+                if let Err(e) = assigned {
+                    return Err(if is_overlap(&e) { StoreError::Conflict("chauffeur_busy") } else { e.into() });
+                }
+                sqlx::query::<Db>("UPDATE offers SET state = 'accepted', answered_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(offer_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<Db>(
+                    "UPDATE offers SET state = 'withdrawn', answered_at = $1 WHERE booking_id = $2 AND state = 'open'",
+                )
+                .bind(now)
+                .bind(offer.booking_id)
+                .execute(&mut *tx)
+                .await?;
+                let row = sqlx::query::<Db>(
+                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
+                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
+                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
+                     final_price_minor FROM bookings WHERE id = $1",
+                )
+                .bind(offer.booking_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let booking = booking_from(&row)?;
+                sqlx::query::<Db>(
+                    "INSERT INTO booking_history \
+                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
+                     VALUES ($1, $2, $3, $4, $5, 'pending', 'chauffeur_assigned', $6)",
+                )
+                .bind(booking.id)
+                .bind(booking.version)
+                .bind(now)
+                .bind(Actor::Chauffeur.as_str())
+                .bind(chauffeur_id)
+                .bind(snapshot(&booking)?)
+                .execute(&mut *tx)
+                .await?;
+                append_event(&mut *tx, Some(booking.id), Some(offer.partner_id), "status", status_payload(&booking), now).await?;
+                tx.commit().await?;
+                Ok(Accepted::Won(Box::new(booking)))
+            }
+
+            pub async fn offer_by_id(pool: &Pool<Db>, offer_id: Uuid) -> Result<Option<Offer>, StoreError> {
+                let row = sqlx::query::<Db>("SELECT * FROM offers WHERE id = $1")
+                    .bind(offer_id)
+                    .fetch_optional(pool)
+                    .await?;
+                row.map(|r| offer_from(&r)).transpose()
             }
 
             /// Pending bookings, soonest pickup first: the dispatcher's work list.
@@ -2089,7 +2301,16 @@ impl Store {
         partner_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Offer, Booking)>, StoreError> {
-        dispatch!(self.open_offers_of_partner(partner_id, now))
+        dispatch!(self.open_offers(partner_id, None, now))
+    }
+
+    /// A chauffeur's open on-demand offers (the partner id is not needed to find them).
+    pub async fn open_offers_of_chauffeur(
+        &self,
+        chauffeur_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Offer, Booking)>, StoreError> {
+        dispatch!(self.open_offers(Uuid::nil(), Some(chauffeur_id), now))
     }
 
     pub async fn accept_offer(
@@ -2165,6 +2386,56 @@ impl Store {
         partner_id: Uuid,
     ) -> Result<Vec<(Uuid, String, String, i64, i64, bool)>, StoreError> {
         dispatch!(self.partner_vehicles(partner_id))
+    }
+
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub async fn online_chauffeurs(
+        &self,
+        city_id: &str,
+        class: VehicleClass,
+        passengers: i64,
+        bags: i64,
+        since: DateTime<Utc>,
+        starts: DateTime<Utc>,
+        ends: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, Uuid, Uuid, f64, f64)>, StoreError> {
+        dispatch!(self.online_chauffeurs(city_id, class, passengers, bags, since, starts, ends))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_chauffeur_offer(
+        &self,
+        booking_id: Uuid,
+        partner_id: Uuid,
+        chauffeur_id: Uuid,
+        vehicle_id: Uuid,
+        batch: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch_write!(self.insert_chauffeur_offer(
+            booking_id,
+            partner_id,
+            chauffeur_id,
+            vehicle_id,
+            batch,
+            now,
+            expires_at
+        ))
+    }
+
+    pub async fn accept_chauffeur_offer(
+        &self,
+        offer_id: Uuid,
+        chauffeur_id: Uuid,
+        now: DateTime<Utc>,
+        busy: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Accepted, StoreError> {
+        dispatch_write!(self.accept_chauffeur_offer(offer_id, chauffeur_id, now, busy))
+    }
+
+    pub async fn offer_by_id(&self, offer_id: Uuid) -> Result<Option<Offer>, StoreError> {
+        dispatch!(self.offer_by_id(offer_id))
     }
 
     pub async fn pending_bookings(&self, limit: i64) -> Result<Vec<Uuid>, StoreError> {

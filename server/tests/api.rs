@@ -860,6 +860,8 @@ fn the_openapi_document_lists_every_route_the_router_serves() {
         ("GET", "/v1/bookings/{id}/events"),
         ("GET", "/v1/partner/events"),
         ("POST", "/v1/chauffeur/location"),
+        ("GET", "/v1/chauffeur/offers"),
+        ("POST", "/v1/chauffeur/offers/{id}/accept"),
         ("GET", "/v1/partner/chauffeurs"),
         ("GET", "/v1/partner/vehicles"),
         ("GET", "/v1/operator/partners"),

@@ -435,3 +435,102 @@ fn a_no_show_is_accepted_after_the_free_waiting_time() {
         assert_eq!(state_of(&server, &rider, &booking)["state"], "no_show");
     }
 }
+
+#[test]
+fn a_ride_due_now_goes_to_the_nearest_online_chauffeur_then_the_next_nearest() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let (partner_id, dispatcher_email) = berlin_partner(&url, "Berlin Limousines");
+        let dispatcher = server.log_in(&dispatcher_email, "dispatcher password");
+        let driver = |name: &str| {
+            let email = format!("{name}-{}@example.com", uuid::Uuid::now_v7().simple());
+            partner_cli(
+                &url,
+                &[
+                    "add-member",
+                    "--partner",
+                    &partner_id,
+                    "--email",
+                    &email,
+                    "--password",
+                    "chauffeur password",
+                    "--name",
+                    name,
+                    "--role",
+                    "chauffeur",
+                ],
+            );
+            server.log_in(&email, "chauffeur password")
+        };
+        let (near, far) = (driver("near"), driver("far"));
+        // The pickup is the Brandenburg Gate: "near" waits 1 km away, "far" 3.5 km away.
+        for (token, lat, lon) in [(&near, 52.5163, 13.3925), (&far, 52.5163, 13.4293)] {
+            let r = server
+                .post("/v1/chauffeur/location")
+                .bearer_auth(token)
+                .json(&json!({"lat": lat, "lon": lon}))
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 202);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1_500)); // one batch write
+
+        let (_, rider) = server.rider();
+        let quote = server.quote_token(json!({"kind": "asap"}));
+        let r = server.book(&rider, "now", &json!({"quote_token": quote}));
+        assert_eq!(r.status(), 201);
+        let booking = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let offers_of = |token: &str| -> Vec<Value> {
+            let r: Value = server
+                .get("/v1/chauffeur/offers")
+                .bearer_auth(token)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            r["offers"].as_array().unwrap().clone()
+        };
+        let first = offers_of(&near);
+        assert_eq!(first.len(), 1, "the nearest chauffeur is asked first");
+        assert!(
+            offers_of(&far).is_empty(),
+            "3.5 km is beyond the first 2 km search"
+        );
+        assert!(
+            open_offer(&server, &dispatcher, &booking).is_none(),
+            "on demand skips the dispatchers"
+        );
+
+        // No answer within 30 seconds: the search widens to 5 km and the next nearest is asked.
+        advance(&server, 31);
+        assert!(offers_of(&near).is_empty());
+        let second = offers_of(&far);
+        assert_eq!(second.len(), 1);
+        let offer = second[0]["id"].as_str().unwrap();
+        let r = server
+            .post(&format!("/v1/chauffeur/offers/{offer}/accept"))
+            .bearer_auth(&far)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            state_of(&server, &rider, &booking)["state"],
+            "chauffeur_assigned"
+        );
+        let late = first[0]["id"].as_str().unwrap();
+        let r = server
+            .post(&format!("/v1/chauffeur/offers/{late}/accept"))
+            .bearer_auth(&near)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        // The assigned chauffeur now drives it.
+        assert_eq!(
+            status(&server, &far, &booking, json!({"status": "en_route"})).status(),
+            200
+        );
+    }
+}

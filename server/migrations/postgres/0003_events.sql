@@ -18,3 +18,9 @@ CREATE TABLE chauffeur_positions (
     lon DOUBLE PRECISION NOT NULL,
     at TIMESTAMPTZ NOT NULL
 );
+
+-- On-demand offers go to one chauffeur (with the vehicle they would drive), not to a partner's
+-- dispatcher.
+ALTER TABLE offers ADD COLUMN chauffeur_id UUID REFERENCES users (id);
+ALTER TABLE offers ADD COLUMN vehicle_id UUID REFERENCES vehicles (id);
+CREATE INDEX offers_by_chauffeur ON offers (chauffeur_id, state);

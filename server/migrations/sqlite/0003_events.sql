@@ -18,3 +18,9 @@ CREATE TABLE chauffeur_positions (
     lon REAL NOT NULL,
     at TEXT NOT NULL
 );
+
+-- On-demand offers go to one chauffeur (with the vehicle they would drive), not to a partner's
+-- dispatcher.
+ALTER TABLE offers ADD COLUMN chauffeur_id BLOB REFERENCES users (id);
+ALTER TABLE offers ADD COLUMN vehicle_id BLOB REFERENCES vehicles (id);
+CREATE INDEX offers_by_chauffeur ON offers (chauffeur_id, state);
