@@ -73,6 +73,7 @@ async fn dispatch_on_demand(
             now - ONLINE_WITHIN,
             starts,
             ends,
+            &crate::live::cells_around(quote.pickup_point, radius),
         )
         .await?;
     let index = NearestIndex::build(

@@ -256,6 +256,9 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
 /// A demo partner: its cities and classes, and its vehicles (class, plate, seats, bags).
 pub struct DemoPartner {
     pub name: &'static str,
+    /// A chauffeur account of its own (password `demo-chauffeur-pass`); the first partner gets the
+    /// demo chauffeur and the demo partner account instead.
+    pub chauffeur: Option<&'static str>,
     pub cities: &'static [&'static str],
     pub vehicles: &'static [(VehicleClass, &'static str, i64, i64)],
 }
@@ -263,6 +266,7 @@ pub struct DemoPartner {
 pub const DEMO_PARTNERS: &[DemoPartner] = &[
     DemoPartner {
         name: "Berlin Limousines GmbH",
+        chauffeur: None,
         cities: &["berlin", "potsdam"],
         vehicles: &[
             (VehicleClass::Business, "B-CL 1001", 3, 2),
@@ -272,6 +276,7 @@ pub const DEMO_PARTNERS: &[DemoPartner] = &[
     },
     DemoPartner {
         name: "Spree Chauffeurs",
+        chauffeur: Some("chauffeur@spree.demo.chauffeur.test"),
         cities: &["berlin"],
         vehicles: &[
             (VehicleClass::Business, "B-SP 77", 3, 2),
@@ -280,6 +285,7 @@ pub const DEMO_PARTNERS: &[DemoPartner] = &[
     },
     DemoPartner {
         name: "Isar Premium Cars",
+        chauffeur: Some("chauffeur@isar.demo.chauffeur.test"),
         cities: &["munich"],
         vehicles: &[
             (VehicleClass::Business, "M-IP 10", 3, 2),
@@ -335,6 +341,21 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
                 .store
                 .add_vehicle(id, class, plate, seats, bags)
                 .await?;
+        }
+        if let Some(email) = partner.chauffeur {
+            let now = chrono::Utc::now();
+            partners::add_member(
+                &state.store,
+                &state.hashing,
+                id,
+                email,
+                "demo-chauffeur-pass",
+                "Demo Chauffeur",
+                "chauffeur",
+                now,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
         }
         if i == 0 {
             for account in DEMO_ACCOUNTS

@@ -14,6 +14,31 @@ use uuid::Uuid;
 
 use crate::api::AppState;
 
+/// The H3 resolution of stored positions: about 3.2 km edges.
+pub const CELL_RESOLUTION: h3o::Resolution = h3o::Resolution::Six;
+
+/// The H3 cell of a position, as stored.
+pub fn cell_of(lat: f64, lon: f64) -> Option<i64> {
+    let cell = h3o::LatLng::new(lat, lon).ok()?.to_cell(CELL_RESOLUTION);
+    i64::try_from(u64::from(cell)).ok()
+}
+
+/// Every cell that may hold a point within `radius_m` of `at` (a grid disk wide enough to be
+/// safe: neighbouring cell centres are at least 1.5 edge lengths apart).
+pub fn cells_around(at: LatLon, radius_m: u32) -> Vec<i64> {
+    let Ok(centre) = h3o::LatLng::new(at.lat, at.lon) else {
+        return Vec::new();
+    };
+    let step = 1.5 * CELL_RESOLUTION.edge_length_m();
+    let k = (f64::from(radius_m) / step).ceil() as u32 + 1;
+    centre
+        .to_cell(CELL_RESOLUTION)
+        .grid_disk::<Vec<_>>(k)
+        .into_iter()
+        .filter_map(|c| i64::try_from(u64::from(c)).ok())
+        .collect()
+}
+
 /// At most one accepted position per chauffeur in this interval; more answer 429.
 pub const MIN_UPDATE_INTERVAL: Duration = Duration::from_millis(900);
 
@@ -115,4 +140,27 @@ pub async fn position_for_rider(state: &AppState, booking_id: Uuid) -> Option<Ri
         at: position.at,
         eta_s,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chauffeur_core::great_circle_m;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_cells_around_a_pickup_hold_every_point_within_the_radius(
+            at in (48.0f64..60.0, -10.0f64..30.0),
+            offset in (-0.3f64..0.3, -0.3f64..0.3),
+            radius in 500u32..20_000,
+        ) {
+            let at = LatLon { lat: at.0, lon: at.1 };
+            let point = LatLon { lat: at.lat + offset.0, lon: at.lon + offset.1 };
+            if great_circle_m(at, point) <= f64::from(radius) {
+                let cell = cell_of(point.lat, point.lon).unwrap();
+                prop_assert!(cells_around(at, radius).contains(&cell));
+            }
+        }
+    }
 }

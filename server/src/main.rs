@@ -273,6 +273,12 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
             account.password
         );
     }
+    for chauffeur in DEMO_PARTNERS.iter().filter_map(|p| p.chauffeur) {
+        println!(
+            "    {:<10} {} / demo-chauffeur-pass",
+            "chauffeur", chauffeur
+        );
+    }
     let partners: Vec<&str> = DEMO_PARTNERS.iter().map(|p| p.name).collect();
     println!(
         "  Demo partners: {} (the demo partner account dispatches for the first)",

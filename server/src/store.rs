@@ -1441,14 +1441,19 @@ macro_rules! backend {
             ) -> Result<(), StoreError> {
                 let mut tx = pool.begin_with($begin_write).await?;
                 for (chauffeur, p) in positions {
+                    let Some(cell) = crate::live::cell_of(p.lat, p.lon) else {
+                        continue;
+                    };
                     sqlx::query::<Db>(
-                        "INSERT INTO chauffeur_positions (chauffeur_id, lat, lon, at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (chauffeur_id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, at = excluded.at",
+                        "INSERT INTO chauffeur_positions (chauffeur_id, lat, lon, at, cell) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (chauffeur_id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, \
+                         at = excluded.at, cell = excluded.cell",
                     )
                     .bind(chauffeur)
                     .bind(p.lat)
                     .bind(p.lon)
                     .bind(p.at)
+                    .bind(cell)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -1524,8 +1529,14 @@ macro_rules! backend {
                 since: DateTime<Utc>,
                 starts: DateTime<Utc>,
                 ends: DateTime<Utc>,
+                cells: &[i64],
             ) -> Result<Vec<(Uuid, Uuid, Uuid, f64, f64)>, StoreError> {
-                let rows = sqlx::query::<Db>(
+                if cells.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // Only numbered placeholders are added to the text; the values are bound.
+                let placeholders: Vec<String> = (0..cells.len()).map(|i| format!("${}", i + 9)).collect();
+                let sql = format!(
                     "SELECT cp.chauffeur_id, m.partner_id, cp.lat, cp.lon, \
                      (SELECT v.id FROM vehicles v WHERE v.partner_id = m.partner_id AND v.active = $1 \
                         AND v.vehicle_class = $3 AND v.seats >= $4 AND v.bags >= $5 ORDER BY v.plate LIMIT 1) AS vehicle_id \
@@ -1536,8 +1547,11 @@ macro_rules! backend {
                      WHERE u.role = 'chauffeur' AND u.erased_at IS NULL AND p.active = $1 AND cp.at > $6 \
                      AND EXISTS (SELECT 1 FROM partner_cities c WHERE c.partner_id = p.id AND c.city_id = $2) \
                      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.chauffeur_id = cp.chauffeur_id \
-                        AND a.starts_at < $8 AND $7 < a.ends_at)",
-                )
+                        AND a.starts_at < $8 AND $7 < a.ends_at) \
+                     AND cp.cell IN ({})",
+                    placeholders.join(", ")
+                );
+                let mut query = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql))
                 .bind(true)
                 .bind(city_id)
                 .bind(class.as_str())
@@ -1545,9 +1559,11 @@ macro_rules! backend {
                 .bind(bags)
                 .bind(since)
                 .bind(starts)
-                .bind(ends)
-                .fetch_all(pool)
-                .await?;
+                .bind(ends);
+                for cell in cells {
+                    query = query.bind(*cell);
+                }
+                let rows = query.fetch_all(pool).await?;
                 let mut out = Vec::new();
                 for r in &rows {
                     if let Some(vehicle) = r.try_get::<Option<Uuid>, _>("vehicle_id")? {
@@ -2398,8 +2414,11 @@ impl Store {
         since: DateTime<Utc>,
         starts: DateTime<Utc>,
         ends: DateTime<Utc>,
+        cells: &[i64],
     ) -> Result<Vec<(Uuid, Uuid, Uuid, f64, f64)>, StoreError> {
-        dispatch!(self.online_chauffeurs(city_id, class, passengers, bags, since, starts, ends))
+        dispatch!(
+            self.online_chauffeurs(city_id, class, passengers, bags, since, starts, ends, cells)
+        )
     }
 
     #[allow(clippy::too_many_arguments)]

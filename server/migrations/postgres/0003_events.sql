@@ -16,8 +16,13 @@ CREATE TABLE chauffeur_positions (
     chauffeur_id UUID PRIMARY KEY REFERENCES users (id),
     lat DOUBLE PRECISION NOT NULL,
     lon DOUBLE PRECISION NOT NULL,
-    at TIMESTAMPTZ NOT NULL
+    at TIMESTAMPTZ NOT NULL,
+    -- The H3 cell (resolution 6, ~3 km edges) the position falls in: the store narrows the
+    -- nearest-chauffeur search to the cells around a pickup before the in-memory index ranks.
+    cell BIGINT NOT NULL
 );
+
+CREATE INDEX chauffeur_positions_by_cell ON chauffeur_positions (cell, at);
 
 -- On-demand offers go to one chauffeur (with the vehicle they would drive), not to a partner's
 -- dispatcher.

@@ -16,8 +16,13 @@ CREATE TABLE chauffeur_positions (
     chauffeur_id BLOB PRIMARY KEY REFERENCES users (id),
     lat REAL NOT NULL,
     lon REAL NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    -- The H3 cell (resolution 6, ~3 km edges) the position falls in: the store narrows the
+    -- nearest-chauffeur search to the cells around a pickup before the in-memory index ranks.
+    cell INTEGER NOT NULL
 );
+
+CREATE INDEX chauffeur_positions_by_cell ON chauffeur_positions (cell, at);
 
 -- On-demand offers go to one chauffeur (with the vehicle they would drive), not to a partner's
 -- dispatcher.
