@@ -394,6 +394,50 @@ macro_rules! backend {
                 Ok(true)
             }
 
+            /// A booking read inside the caller's transaction.
+            async fn booking_in(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                id: Uuid,
+            ) -> Result<Option<Booking>, StoreError> {
+                let row = sqlx::query::<Db>(
+                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
+                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
+                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
+                     final_price_minor FROM bookings WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                row.map(|r| booking_from(&r)).transpose()
+            }
+
+            /// Appends the booking's new version to its history, in the caller's transaction.
+            async fn append_history(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                booking: &Booking,
+                at: DateTime<Utc>,
+                actor: Actor,
+                actor_id: Option<Uuid>,
+                from_state: Option<BookingState>,
+            ) -> Result<(), StoreError> {
+                sqlx::query::<Db>(
+                    "INSERT INTO booking_history \
+                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(booking.id)
+                .bind(booking.version)
+                .bind(at)
+                .bind(actor.as_str())
+                .bind(actor_id)
+                .bind(from_state.map(|s| s.as_str()))
+                .bind(booking.state.as_str())
+                .bind(snapshot(booking)?)
+                .execute(&mut *tx)
+                .await?;
+                Ok(())
+            }
+
             /// Appends an event for the streams, in the caller's transaction.
             async fn append_event(
                 tx: &mut <$db as sqlx::Database>::Connection,
@@ -697,20 +741,7 @@ macro_rules! backend {
                 .bind(&personal.notes)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query::<Db>(
-                    "INSERT INTO booking_history \
-                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
-                     VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)",
-                )
-                .bind(booking.id)
-                .bind(booking.version)
-                .bind(booking.created_at)
-                .bind(Actor::Rider.as_str())
-                .bind(booking.rider_id)
-                .bind(booking.state.as_str())
-                .bind(snapshot(booking)?)
-                .execute(&mut *tx)
-                .await?;
+                append_history(&mut *tx, booking, booking.created_at, Actor::Rider, Some(booking.rider_id), None).await?;
                 append_event(&mut *tx, Some(booking.id), None, "status", status_payload(booking), booking.created_at).await?;
                 let inserted = sqlx::query::<Db>(
                     "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, \
@@ -802,19 +833,9 @@ macro_rules! backend {
                 t: &Transition,
             ) -> Result<Booking, StoreError> {
                 let mut tx = pool.begin_with($begin_write).await?;
-                let before = sqlx::query::<Db>(
-                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
-                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
-                     final_price_minor FROM bookings WHERE id = $1",
-                )
-                .bind(t.booking_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(before) = before else {
+                let Some(before) = booking_in(&mut tx, t.booking_id).await? else {
                     return Err(StoreError::Stale);
                 };
-                let before = booking_from(&before)?;
                 let mut after = Booking {
                     state: t.to,
                     version: before.version + 1,
@@ -908,21 +929,7 @@ macro_rules! backend {
                     .execute(&mut *tx)
                     .await?;
                 }
-                sqlx::query::<Db>(
-                    "INSERT INTO booking_history \
-                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(after.id)
-                .bind(after.version)
-                .bind(t.at)
-                .bind(t.actor.as_str())
-                .bind(t.actor_id)
-                .bind(before.state.as_str())
-                .bind(after.state.as_str())
-                .bind(snapshot(&after)?)
-                .execute(&mut *tx)
-                .await?;
+                append_history(&mut tx, &after, t.at, t.actor, t.actor_id, Some(before.state)).await?;
                 let partner = after.partner_id.or(before.partner_id);
                 append_event(&mut *tx, Some(after.id), partner, "status", status_payload(&after), t.at).await?;
                 tx.commit().await?;
@@ -1318,29 +1325,8 @@ macro_rules! backend {
                     let payload = serde_json::json!({"offer_id": id, "booking_id": offer.booking_id});
                     append_event(&mut *tx, None, Some(partner), "offer_withdrawn", payload, now).await?;
                 }
-                let row = sqlx::query::<Db>(
-                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
-                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
-                     final_price_minor FROM bookings WHERE id = $1",
-                )
-                .bind(offer.booking_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                let booking = booking_from(&row)?;
-                sqlx::query::<Db>(
-                    "INSERT INTO booking_history \
-                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
-                     VALUES ($1, $2, $3, $4, $5, 'pending', 'confirmed', $6)",
-                )
-                .bind(booking.id)
-                .bind(booking.version)
-                .bind(now)
-                .bind(Actor::Partner.as_str())
-                .bind(actor_id)
-                .bind(snapshot(&booking)?)
-                .execute(&mut *tx)
-                .await?;
+                let booking = booking_in(&mut tx, offer.booking_id).await?.ok_or(StoreError::Stale)?;
+                append_history(&mut tx, &booking, now, Actor::Partner, Some(actor_id), Some(BookingState::Pending)).await?;
                 append_event(&mut *tx, Some(booking.id), Some(partner_id), "status", status_payload(&booking), now).await?;
                 tx.commit().await?;
                 Ok(Accepted::Won(Box::new(booking)))
@@ -1687,29 +1673,8 @@ macro_rules! backend {
                 .bind(offer.booking_id)
                 .execute(&mut *tx)
                 .await?;
-                let row = sqlx::query::<Db>(
-                    "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
-                     price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-                     created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
-                     final_price_minor FROM bookings WHERE id = $1",
-                )
-                .bind(offer.booking_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                let booking = booking_from(&row)?;
-                sqlx::query::<Db>(
-                    "INSERT INTO booking_history \
-                     (booking_id, version, at, actor, actor_id, from_state, to_state, snapshot) \
-                     VALUES ($1, $2, $3, $4, $5, 'pending', 'chauffeur_assigned', $6)",
-                )
-                .bind(booking.id)
-                .bind(booking.version)
-                .bind(now)
-                .bind(Actor::Chauffeur.as_str())
-                .bind(chauffeur_id)
-                .bind(snapshot(&booking)?)
-                .execute(&mut *tx)
-                .await?;
+                let booking = booking_in(&mut tx, offer.booking_id).await?.ok_or(StoreError::Stale)?;
+                append_history(&mut tx, &booking, now, Actor::Chauffeur, Some(chauffeur_id), Some(BookingState::Pending)).await?;
                 append_event(&mut *tx, Some(booking.id), Some(offer.partner_id), "status", status_payload(&booking), now).await?;
                 tx.commit().await?;
                 Ok(Accepted::Won(Box::new(booking)))
