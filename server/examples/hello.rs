@@ -1,5 +1,7 @@
 //! The load benchmark's baseline: a bare hyper HTTP/1 hello-world on the same tokio runtime
 //! the server uses. `cargo run --release -p chauffeur-server --example hello -- 127.0.0.1:9000`
+//! An optional second argument makes the body that many bytes (to see what answer size alone
+//! costs).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark tool
 
 use std::convert::Infallible;
