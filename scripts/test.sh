@@ -19,8 +19,8 @@ need python3 "apt-get install -y python3 python3-venv"
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --workspace --all-targets -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo clippy --workspace --all-targets --all-features -D warnings"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "private PostgreSQL for the store and API tests"
 test_log="$(mktemp)"
@@ -39,8 +39,8 @@ else
   echo "WARNING: no PostgreSQL here; the PostgreSQL half of the tests will be SKIPPED" >&2
 fi
 
-step "cargo test --workspace"
-cargo test --workspace --locked 2>&1 | tee "$test_log"
+step "cargo test --workspace --all-features"
+cargo test --workspace --all-features --locked 2>&1 | tee "$test_log"
 passed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 failed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
 

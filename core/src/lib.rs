@@ -29,6 +29,8 @@
 //! ```
 
 pub mod booking;
+#[cfg(feature = "client")]
+pub mod cache;
 pub mod cancellation;
 pub mod catalog;
 pub mod dispatch;
