@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
-cargo build -q -p chauffeur-server
+# The same features as the test run, so this reuses its build instead of making another.
+cargo build -q --workspace --all-features --locked --bins
 bin="$target/debug/chauffeur-server"
 
 block="$(mktemp)"
