@@ -33,6 +33,8 @@ pub mod booking;
 pub mod cache;
 pub mod cancellation;
 pub mod catalog;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod dispatch;
 pub mod distance;
 pub mod error;

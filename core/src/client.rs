@@ -1,0 +1,225 @@
+//! The rider API client (feature `client`): reqwest with rustls, timeouts, problem+json mapped to
+//! a typed error with the server's stable code, and retries with backoff only where a retry
+//! cannot do harm — reads, and creates that carry an idempotency key.
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::fare::QuoteRequest;
+
+/// Attempts for a retry-safe request (the first included).
+const ATTEMPTS: u32 = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with a problem: its status, stable code and explanation.
+    #[error("{status} {code}: {detail}")]
+    Api {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    #[error("network: {0}")]
+    Network(String),
+    #[error("the server took too long to answer")]
+    Timeout,
+    #[error("unexpected answer: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The server's code for API errors, else the client's own.
+    pub fn code(&self) -> &str {
+        match self {
+            ClientError::Api { code, .. } => code,
+            ClientError::Network(_) => "network",
+            ClientError::Timeout => "timeout",
+            ClientError::Decode(_) => "unexpected_answer",
+        }
+    }
+
+    /// Worth trying again (with the same idempotency key for creates).
+    fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Network(_) | ClientError::Timeout => true,
+            ClientError::Api { status, code, .. } => {
+                matches!(*status, 502..=504) || code == "idempotency_key_in_use" || code == "busy"
+            }
+            ClientError::Decode(_) => false,
+        }
+    }
+}
+
+impl From<reqwest::Error> for ClientError {
+    fn from(e: reqwest::Error) -> ClientError {
+        if e.is_timeout() {
+            ClientError::Timeout
+        } else if e.is_decode() {
+            ClientError::Decode(e.to_string())
+        } else {
+            ClientError::Network(e.to_string())
+        }
+    }
+}
+
+/// A client of one server, optionally signed in.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl ApiClient {
+    pub fn new(base_url: &str) -> Result<ApiClient, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .build()?;
+        Ok(ApiClient {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+            token: None,
+        })
+    }
+
+    /// The same client, signed in with a bearer token (kept by the app's secure store).
+    pub fn with_token(&self, token: &str) -> ApiClient {
+        ApiClient {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ClientError> {
+        let response = request.send().await?;
+        let status = response.status();
+        if status.is_success() {
+            if status == StatusCode::NO_CONTENT {
+                return serde_json::from_value(Value::Null)
+                    .map_err(|e| ClientError::Decode(e.to_string()));
+            }
+            return response
+                .json::<T>()
+                .await
+                .map_err(|e| ClientError::Decode(e.to_string()));
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            code: body["code"].as_str().unwrap_or("unknown_error").to_owned(),
+            detail: body["detail"].as_str().unwrap_or("").to_owned(),
+        })
+    }
+
+    /// Sends a request that is safe to repeat, retrying transient failures with backoff.
+    async fn send_retrying<T: DeserializeOwned>(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match Self::send(build()).await {
+                Err(e) if e.is_transient() && attempt < ATTEMPTS => {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Binding quotes, one per class that fits (no account needed). Not retried: a quote is
+    /// cheap to ask again by the user.
+    pub async fn quotes(&self, request: &QuoteRequest) -> Result<Value, ClientError> {
+        Self::send(self.request(Method::POST, "/v1/quotes").json(request)).await
+    }
+
+    pub async fn cities(&self) -> Result<Value, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, "/v1/cities"))
+            .await
+    }
+
+    pub async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        name: Option<&str>,
+    ) -> Result<Value, ClientError> {
+        Self::send(
+            self.request(Method::POST, "/v1/accounts")
+                .json(&json!({"email": email, "password": password, "name": name})),
+        )
+        .await
+    }
+
+    /// Logs in; returns the bearer token.
+    pub async fn log_in(&self, email: &str, password: &str) -> Result<String, ClientError> {
+        let session: Value = Self::send(
+            self.request(Method::POST, "/v1/sessions")
+                .json(&json!({"email": email, "password": password})),
+        )
+        .await?;
+        session["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ClientError::Decode("no token in the session".into()))
+    }
+
+    /// Creates a booking under `idempotency_key`, retrying transient failures with the same key:
+    /// the server applies it once and replays its first answer.
+    pub async fn create_booking(
+        &self,
+        idempotency_key: &str,
+        body: &Value,
+    ) -> Result<Value, ClientError> {
+        self.send_retrying(|| {
+            self.request(Method::POST, "/v1/bookings")
+                .header("idempotency-key", idempotency_key)
+                .json(body)
+        })
+        .await
+    }
+
+    pub async fn bookings(&self) -> Result<Value, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, "/v1/bookings"))
+            .await
+    }
+
+    pub async fn booking(&self, id: &str) -> Result<Value, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}")))
+            .await
+    }
+
+    pub async fn cancellation(&self, id: &str) -> Result<Value, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}/cancellation")))
+            .await
+    }
+
+    /// Cancels, confirming the fee shown. Not retried: a changed fee must reach the rider.
+    pub async fn cancel(
+        &self,
+        id: &str,
+        acknowledged_fee_minor: i64,
+    ) -> Result<Value, ClientError> {
+        Self::send(
+            self.request(Method::POST, &format!("/v1/bookings/{id}/cancel"))
+                .json(&json!({"acknowledged_fee_minor": acknowledged_fee_minor})),
+        )
+        .await
+    }
+}

@@ -1,0 +1,146 @@
+//! The SDK's API client against the real server: the rider journey, typed errors with the
+//! server's codes, safe retries, and the one-fare-engine promise — the phone's offline estimate
+//! equals the server's binding quote for the same inputs and catalog version.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod common;
+
+use chauffeur_core::client::{ApiClient, ClientError};
+use chauffeur_core::*;
+use common::*;
+use serde_json::json;
+
+fn transfer(
+    pickup: (f64, f64),
+    dropoff: (f64, f64),
+    at: chrono::DateTime<chrono::Utc>,
+) -> QuoteRequest {
+    QuoteRequest {
+        city_id: "berlin".into(),
+        pickup: LatLon {
+            lat: pickup.0,
+            lon: pickup.1,
+        },
+        product: ProductRequest::Transfer {
+            dropoff: LatLon {
+                lat: dropoff.0,
+                lon: dropoff.1,
+            },
+            stops: vec![],
+        },
+        pickup_time: PickupTime::Instant { at },
+        passengers: 2,
+        bags: 1,
+        extras: Extras::default(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rider_quotes_signs_up_books_lists_and_cancels_through_the_client() {
+    for backend in backends() {
+        let server = tokio::task::spawn_blocking(move || TestServer::start(backend))
+            .await
+            .unwrap();
+        let api = ApiClient::new(&server.base).unwrap();
+        let week = chrono::Utc::now() + chrono::Duration::days(7);
+        let quotes = api
+            .quotes(&transfer((52.5163, 13.3777), (52.5219, 13.4132), week))
+            .await
+            .unwrap();
+        let token_of_business = quotes["quotes"][0]["quote_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let email = format!("sdk-{}@example.com", uuid::Uuid::now_v7().simple());
+        api.sign_up(&email, "correct horse battery", Some("Sam"))
+            .await
+            .unwrap();
+        let rider = api.with_token(&api.log_in(&email, "correct horse battery").await.unwrap());
+        let body = json!({"quote_token": token_of_business});
+        let booking = rider.create_booking("sdk-key-1", &body).await.unwrap();
+        // The app retried after losing the answer: the same key books nothing new.
+        let again = rider.create_booking("sdk-key-1", &body).await.unwrap();
+        assert_eq!(again["id"], booking["id"]);
+        let list = rider.bookings().await.unwrap();
+        assert_eq!(list["bookings"].as_array().unwrap().len(), 1);
+        let id = booking["id"].as_str().unwrap();
+        let fee = rider.cancellation(id).await.unwrap()["fee"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        // A wrong fee is the typed error with the server's code.
+        let err = rider.cancel(id, fee + 1).await.unwrap_err();
+        assert_eq!(err.code(), "cancellation_fee_changed");
+        assert!(matches!(err, ClientError::Api { status: 409, .. }));
+        let cancelled = rider.cancel(id, fee).await.unwrap();
+        assert_eq!(cancelled["state"], "cancelled");
+
+        // Bad input answers with the core's code; no token answers unauthenticated.
+        let err = api
+            .quotes(&transfer((52.5163, 13.3777), (48.1374, 11.5755), week))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "outside_service_area");
+        assert_eq!(api.bookings().await.unwrap_err().code(), "unauthenticated");
+        drop(tokio::task::spawn_blocking(move || drop(server)).await);
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_network_error_after_the_retries() {
+    // Nothing listens on port 9 of this machine's loopback.
+    let api = ApiClient::new("http://127.0.0.1:9").unwrap();
+    let err = api.cities().await.unwrap_err();
+    assert_eq!(err.code(), "network");
+}
+
+/// A small deterministic generator of trips inside Berlin.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_estimate_equals_the_servers_quote_for_many_random_trips() {
+    let server = tokio::task::spawn_blocking(|| TestServer::start(Backend::Sqlite))
+        .await
+        .unwrap();
+    let api = ApiClient::new(&server.base).unwrap();
+    let catalog = Catalog::shipped().unwrap();
+    let mut rng = Lcg(7);
+    let base = chrono::Utc::now() + chrono::Duration::days(3);
+    for _ in 0..60 {
+        let pickup = (52.40 + 0.22 * rng.next(), 13.20 + 0.40 * rng.next());
+        let dropoff = (52.40 + 0.22 * rng.next(), 13.20 + 0.40 * rng.next());
+        // Any time of day, so night surcharges and peak hours are both exercised.
+        let at = base + chrono::Duration::minutes((rng.next() * 2_880.0) as i64);
+        let request = transfer(pickup, dropoff, at);
+        let served = api.quotes(&request).await.unwrap();
+        assert_eq!(served["catalog_version"], catalog.version());
+        let offline = quote_all(&catalog, &EstimatedRouter, &request, chrono::Utc::now()).unwrap();
+        let served_totals: Vec<(String, i64)> = served["quotes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["class"].as_str().unwrap().to_owned(),
+                    q["total"]["amount_minor"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let offline_totals: Vec<(String, i64)> = offline
+            .iter()
+            .map(|q| (q.class.to_string(), q.total().amount_minor))
+            .collect();
+        assert_eq!(offline_totals, served_totals, "{request:?}");
+    }
+    drop(tokio::task::spawn_blocking(move || drop(server)).await);
+}
