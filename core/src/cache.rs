@@ -358,6 +358,12 @@ impl Cache {
             return Err(CacheError::UnknownEntry(seq));
         }
         if let Some(b) = confirmed {
+            // The placeholder the app showed while offline gives way to the server's booking.
+            tx.execute(
+                "DELETE FROM bookings WHERE pending_sync = 1 AND id != ?2 \
+                 AND id = (SELECT booking_id FROM outbox WHERE seq = ?1)",
+                params![seq, b.id],
+            )?;
             tx.execute(
                 "INSERT INTO bookings (id, city_id, state, pickup_at, version, json, pending_sync) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0) \

@@ -41,6 +41,8 @@ pub mod error;
 pub mod fare;
 pub mod money;
 pub mod pickup;
+#[cfg(feature = "client")]
+pub mod sync;
 
 pub use booking::{transition, Actor, BookingState};
 pub use cancellation::{cancellation_fee, confirm_cancellation, CancellationFee};

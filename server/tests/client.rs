@@ -144,3 +144,135 @@ async fn the_offline_estimate_equals_the_servers_quote_for_many_random_trips() {
     }
     drop(tokio::task::spawn_blocking(move || drop(server)).await);
 }
+
+mod outbox {
+    use super::*;
+    use chauffeur_core::cache::{Cache, CachedBooking, OutboxState};
+    use chauffeur_core::sync::{cached_from_server, sync_outbox};
+
+    fn shown(pickup: chrono::DateTime<chrono::Utc>) -> CachedBooking {
+        CachedBooking {
+            id: format!("local-{}", uuid::Uuid::now_v7()),
+            city_id: "berlin".into(),
+            state: "pending".into(),
+            pickup_at: pickup,
+            version: 0,
+            json: "{}".into(),
+            pending_sync: true,
+        }
+    }
+
+    /// Server database and cache file survive "restarts" of either side.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_offline_booking_is_applied_once_across_restarts_and_a_refusal_stays_visible() {
+        let db_dir = TempDir::new("outbox-db");
+        let url = format!("sqlite://{}", db_dir.0.join("chauffeur.db").display());
+        let cache_dir = TempDir::new("outbox-cache");
+        let cache_path = cache_dir.0.join("rider.db");
+        let week = chrono::Utc::now() + chrono::Duration::days(7);
+
+        // Online first: an account and a quote to book later.
+        let (u1, dir1) = (url.clone(), TempDir::new("srv1"));
+        let server =
+            tokio::task::spawn_blocking(move || TestServer::start_on(Backend::Sqlite, dir1, u1))
+                .await
+                .unwrap();
+        let api = ApiClient::new(&server.base).unwrap();
+        api.sign_up("offline@example.com", "correct horse battery", None)
+            .await
+            .unwrap();
+        let token = api
+            .log_in("offline@example.com", "correct horse battery")
+            .await
+            .unwrap();
+        let quotes = api
+            .quotes(&transfer((52.5163, 13.3777), (52.5219, 13.4132), week))
+            .await
+            .unwrap();
+        let quote_token = quotes["quotes"][0]["quote_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        drop(tokio::task::spawn_blocking(move || drop(server)).await); // the network goes away
+
+        // Offline: the rider books; the intent and the pending booking are stored together.
+        {
+            let mut cache = Cache::open(&cache_path).unwrap();
+            let body = json!({"quote_token": quote_token}).to_string();
+            cache
+                .enqueue(
+                    "create_booking",
+                    "offline-key-1",
+                    &body,
+                    Some(&shown(week)),
+                    chrono::Utc::now(),
+                )
+                .unwrap();
+            let refused_body = json!({"quote_token": "not-a-token"}).to_string();
+            cache
+                .enqueue(
+                    "create_booking",
+                    "offline-key-2",
+                    &refused_body,
+                    None,
+                    chrono::Utc::now(),
+                )
+                .unwrap();
+            // Still offline: a sync round sends nothing and loses nothing.
+            let nowhere = ApiClient::new("http://127.0.0.1:9")
+                .unwrap()
+                .with_token(&token);
+            let report = sync_outbox(&mut cache, &nowhere).await.unwrap();
+            assert_eq!((report.sent, report.waiting), (0, 2));
+        }
+
+        // The server is back (restarted on the same database); the app restarts too.
+        let (u2, dir2) = (url.clone(), TempDir::new("srv2"));
+        let server =
+            tokio::task::spawn_blocking(move || TestServer::start_on(Backend::Sqlite, dir2, u2))
+                .await
+                .unwrap();
+        let rider = ApiClient::new(&server.base).unwrap().with_token(&token);
+
+        // The app died after the server committed but before it heard the answer: simulate by
+        // sending the first entry ourselves without marking it sent.
+        {
+            let cache = Cache::open(&cache_path).unwrap();
+            let first = cache.pending().unwrap().remove(0);
+            let body: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+            rider
+                .create_booking(&first.idempotency_key, &body)
+                .await
+                .unwrap();
+        }
+        let mut cache = Cache::open(&cache_path).unwrap();
+        let report = sync_outbox(&mut cache, &rider).await.unwrap();
+        assert_eq!((report.sent, report.refused, report.waiting), (1, 1, 0));
+        assert_eq!(
+            rider.bookings().await.unwrap()["bookings"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "exactly one booking"
+        );
+
+        let outbox = cache.outbox().unwrap();
+        assert_eq!(outbox[0].state, OutboxState::Sent);
+        match &outbox[1].state {
+            OutboxState::Refused { code, .. } => assert_eq!(code, "quote_invalid"),
+            other => panic!("{other:?}"),
+        }
+        // The server's booking is what the app now shows, no longer pending sync.
+        let listed = rider.bookings().await.unwrap();
+        let server_booking = cached_from_server(&listed["bookings"][0]).unwrap();
+        assert!(cache
+            .bookings()
+            .unwrap()
+            .iter()
+            .any(|b| b.id == server_booking.id && !b.pending_sync));
+        // A second round has nothing to do.
+        assert_eq!(sync_outbox(&mut cache, &rider).await.unwrap().sent, 0);
+        drop(tokio::task::spawn_blocking(move || drop(server)).await);
+    }
+}
