@@ -70,6 +70,8 @@ impl From<reqwest::Error> for ClientError {
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
+    /// For event streams: no overall timeout (a stream lasts as long as the ride).
+    streams: reqwest::Client,
     base: String,
     token: Option<String>,
 }
@@ -80,8 +82,12 @@ impl ApiClient {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .build()?;
+        let streams = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
         Ok(ApiClient {
             http,
+            streams,
             base: base_url.trim_end_matches('/').to_owned(),
             token: None,
         })
@@ -140,6 +146,36 @@ impl ApiClient {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// Opens a server-sent event stream, resuming after `last_event_id`.
+    pub async fn event_stream(
+        &self,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<reqwest::Response, ClientError> {
+        let mut request = self
+            .streams
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/event-stream");
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            Err(ClientError::Api {
+                status,
+                code: body["code"].as_str().unwrap_or("unknown_error").to_owned(),
+                detail: body["detail"].as_str().unwrap_or("").to_owned(),
+            })
         }
     }
 

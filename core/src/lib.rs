@@ -42,6 +42,8 @@ pub mod fare;
 pub mod money;
 pub mod pickup;
 #[cfg(feature = "client")]
+pub mod ride_events;
+#[cfg(feature = "client")]
 pub mod secure_store;
 #[cfg(feature = "client")]
 pub mod sync;

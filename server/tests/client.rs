@@ -276,3 +276,99 @@ mod outbox {
         drop(tokio::task::spawn_blocking(move || drop(server)).await);
     }
 }
+
+mod ride_events {
+    use super::*;
+    use chauffeur_core::ride_events::{subscribe_ride, RideEvent, RideListener};
+    use std::sync::mpsc::{channel, Receiver, Sender};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    struct Collect(Mutex<Sender<RideEvent>>);
+
+    impl RideListener for Collect {
+        fn on_event(&self, event: RideEvent) {
+            if let Ok(tx) = self.0.lock() {
+                let _ = tx.send(event);
+            }
+        }
+    }
+
+    fn listener() -> (Arc<Collect>, Receiver<RideEvent>) {
+        let (tx, rx) = channel();
+        (Arc::new(Collect(Mutex::new(tx))), rx)
+    }
+
+    fn next_status(rx: &Receiver<RideEvent>) -> (String, Option<String>) {
+        loop {
+            let e = rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("an event within 10 s");
+            if e.kind == "status" {
+                let data: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+                return (data["state"].as_str().unwrap().to_owned(), e.id);
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_subscription_delivers_resumes_and_stops_when_cancelled() {
+        let server = tokio::task::spawn_blocking(|| TestServer::start(Backend::Sqlite))
+            .await
+            .unwrap();
+        let api = ApiClient::new(&server.base).unwrap();
+        api.sign_up("live@example.com", "correct horse battery", None)
+            .await
+            .unwrap();
+        let rider = api.with_token(
+            &api.log_in("live@example.com", "correct horse battery")
+                .await
+                .unwrap(),
+        );
+        let week = chrono::Utc::now() + chrono::Duration::days(7);
+        let make_booking = || async {
+            let quotes = api
+                .quotes(&transfer((52.5163, 13.3777), (52.5219, 13.4132), week))
+                .await
+                .unwrap();
+            let body = json!({"quote_token": quotes["quotes"][0]["quote_token"]});
+            rider
+                .create_booking(&uuid::Uuid::now_v7().to_string(), &body)
+                .await
+                .unwrap()
+        };
+        let booking = make_booking().await;
+        let id = booking["id"].as_str().unwrap().to_owned();
+
+        let (collect, rx) = listener();
+        let handle = subscribe_ride(&rider, &id, None, collect);
+        let (state, first_id) = next_status(&rx);
+        assert_eq!(state, "pending");
+        assert_eq!(handle.last_event_id(), first_id);
+
+        // Cancelled: a later change reaches nobody.
+        handle.cancel();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        rider.cancel(&id, 0).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        assert!(
+            rx.try_iter().all(|e| e.kind != "status"),
+            "no events after cancel"
+        );
+
+        // A new subscription resuming after the first event gets exactly what it missed.
+        let (collect, rx) = listener();
+        let resumed = subscribe_ride(&rider, &id, first_id, collect);
+        assert_eq!(next_status(&rx).0, "cancelled");
+        drop(resumed); // dropping the handle stops it too
+
+        // A stream that cannot be opened (another rider's booking) falls back to polling, which
+        // is refused as well: nothing is delivered, and the subscription keeps retrying quietly.
+        let other = api.with_token("not-a-token");
+        let (collect, rx) = listener();
+        let _handle = subscribe_ride(&other, &id, None, collect);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(rx.try_iter().next().is_none());
+        drop(tokio::task::spawn_blocking(move || drop(server)).await);
+    }
+}

@@ -1,0 +1,182 @@
+//! Following a ride live (feature `client`): a subscription to the booking's server-sent events
+//! that reconnects with backoff and resumes with `Last-Event-ID`, reads the booking once by plain
+//! polling whenever the stream cannot be reached, and delivers everything to a listener (a
+//! UniFFI foreign trait once the bindings exist). Cancelling the handle, or dropping it, stops it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::client::ApiClient;
+
+/// One event of the ride's stream: `status` (with an id), `position` (without), or `poll` when
+/// the booking was read by polling because the stream was unreachable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RideEvent {
+    pub kind: String,
+    pub id: Option<String>,
+    /// The event's JSON.
+    pub data: String,
+}
+
+pub trait RideListener: Send + Sync {
+    fn on_event(&self, event: RideEvent);
+    /// The stream failed and will be retried after `retry_in`.
+    fn on_interrupted(&self, _reason: String, _retry_in: Duration) {}
+}
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Stops the subscription when cancelled or dropped.
+pub struct SubscriptionHandle {
+    task: tokio::task::JoinHandle<()>,
+    last_event_id: Arc<Mutex<Option<String>>>,
+}
+
+impl SubscriptionHandle {
+    pub fn cancel(&self) {
+        self.task.abort();
+    }
+
+    /// The id of the last event delivered (to resume a later subscription from).
+    pub fn last_event_id(&self) -> Option<String> {
+        self.last_event_id.lock().ok().and_then(|id| id.clone())
+    }
+}
+
+impl Drop for SubscriptionHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Subscribes to a booking's events, resuming after `resume_after` if given. Needs a tokio
+/// runtime.
+pub fn subscribe_ride(
+    api: &ApiClient,
+    booking_id: &str,
+    resume_after: Option<String>,
+    listener: Arc<dyn RideListener>,
+) -> SubscriptionHandle {
+    let last_event_id = Arc::new(Mutex::new(resume_after));
+    let (api, booking_id, last) = (api.clone(), booking_id.to_owned(), last_event_id.clone());
+    let task = tokio::spawn(async move {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let resume = last.lock().ok().and_then(|id| id.clone());
+            let reason = match api
+                .event_stream(
+                    &format!("/v1/bookings/{booking_id}/events"),
+                    resume.as_deref(),
+                )
+                .await
+            {
+                Ok(mut response) => {
+                    backoff = FIRST_BACKOFF;
+                    let mut parser = SseParser::default();
+                    loop {
+                        match response.chunk().await {
+                            Ok(Some(bytes)) => {
+                                for event in parser.feed(&bytes) {
+                                    if let (Some(id), Ok(mut slot)) = (&event.id, last.lock()) {
+                                        *slot = Some(id.clone());
+                                    }
+                                    listener.on_event(event);
+                                }
+                            }
+                            Ok(None) => break "the stream ended".to_owned(),
+                            Err(e) => break e.to_string(),
+                        }
+                    }
+                }
+                Err(e) => {
+                    // Unreachable stream: read the booking by plain polling meanwhile.
+                    if let Ok(booking) = api.booking(&booking_id).await {
+                        listener.on_event(RideEvent {
+                            kind: "poll".into(),
+                            id: None,
+                            data: booking.to_string(),
+                        });
+                    }
+                    e.to_string()
+                }
+            };
+            listener.on_interrupted(reason, backoff);
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    });
+    SubscriptionHandle {
+        task,
+        last_event_id,
+    }
+}
+
+/// Turns the bytes of a text/event-stream into events (comments and keep-alives skipped).
+#[derive(Default)]
+struct SseParser {
+    buffer: String,
+    kind: Option<String>,
+    id: Option<String>,
+    data: String,
+}
+
+impl SseParser {
+    fn feed(&mut self, bytes: &[u8]) -> Vec<RideEvent> {
+        self.buffer.push_str(&String::from_utf8_lossy(bytes));
+        let mut events = Vec::new();
+        while let Some(end) = self.buffer.find('\n') {
+            let line: String = self.buffer.drain(..=end).collect();
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.is_empty() {
+                if !self.data.is_empty() {
+                    events.push(RideEvent {
+                        kind: self.kind.take().unwrap_or_else(|| "message".into()),
+                        id: self.id.take(),
+                        data: std::mem::take(&mut self.data),
+                    });
+                }
+                self.kind = None;
+                self.id = None;
+            } else if let Some(v) = line.strip_prefix("event:") {
+                self.kind = Some(v.trim().to_owned());
+            } else if let Some(v) = line.strip_prefix("id:") {
+                self.id = Some(v.trim().to_owned());
+            } else if let Some(v) = line.strip_prefix("data:") {
+                if !self.data.is_empty() {
+                    self.data.push('\n');
+                }
+                self.data.push_str(v.strip_prefix(' ').unwrap_or(v));
+            }
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_parsed_across_chunk_boundaries_and_keep_alives_skipped() {
+        let mut parser = SseParser::default();
+        assert!(parser.feed(b":keep-alive\n\nid: 7\nevent: sta").is_empty());
+        let events =
+            parser.feed(b"tus\ndata: {\"state\":\"confirmed\"}\n\nevent: position\ndata: {}\n\n");
+        assert_eq!(
+            events,
+            vec![
+                RideEvent {
+                    kind: "status".into(),
+                    id: Some("7".into()),
+                    data: "{\"state\":\"confirmed\"}".into()
+                },
+                RideEvent {
+                    kind: "position".into(),
+                    id: None,
+                    data: "{}".into()
+                },
+            ]
+        );
+    }
+}
