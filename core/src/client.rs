@@ -66,6 +66,17 @@ impl From<reqwest::Error> for ClientError {
     }
 }
 
+/// The typed error of a problem+json answer (its stable code and explanation).
+async fn problem(response: reqwest::Response) -> ClientError {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    ClientError::Api {
+        status,
+        code: body["code"].as_str().unwrap_or("unknown_error").to_owned(),
+        detail: body["detail"].as_str().unwrap_or("").to_owned(),
+    }
+}
+
 /// A client of one server, optionally signed in.
 #[derive(Clone)]
 pub struct ApiClient {
@@ -122,12 +133,7 @@ impl ApiClient {
                 .await
                 .map_err(|e| ClientError::Decode(e.to_string()));
         }
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        Err(ClientError::Api {
-            status: status.as_u16(),
-            code: body["code"].as_str().unwrap_or("unknown_error").to_owned(),
-            detail: body["detail"].as_str().unwrap_or("").to_owned(),
-        })
+        Err(problem(response).await)
     }
 
     /// Sends a request that is safe to repeat, retrying transient failures with backoff.
@@ -169,13 +175,7 @@ impl ApiClient {
         if response.status().is_success() {
             Ok(response)
         } else {
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            Err(ClientError::Api {
-                status,
-                code: body["code"].as_str().unwrap_or("unknown_error").to_owned(),
-                detail: body["detail"].as_str().unwrap_or("").to_owned(),
-            })
+            Err(problem(response).await)
         }
     }
 
