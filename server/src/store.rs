@@ -1250,6 +1250,71 @@ macro_rules! backend {
                     .collect()
             }
 
+            /// Why an offer cannot be accepted now, if it cannot; an offer whose time ran out is
+            /// marked expired (in the caller's transaction).
+            async fn unacceptable(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                offer: &Offer,
+                now: DateTime<Utc>,
+            ) -> Result<Option<Accepted>, StoreError> {
+                match offer.state.as_str() {
+                    "open" => {}
+                    // Withdrawn because somebody else accepted first.
+                    "withdrawn" => return Ok(Some(Accepted::Taken)),
+                    other => return Ok(Some(Accepted::Closed(other.to_owned()))),
+                }
+                if offer.expires_at <= now {
+                    sqlx::query::<Db>("UPDATE offers SET state = 'expired' WHERE id = $1 AND state = 'open'")
+                        .bind(offer.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    return Ok(Some(Accepted::Expired));
+                }
+                Ok(None)
+            }
+
+            /// After the booking was won: this offer accepted (one per booking, by a unique
+            /// index), the other open offers withdrawn with a notice to each, and the booking's
+            /// new version in its history and on the streams.
+            async fn settle_accept(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                offer: &Offer,
+                now: DateTime<Utc>,
+                actor: Actor,
+                actor_id: Uuid,
+            ) -> Result<Accepted, StoreError> {
+                let accepted = sqlx::query::<Db>(
+                    "UPDATE offers SET state = 'accepted', answered_at = $1 WHERE id = $2 AND state = 'open'",
+                )
+                .bind(now)
+                .bind(offer.id)
+                .execute(&mut *tx)
+                .await;
+                match accepted {
+                    Err(e) if is_unique_violation(&e) => return Ok(Accepted::Taken),
+                    Err(e) => return Err(e.into()),
+                    Ok(done) if done.rows_affected() != 1 => return Ok(Accepted::Taken),
+                    Ok(_) => {}
+                }
+                let withdrawn = sqlx::query::<Db>(
+                    "UPDATE offers SET state = 'withdrawn', answered_at = $1 \
+                     WHERE booking_id = $2 AND state = 'open' RETURNING id, partner_id",
+                )
+                .bind(now)
+                .bind(offer.booking_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                for row in &withdrawn {
+                    let (id, partner): (Uuid, Uuid) = (row.try_get("id")?, row.try_get("partner_id")?);
+                    let payload = serde_json::json!({"offer_id": id, "booking_id": offer.booking_id});
+                    append_event(&mut *tx, None, Some(partner), "offer_withdrawn", payload, now).await?;
+                }
+                let booking = booking_in(&mut *tx, offer.booking_id).await?.ok_or(StoreError::Stale)?;
+                append_history(&mut *tx, &booking, now, actor, Some(actor_id), Some(BookingState::Pending)).await?;
+                append_event(&mut *tx, Some(booking.id), Some(offer.partner_id), "status", status_payload(&booking), now).await?;
+                Ok(Accepted::Won(Box::new(booking)))
+            }
+
             /// The first accept wins: the booking moves from pending to confirmed only if it is
             /// still pending and has no partner (a conditional update), and a unique index allows
             /// one accepted offer per booking. Everyone else hears `Taken`.
@@ -1272,19 +1337,9 @@ macro_rules! backend {
                     return Ok(Accepted::NotFound);
                 };
                 let offer = offer_from(&row)?;
-                match offer.state.as_str() {
-                    "open" => {}
-                    // Withdrawn because another partner accepted first.
-                    "withdrawn" => return Ok(Accepted::Taken),
-                    _ => return Ok(Accepted::Closed(offer.state)),
-                }
-                if offer.expires_at <= now {
-                    sqlx::query::<Db>("UPDATE offers SET state = 'expired' WHERE id = $1 AND state = 'open'")
-                        .bind(offer_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    return Ok(Accepted::Expired);
+                if let Some(outcome) = unacceptable(&mut tx, &offer, now).await? {
+                    tx.commit().await?; // keeps an expiry it recorded
+                    return Ok(outcome);
                 }
                 let won = sqlx::query::<Db>(
                     "UPDATE bookings SET state = 'confirmed', partner_id = $1, version = version + 1, \
@@ -1299,37 +1354,11 @@ macro_rules! backend {
                 if won != 1 {
                     return Ok(Accepted::Taken);
                 }
-                let accepted = sqlx::query::<Db>(
-                    "UPDATE offers SET state = 'accepted', answered_at = $1 WHERE id = $2 AND state = 'open'",
-                )
-                .bind(now)
-                .bind(offer_id)
-                .execute(&mut *tx)
-                .await;
-                match accepted {
-                    Err(e) if is_unique_violation(&e) => return Ok(Accepted::Taken),
-                    Err(e) => return Err(e.into()),
-                    Ok(done) if done.rows_affected() != 1 => return Ok(Accepted::Taken),
-                    Ok(_) => {}
+                let outcome = settle_accept(&mut tx, &offer, now, Actor::Partner, actor_id).await?;
+                if matches!(outcome, Accepted::Won(_)) {
+                    tx.commit().await?;
                 }
-                let withdrawn = sqlx::query::<Db>(
-                    "UPDATE offers SET state = 'withdrawn', answered_at = $1 \
-                     WHERE booking_id = $2 AND state = 'open' RETURNING id, partner_id",
-                )
-                .bind(now)
-                .bind(offer.booking_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                for row in &withdrawn {
-                    let (id, partner): (Uuid, Uuid) = (row.try_get("id")?, row.try_get("partner_id")?);
-                    let payload = serde_json::json!({"offer_id": id, "booking_id": offer.booking_id});
-                    append_event(&mut *tx, None, Some(partner), "offer_withdrawn", payload, now).await?;
-                }
-                let booking = booking_in(&mut tx, offer.booking_id).await?.ok_or(StoreError::Stale)?;
-                append_history(&mut tx, &booking, now, Actor::Partner, Some(actor_id), Some(BookingState::Pending)).await?;
-                append_event(&mut *tx, Some(booking.id), Some(partner_id), "status", status_payload(&booking), now).await?;
-                tx.commit().await?;
-                Ok(Accepted::Won(Box::new(booking)))
+                Ok(outcome)
             }
 
             /// Records a decline; `false` if there was no open offer of this partner to decline.
@@ -1619,13 +1648,9 @@ macro_rules! backend {
                     return Ok(Accepted::NotFound);
                 };
                 let offer = offer_from(&row)?;
-                match offer.state.as_str() {
-                    "open" => {}
-                    "withdrawn" => return Ok(Accepted::Taken),
-                    _ => return Ok(Accepted::Closed(offer.state)),
-                }
-                if offer.expires_at <= now {
-                    return Ok(Accepted::Expired);
+                if let Some(outcome) = unacceptable(&mut tx, &offer, now).await? {
+                    tx.commit().await?; // keeps an expiry it recorded
+                    return Ok(outcome);
                 }
                 let Some(vehicle_id) = offer.vehicle_id else {
                     return Ok(Accepted::NotFound);
@@ -1661,23 +1686,11 @@ macro_rules! backend {
                 if let Err(e) = assigned {
                     return Err(if is_overlap(&e) { StoreError::Conflict("chauffeur_busy") } else { e.into() });
                 }
-                sqlx::query::<Db>("UPDATE offers SET state = 'accepted', answered_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(offer_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query::<Db>(
-                    "UPDATE offers SET state = 'withdrawn', answered_at = $1 WHERE booking_id = $2 AND state = 'open'",
-                )
-                .bind(now)
-                .bind(offer.booking_id)
-                .execute(&mut *tx)
-                .await?;
-                let booking = booking_in(&mut tx, offer.booking_id).await?.ok_or(StoreError::Stale)?;
-                append_history(&mut tx, &booking, now, Actor::Chauffeur, Some(chauffeur_id), Some(BookingState::Pending)).await?;
-                append_event(&mut *tx, Some(booking.id), Some(offer.partner_id), "status", status_payload(&booking), now).await?;
-                tx.commit().await?;
-                Ok(Accepted::Won(Box::new(booking)))
+                let outcome = settle_accept(&mut tx, &offer, now, Actor::Chauffeur, chauffeur_id).await?;
+                if matches!(outcome, Accepted::Won(_)) {
+                    tx.commit().await?;
+                }
+                Ok(outcome)
             }
 
             pub async fn offer_by_id(pool: &Pool<Db>, offer_id: Uuid) -> Result<Option<Offer>, StoreError> {
