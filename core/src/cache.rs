@@ -376,6 +376,29 @@ impl Cache {
         Ok(())
     }
 
+    /// The rider has read why an entry was refused: it goes, and with it the placeholder
+    /// booking it showed (a refused cancel leaves the real booking, which the next refresh
+    /// brings back to the server's state).
+    pub fn dismiss_refused(&mut self, seq: i64) -> Result<(), CacheError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM bookings WHERE pending_sync = 1 AND id LIKE 'local-%' \
+             AND id = (SELECT booking_id FROM outbox WHERE seq = ?1 AND state = 'refused')",
+            params![seq],
+        )?;
+        let deleted = tx.execute(
+            "DELETE FROM outbox WHERE seq = ?1 AND state = 'refused'",
+            params![seq],
+        )?;
+        if deleted != 1 {
+            return Err(CacheError::UnknownEntry(seq));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The server refused the entry (an expired quote, a changed fee): kept, with the reason,
     /// for the app to show.
     pub fn mark_refused(&mut self, seq: i64, code: &str, detail: &str) -> Result<(), CacheError> {

@@ -629,9 +629,8 @@ struct CatalogFile {
     schema: u32,
     edition: String,
     source: String,
-    /// Present when the catalog comes from the server (which computed it); ignored otherwise.
+    /// Present when the catalog comes from the server (which computed it).
     #[serde(default)]
-    #[allow(dead_code)]
     version: Option<String>,
     cities: Vec<serde_json::Value>,
 }
@@ -668,6 +667,17 @@ impl Catalog {
 
     /// Parses and validates a catalog; its version is derived from these exact bytes.
     pub fn from_json(bytes: &[u8]) -> Result<Catalog, CoreError> {
+        Catalog::parse(bytes, false)
+    }
+
+    /// A catalog as the server serves it (`GET /v1/cities`): re-serialised, so its bytes differ
+    /// from the file's, but it names the version the server computed — the one its quotes
+    /// carry. Offline estimates made from it say that version.
+    pub fn from_served_json(bytes: &[u8]) -> Result<Catalog, CoreError> {
+        Catalog::parse(bytes, true)
+    }
+
+    fn parse(bytes: &[u8], trust_named_version: bool) -> Result<Catalog, CoreError> {
         let file: CatalogFile = serde_json::from_slice(bytes)
             .map_err(|e| CoreError::catalog("", "(file)", e.to_string()))?;
         if file.schema != SUPPORTED_SCHEMA {
@@ -704,11 +714,17 @@ impl Catalog {
                 "the catalog lists no city",
             ));
         }
-        let digest = Sha256::digest(bytes);
-        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let version = match file.version {
+            Some(named) if trust_named_version => named,
+            _ => {
+                let digest = Sha256::digest(bytes);
+                let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+                format!("{}.{hex}", file.edition)
+            }
+        };
         Ok(Catalog {
             schema: file.schema,
-            version: format!("{}.{hex}", file.edition),
+            version,
             edition: file.edition,
             source: file.source,
             cities,

@@ -42,6 +42,11 @@ impl ClientError {
         }
     }
 
+    /// The request never got an answer (no network, or too slow): worth keeping for later.
+    pub fn is_offline(&self) -> bool {
+        matches!(self, ClientError::Network(_) | ClientError::Timeout)
+    }
+
     /// Worth trying again (with the same idempotency key for creates).
     fn is_transient(&self) -> bool {
         match self {
@@ -190,6 +195,47 @@ impl ApiClient {
             .await
     }
 
+    /// The catalog, unless it is still the one tagged `etag` (then `None`): the served JSON
+    /// with its new ETag.
+    pub async fn catalog_if_changed(
+        &self,
+        etag: Option<&str>,
+    ) -> Result<Option<(String, String)>, ClientError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let mut request = self.request(Method::GET, "/v1/cities");
+            if let Some(etag) = etag {
+                request = request.header("if-none-match", etag);
+            }
+            let outcome = async {
+                let response = request.send().await?;
+                match response.status() {
+                    StatusCode::NOT_MODIFIED => Ok(None),
+                    s if s.is_success() => {
+                        let tag = response
+                            .headers()
+                            .get("etag")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned();
+                        Ok(Some((tag, response.text().await?)))
+                    }
+                    _ => Err(problem(response).await),
+                }
+            }
+            .await;
+            match outcome {
+                Err(e) if e.is_transient() && attempt < ATTEMPTS => {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     pub async fn sign_up(
         &self,
         email: &str,
@@ -229,6 +275,13 @@ impl ApiClient {
                 .json(body)
         })
         .await
+    }
+
+    /// Ends the session on the server.
+    pub async fn log_out(&self) -> Result<(), ClientError> {
+        Self::send::<Value>(self.request(Method::DELETE, "/v1/sessions/current"))
+            .await
+            .map(drop)
     }
 
     pub async fn bookings(&self) -> Result<Value, ClientError> {

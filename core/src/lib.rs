@@ -44,6 +44,8 @@ pub mod pickup;
 #[cfg(feature = "client")]
 pub mod ride_events;
 #[cfg(feature = "client")]
+pub mod rider_app;
+#[cfg(feature = "client")]
 pub mod secure_store;
 #[cfg(feature = "client")]
 pub mod sync;

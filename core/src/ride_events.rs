@@ -18,6 +18,29 @@ pub struct RideEvent {
     pub data: String,
 }
 
+impl RideEvent {
+    /// The booking's state this event reports (`status` and `poll` events).
+    pub fn booking_state(&self) -> Option<String> {
+        if !matches!(self.kind.as_str(), "status" | "poll") {
+            return None;
+        }
+        let data: serde_json::Value = serde_json::from_str(&self.data).ok()?;
+        data["state"].as_str().map(str::to_owned)
+    }
+
+    /// The chauffeur's position this event reports (`position` events).
+    pub fn position(&self) -> Option<crate::distance::LatLon> {
+        if self.kind != "position" {
+            return None;
+        }
+        let data: serde_json::Value = serde_json::from_str(&self.data).ok()?;
+        Some(crate::distance::LatLon {
+            lat: data["lat"].as_f64()?,
+            lon: data["lon"].as_f64()?,
+        })
+    }
+}
+
 pub trait RideListener: Send + Sync {
     fn on_event(&self, event: RideEvent);
     /// The stream failed and will be retried after `retry_in`.
@@ -101,6 +124,7 @@ pub fn subscribe_ride(
                     e.to_string()
                 }
             };
+            log::debug!("ride {booking_id}: {reason}; retrying in {backoff:?}");
             listener.on_interrupted(reason, backoff);
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);

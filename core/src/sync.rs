@@ -9,12 +9,14 @@ use serde_json::Value;
 use crate::cache::{Cache, CacheError, CachedBooking};
 use crate::client::{ApiClient, ClientError};
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct SyncReport {
     pub sent: usize,
     pub refused: usize,
     /// Entries still waiting (the network failed part-way).
     pub waiting: usize,
+    /// The bookings the server returned, by the idempotency key of the entry that made them.
+    pub confirmed: Vec<(String, CachedBooking)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,8 +65,12 @@ pub async fn sync_outbox(cache: &mut Cache, api: &ApiClient) -> Result<SyncRepor
         };
         match outcome {
             Ok(booking) => {
-                cache.mark_sent(entry.seq, cached_from_server(&booking).as_ref())?;
+                let confirmed = cached_from_server(&booking);
+                cache.mark_sent(entry.seq, confirmed.as_ref())?;
                 report.sent += 1;
+                if let Some(b) = confirmed {
+                    report.confirmed.push((entry.idempotency_key, b));
+                }
             }
             Err(ClientError::Api { code, detail, .. }) => {
                 cache.mark_refused(entry.seq, &code, &detail)?;
@@ -79,6 +85,14 @@ pub async fn sync_outbox(cache: &mut Cache, api: &ApiClient) -> Result<SyncRepor
                 break;
             }
         }
+    }
+    if total > 0 {
+        log::info!(
+            "outbox: {} sent, {} refused, {} waiting",
+            report.sent,
+            report.refused,
+            report.waiting
+        );
     }
     Ok(report)
 }

@@ -1,0 +1,34 @@
+package com.chauffeur.sdk
+
+import java.time.Instant
+
+/**
+ * The cost of one fare estimate through the Kotlin binding against the same call made inside
+ * Rust, in one process and one run (scripts/bench-sdk.sh). Prints nanoseconds per call and the
+ * ratio; the difference is what crossing the FFI costs (lowering the form, lifting the quotes).
+ */
+fun main(args: Array<String>) {
+    val iterations = args.firstOrNull()?.toInt() ?: 20_000
+    val form = quoteForm(
+        cityId = "berlin", pickup = LatLon(52.3667, 13.5033), dropoff = LatLon(52.5219, 13.4132),
+        pickupLocal = "2027-02-09T14:00", passengers = 2u, bags = 2u,
+    )
+    val now = Instant.parse("2027-02-01T10:00:00Z")
+    repeat(3) { // warm-up: JIT, the shipped catalog, JNA's method lookups
+        repeat(iterations / 4) { estimateFares(form, now) }
+        benchmarkEstimateInRust(form, now, (iterations / 4).toUInt())
+    }
+    var best = Double.MAX_VALUE to Double.MAX_VALUE
+    repeat(5) {
+        val started = System.nanoTime()
+        repeat(iterations) { estimateFares(form, now) }
+        val kotlin = (System.nanoTime() - started).toDouble() / iterations
+        val rust = benchmarkEstimateInRust(form, now, iterations.toUInt()).toDouble() / iterations
+        if (kotlin / rust < best.first / best.second) best = kotlin to rust
+    }
+    val (kotlin, rust) = best
+    println("estimate_fares (3 classes, Berlin BER -> Alexanderplatz), $iterations calls, best of 5 rounds:")
+    println("  through the Kotlin binding: %.0f ns/call".format(kotlin))
+    println("  the same call inside Rust:  %.0f ns/call".format(rust))
+    println("  ratio Kotlin/Rust:          %.2fx (binding overhead %.0f ns/call)".format(kotlin / rust, kotlin - rust))
+}

@@ -1,0 +1,203 @@
+package com.chauffeur.sdk
+
+import java.io.File
+import java.nio.file.Files
+import java.time.Instant
+import java.time.LocalDate
+import java.time.ZoneId
+import java.time.format.DateTimeFormatter
+import java.util.UUID
+import java.util.concurrent.CopyOnWriteArrayList
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.junit.After
+import org.junit.AfterClass
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.BeforeClass
+import org.junit.Test
+
+/** The rider SDK from Kotlin, through the generated bindings, against a real server. */
+class RiderJourneyTest {
+    companion object {
+        private lateinit var server: TestServer
+
+        @BeforeClass
+        @JvmStatic
+        fun startServer() {
+            initLogging(LogLevel.WARN, null)
+            server = TestServer()
+        }
+
+        @AfterClass
+        @JvmStatic
+        fun stopServer() = server.close()
+
+        private val brandenburgGate = LatLon(52.5163, 13.3777)
+        private val alexanderplatz = LatLon(52.5219, 13.4132)
+        private val munich = LatLon(48.1374, 11.5755)
+
+        /** 14:30 Berlin time, a week from today. */
+        fun nextWeek(): String = LocalDate.now(ZoneId.of("Europe/Berlin")).plusDays(7)
+            .atTime(14, 30).format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm"))
+
+        fun berlinTrip() = quoteForm(
+            cityId = "berlin", pickup = brandenburgGate, dropoff = alexanderplatz,
+            pickupLocal = nextWeek(), passengers = 2u, bags = 1u,
+        )
+    }
+
+    private val dirs = mutableListOf<File>()
+
+    private suspend fun openApp(serverUrl: String = server.base): RiderApp {
+        val dir = Files.createTempDirectory("rider-app").toFile().also { dirs += it }
+        return openRiderApp(RiderConfig(serverUrl, File(dir, "cache.db").path), memorySecureStorage())
+    }
+
+    @After
+    fun removeDirs() = dirs.forEach { it.deleteRecursively() }
+
+    @Test
+    fun aRiderQuotesSignsUpBooksFollowsTheRideAndCancels() = runBlocking {
+        withTimeout(90_000) {
+            val app = openApp()
+            assertTrue(app.editForm(berlinTrip()).formErrors.isEmpty())
+
+            // Quotes without an account: binding, signed by the server.
+            val quoted = app.requestQuotes()
+            val business = quoted.quotes.first()
+            assertEquals("business", business.`class`)
+            assertFalse(business.estimate)
+            assertTrue(business.total, business.total.startsWith("EUR "))
+
+            val email = "kotlin-${UUID.randomUUID()}@example.com"
+            assertEquals(email, app.signUp(email, "correct horse battery", "Kotlin Rider").signedInAs)
+
+            val booked = app.book("business")
+            val confirmation = booked.confirmation ?: error("no confirmation: $booked")
+            assertFalse(confirmation.pendingSync)
+            assertEquals("pending", confirmation.state)
+            assertEquals(listOf(confirmation.id), booked.upcoming.map { it.id })
+
+            // The ride's statuses arrive through the Flow while the partner and rider act.
+            val statuses = Channel<String>(Channel.UNLIMITED)
+            val following = launch(Dispatchers.IO) {
+                app.rideStatuses(confirmation.id).collect { statuses.send(it) }
+            }
+            assertEquals("pending", statuses.receive())
+            server.partnerAccepts(confirmation.id)
+            assertEquals("confirmed", statuses.receive())
+            assertEquals("confirmed", app.state().activeRide?.state)
+
+            // Cancelling a week ahead is free; the fee is shown first, then confirmed.
+            val terms = app.cancellationTerms(confirmation.id).cancellation
+                ?: error("no cancellation terms")
+            assertEquals(0L, terms.feeMinor)
+            assertFalse(terms.fromCache)
+            val cancelled = app.confirmCancellation()
+            assertEquals("cancelled", statuses.receive())
+            assertEquals(listOf("cancelled"), cancelled.past.map { it.state })
+            assertTrue(cancelled.upcoming.isEmpty())
+            following.cancel()
+            following.join()
+        }
+    }
+
+    @Test
+    fun invalidInputRaisesTheTypedExceptionWithItsCode() = runBlocking {
+        val app = openApp()
+        app.editForm(quoteForm("berlin", brandenburgGate, munich, pickupLocal = nextWeek()))
+        try {
+            app.requestQuotes()
+            fail("a dropoff in Munich is outside Berlin")
+        } catch (e: ChauffeurException.InvalidInput) {
+            assertEquals("outside_service_area", e.code)
+            assertEquals("dropoff", e.field)
+        }
+        assertEquals(listOf("dropoff"), app.state().formErrors.map { it.field })
+
+        // The form says everything that is missing, field by field, without any network.
+        val empty = app.editForm(quoteForm("", null, passengers = 0u))
+        assertEquals(listOf("city", "pickup", "dropoff", "passengers"), empty.formErrors.map { it.field })
+
+        // Booking needs an account; the server's own codes come through as `Refused`.
+        app.editForm(berlinTrip())
+        app.requestQuotes()
+        try {
+            app.book("business")
+            fail("not signed in")
+        } catch (e: ChauffeurException.NotSignedIn) {
+            assertEquals("not_signed_in", e.code)
+        }
+        try {
+            app.logIn("nobody-${UUID.randomUUID()}@example.com", "wrong password!")
+            fail("unknown account")
+        } catch (e: ChauffeurException.Refused) {
+            assertEquals(401, e.status.toInt())
+            assertEquals("invalid_credentials", e.code)
+        }
+    }
+
+    @Test
+    fun offlineTheAppShowsEstimatesFromTheSameFareEngineAndWillNotBookThem() = runBlocking {
+        val app = openApp("http://127.0.0.1:9") // nothing listens there
+        app.editForm(berlinTrip())
+        val state = app.requestQuotes()
+        assertTrue(state.offline)
+        assertTrue(state.quotes.isNotEmpty() && state.quotes.all { it.estimate })
+        val direct = estimateFares(berlinTrip(), Instant.now())
+        assertEquals(direct.map { it.`class` to it.totalMinor }, state.quotes.map { it.`class` to it.totalMinor })
+        try {
+            app.book("business")
+            fail("not signed in, and an estimate")
+        } catch (e: ChauffeurException) {
+            assertTrue(e is ChauffeurException.NotSignedIn || e is ChauffeurException.NotAllowed)
+        }
+    }
+
+    @Test
+    fun aCancelledListenerHearsNothingMoreAndTheFlowLetsGo() = runBlocking {
+        withTimeout(60_000) {
+            val app = openApp()
+            app.editForm(berlinTrip())
+            app.requestQuotes()
+            app.signUp("listener-${UUID.randomUUID()}@example.com", "correct horse battery", null)
+            val id = app.book("business").confirmation!!.id
+
+            val heard = CopyOnWriteArrayList<RideEvent>()
+            val subscription = app.followRide(id, object : RideListener {
+                override fun onEvent(event: RideEvent) { heard += event }
+                override fun onInterrupted(reason: String, retryInMs: ULong) {}
+            })
+            while (heard.none { it.state == "pending" }) delay(50)
+            val lastId = subscription.lastEventId()
+            assertNotNull(lastId)
+            subscription.cancel()
+            subscription.close()
+            val before = heard.size
+
+            app.cancellationTerms(id)
+            app.confirmCancellation()
+            delay(2_500) // longer than the server's two-second safety poll
+            assertEquals("no events after cancel", before, heard.size)
+
+            // A new subscription replays the ride's history; a collector that stops (here: at
+            // the state it waits for) cancels its subscription.
+            val ended = async(Dispatchers.IO) { app.rideStatuses(id).first { it == "cancelled" } }
+            assertEquals("cancelled", ended.await())
+            // The state Flow: its listener is removed when collection ends.
+            assertEquals(app.state(), app.states().first())
+            assertNull(app.state().cancellation)
+        }
+    }
+}

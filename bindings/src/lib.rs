@@ -1,0 +1,797 @@
+//! chauffeur-ffi: the rider SDK as Kotlin and Swift see it. UniFFI wrappers only — records
+//! converted from the core's types, the `RiderApp` and subscription objects, one public error,
+//! foreign traits for the platform's secure storage and for listeners, and an explicit logging
+//! init. Every rule lives in chauffeur-core.
+//!
+//! Exports that may touch the disk, the network or a foreign store are `async` and run on the
+//! SDK's own tokio runtime, so a UI thread can never block on them; the synchronous ones
+//! (`state`, `edit_form`, `estimate_fares`) only compute.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use chauffeur_core::rider_app as core_app;
+use chauffeur_core::{ride_events, secure_store};
+
+uniffi::setup_scaffolding!();
+
+// ---------------------------------------------------------------------------------------------
+// The runtime
+
+fn runtime() -> Result<&'static tokio::runtime::Runtime, ChauffeurError> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("chauffeur-sdk")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| ChauffeurError::Unexpected {
+            code: "runtime".into(),
+            detail: format!("the SDK's runtime could not start: {e}"),
+        })
+}
+
+/// Runs `work` on the SDK's runtime; the caller's executor (Kotlin coroutines, Swift tasks)
+/// only waits for it.
+async fn on_runtime<T: Send + 'static>(
+    work: impl Future<Output = Result<T, core_app::RiderError>> + Send + 'static,
+) -> Result<T, ChauffeurError> {
+    match runtime()?.spawn(work).await {
+        Ok(result) => result.map_err(ChauffeurError::from),
+        Err(e) => Err(ChauffeurError::Unexpected {
+            code: "task_failed".into(),
+            detail: e.to_string(),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The one public error
+
+/// Every failure of the SDK. Each carries a stable `code` (the server's and core's codes, or
+/// the SDK's own: `offline`, `not_signed_in`, `no_such_quote`, `estimate_not_bookable`,
+/// `quote_expired`, `unknown_booking`, `storage`, `unexpected_answer`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error, uniffi::Error)]
+pub enum ChauffeurError {
+    /// Input the rider can fix, shown next to `field`.
+    #[error("{detail}")]
+    InvalidInput {
+        code: String,
+        field: String,
+        detail: String,
+    },
+    /// The server said no, with its HTTP status.
+    #[error("{detail}")]
+    Refused {
+        code: String,
+        status: u16,
+        detail: String,
+    },
+    #[error("{detail}")]
+    Offline { code: String, detail: String },
+    #[error("{detail}")]
+    NotSignedIn { code: String, detail: String },
+    /// The app asked for something the flow does not allow now (no such quote, an estimate).
+    #[error("{detail}")]
+    NotAllowed { code: String, detail: String },
+    /// The device's storage (cache file, secure store) failed.
+    #[error("{detail}")]
+    Storage { code: String, detail: String },
+    #[error("{detail}")]
+    Unexpected { code: String, detail: String },
+}
+
+impl From<core_app::RiderError> for ChauffeurError {
+    fn from(e: core_app::RiderError) -> ChauffeurError {
+        use core_app::RiderError as R;
+        let code = e.code().to_owned();
+        let detail = e.to_string();
+        match e {
+            R::InvalidInput { field, .. } => ChauffeurError::InvalidInput {
+                code,
+                field,
+                detail,
+            },
+            R::Refused { status, .. } => ChauffeurError::Refused {
+                code,
+                status,
+                detail,
+            },
+            R::Offline(_) => ChauffeurError::Offline { code, detail },
+            R::NotSignedIn => ChauffeurError::NotSignedIn { code, detail },
+            R::NoSuchQuote { .. }
+            | R::EstimateNotBookable
+            | R::QuoteExpired
+            | R::UnknownBooking(_) => ChauffeurError::NotAllowed { code, detail },
+            R::Storage(_) => ChauffeurError::Storage { code, detail },
+            R::Unexpected(_) => ChauffeurError::Unexpected { code, detail },
+        }
+    }
+}
+
+/// A foreign implementation (secure store, listener) threw something it did not declare.
+impl From<uniffi::UnexpectedUniFFICallbackError> for ChauffeurError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> ChauffeurError {
+        ChauffeurError::Unexpected {
+            code: "foreign_callback".into(),
+            detail: e.reason,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct LatLon {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl From<LatLon> for chauffeur_core::LatLon {
+    fn from(p: LatLon) -> Self {
+        chauffeur_core::LatLon {
+            lat: p.lat,
+            lon: p.lon,
+        }
+    }
+}
+
+impl From<chauffeur_core::LatLon> for LatLon {
+    fn from(p: chauffeur_core::LatLon) -> Self {
+        LatLon {
+            lat: p.lat,
+            lon: p.lon,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DstChoice {
+    Earlier,
+    Later,
+}
+
+/// What the rider typed. Leave `dropoff` empty and set `hours` for an hourly hire; leave
+/// `pickup_local` empty for as soon as possible.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct QuoteForm {
+    pub city_id: String,
+    pub pickup: Option<LatLon>,
+    pub dropoff: Option<LatLon>,
+    pub hours: Option<u32>,
+    /// Wall-clock time in the city, `2026-12-08T14:30`.
+    pub pickup_local: String,
+    pub dst_choice: Option<DstChoice>,
+    pub passengers: u32,
+    pub bags: u32,
+    pub meet_and_greet: bool,
+    pub child_seats: u32,
+    pub flight_number: String,
+    pub notes: String,
+}
+
+impl From<QuoteForm> for core_app::QuoteForm {
+    fn from(f: QuoteForm) -> Self {
+        core_app::QuoteForm {
+            city_id: f.city_id,
+            pickup: f.pickup.map(Into::into),
+            dropoff: f.dropoff.map(Into::into),
+            hours: f.hours,
+            pickup_local: f.pickup_local,
+            dst_choice: f.dst_choice.map(|c| match c {
+                DstChoice::Earlier => chauffeur_core::DstChoice::Earlier,
+                DstChoice::Later => chauffeur_core::DstChoice::Later,
+            }),
+            passengers: f.passengers,
+            bags: f.bags,
+            meet_and_greet: f.meet_and_greet,
+            child_seats: f.child_seats,
+            flight_number: f.flight_number,
+            notes: f.notes,
+        }
+    }
+}
+
+impl From<core_app::QuoteForm> for QuoteForm {
+    fn from(f: core_app::QuoteForm) -> Self {
+        QuoteForm {
+            city_id: f.city_id,
+            pickup: f.pickup.map(Into::into),
+            dropoff: f.dropoff.map(Into::into),
+            hours: f.hours,
+            pickup_local: f.pickup_local,
+            dst_choice: f.dst_choice.map(|c| match c {
+                chauffeur_core::DstChoice::Earlier => DstChoice::Earlier,
+                chauffeur_core::DstChoice::Later => DstChoice::Later,
+            }),
+            passengers: f.passengers,
+            bags: f.bags,
+            meet_and_greet: f.meet_and_greet,
+            child_seats: f.child_seats,
+            flight_number: f.flight_number,
+            notes: f.notes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct QuoteOption {
+    pub class: String,
+    pub total_minor: i64,
+    pub currency: String,
+    /// For display: `EUR 93.00`.
+    pub total: String,
+    /// Made offline from the cached catalog; not bookable until the server signs a quote.
+    pub estimate: bool,
+    pub pickup_at: SystemTime,
+    pub valid_until: SystemTime,
+    pub distance_m: u32,
+    pub duration_s: u32,
+    pub catalog_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct BookingSummary {
+    pub id: String,
+    pub state: String,
+    pub city_id: String,
+    pub class: String,
+    pub pickup_at: SystemTime,
+    pub price: String,
+    pub pending_sync: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RefusedIntent {
+    pub seq: i64,
+    pub kind: String,
+    pub booking_id: Option<String>,
+    pub code: String,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CancellationTerms {
+    pub booking_id: String,
+    pub fee_minor: i64,
+    pub fee: String,
+    pub from_cache: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ActiveRide {
+    pub booking_id: String,
+    pub state: String,
+    pub chauffeur_position: Option<LatLon>,
+}
+
+/// Everything a rider screen renders.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RiderState {
+    pub signed_in_as: Option<String>,
+    pub form: QuoteForm,
+    pub form_errors: Vec<FieldError>,
+    pub quotes: Vec<QuoteOption>,
+    pub confirmation: Option<BookingSummary>,
+    pub upcoming: Vec<BookingSummary>,
+    pub past: Vec<BookingSummary>,
+    pub pending_sync: Vec<BookingSummary>,
+    pub refused: Vec<RefusedIntent>,
+    pub cancellation: Option<CancellationTerms>,
+    pub active_ride: Option<ActiveRide>,
+    pub offline: bool,
+    pub notice: Option<String>,
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> SystemTime {
+    SystemTime::from(t)
+}
+
+impl From<core_app::BookingSummary> for BookingSummary {
+    fn from(b: core_app::BookingSummary) -> Self {
+        BookingSummary {
+            id: b.id,
+            state: b.state,
+            city_id: b.city_id,
+            class: b.class,
+            pickup_at: time(b.pickup_at),
+            price: b.price,
+            pending_sync: b.pending_sync,
+        }
+    }
+}
+
+impl From<core_app::QuoteOption> for QuoteOption {
+    fn from(q: core_app::QuoteOption) -> Self {
+        QuoteOption {
+            class: q.class,
+            total_minor: q.total_minor,
+            currency: q.currency,
+            total: q.total,
+            estimate: q.estimate,
+            pickup_at: time(q.pickup_at),
+            valid_until: time(q.valid_until),
+            distance_m: q.distance_m,
+            duration_s: q.duration_s,
+            catalog_version: q.catalog_version,
+        }
+    }
+}
+
+fn list<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
+    items.into_iter().map(B::from).collect()
+}
+
+impl From<core_app::RiderState> for RiderState {
+    fn from(s: core_app::RiderState) -> Self {
+        RiderState {
+            signed_in_as: s.signed_in_as,
+            form: s.form.into(),
+            form_errors: s
+                .form_errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: e.field,
+                    code: e.code,
+                    message: e.message,
+                })
+                .collect(),
+            quotes: list(s.quotes),
+            confirmation: s.confirmation.map(Into::into),
+            upcoming: list(s.upcoming),
+            past: list(s.past),
+            pending_sync: list(s.pending_sync),
+            refused: s
+                .refused
+                .into_iter()
+                .map(|r| RefusedIntent {
+                    seq: r.seq,
+                    kind: r.kind,
+                    booking_id: r.booking_id,
+                    code: r.code,
+                    explanation: r.explanation,
+                })
+                .collect(),
+            cancellation: s.cancellation.map(|c| CancellationTerms {
+                booking_id: c.booking_id,
+                fee_minor: c.fee_minor,
+                fee: c.fee,
+                from_cache: c.from_cache,
+            }),
+            active_ride: s.active_ride.map(|r| ActiveRide {
+                booking_id: r.booking_id,
+                state: r.state,
+                chauffeur_position: r.chauffeur_position.map(Into::into),
+            }),
+            offline: s.offline,
+            notice: s.notice,
+        }
+    }
+}
+
+/// One event of a followed ride: `status` (with an id), `position`, or `poll`.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RideEvent {
+    pub kind: String,
+    pub id: Option<String>,
+    /// The booking's state, for `status` and `poll` events.
+    pub state: Option<String>,
+    /// The chauffeur's position, for `position` events.
+    pub position: Option<LatLon>,
+    /// The event's JSON.
+    pub data: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Foreign traits
+
+/// The platform's secure storage for the session token: Keychain on iOS, Keystore-backed
+/// storage on Android. `file_secure_storage` and `memory_secure_storage` serve desktops and
+/// tests.
+#[uniffi::export(with_foreign)]
+pub trait SecureStorage: Send + Sync {
+    fn load(&self, key: String) -> Result<Option<String>, ChauffeurError>;
+    fn save(&self, key: String, value: String) -> Result<(), ChauffeurError>;
+    fn delete(&self, key: String) -> Result<(), ChauffeurError>;
+}
+
+/// Adapts the exported trait to the core's.
+struct StorageBridge(Arc<dyn SecureStorage>);
+
+fn store_error(e: ChauffeurError) -> secure_store::SecureStoreError {
+    secure_store::SecureStoreError::Failed(e.to_string())
+}
+
+impl secure_store::SecureStore for StorageBridge {
+    fn load(&self, key: &str) -> Result<Option<String>, secure_store::SecureStoreError> {
+        self.0.load(key.to_owned()).map_err(store_error)
+    }
+    fn save(&self, key: &str, value: &str) -> Result<(), secure_store::SecureStoreError> {
+        self.0
+            .save(key.to_owned(), value.to_owned())
+            .map_err(store_error)
+    }
+    fn delete(&self, key: &str) -> Result<(), secure_store::SecureStoreError> {
+        self.0.delete(key.to_owned()).map_err(store_error)
+    }
+}
+
+/// A Rust store offered to the platform (files, memory).
+struct RustStorage(Box<dyn secure_store::SecureStore>);
+
+fn storage_error(e: secure_store::SecureStoreError) -> ChauffeurError {
+    ChauffeurError::Storage {
+        code: "secure_storage".into(),
+        detail: e.to_string(),
+    }
+}
+
+impl SecureStorage for RustStorage {
+    fn load(&self, key: String) -> Result<Option<String>, ChauffeurError> {
+        self.0.load(&key).map_err(storage_error)
+    }
+    fn save(&self, key: String, value: String) -> Result<(), ChauffeurError> {
+        self.0.save(&key, &value).map_err(storage_error)
+    }
+    fn delete(&self, key: String) -> Result<(), ChauffeurError> {
+        self.0.delete(&key).map_err(storage_error)
+    }
+}
+
+/// Keeps the token in memory only (tests, kiosks).
+#[uniffi::export]
+pub fn memory_secure_storage() -> Arc<dyn SecureStorage> {
+    Arc::new(RustStorage(
+        Box::<secure_store::MemorySecureStore>::default(),
+    ))
+}
+
+/// Keeps the token in a private directory (desktop apps, JVM tests).
+#[uniffi::export]
+pub async fn file_secure_storage(dir: String) -> Result<Arc<dyn SecureStorage>, ChauffeurError> {
+    on_runtime(async move {
+        let store = secure_store::FileSecureStore::new(dir)?;
+        Ok(Arc::new(RustStorage(Box::new(store))) as Arc<dyn SecureStorage>)
+    })
+    .await
+}
+
+/// Gets the events of a followed ride.
+#[uniffi::export(with_foreign)]
+pub trait RideListener: Send + Sync {
+    fn on_event(&self, event: RideEvent);
+    /// The stream broke; it is retried after `retry_in_ms`.
+    fn on_interrupted(&self, reason: String, retry_in_ms: u64);
+}
+
+struct RideBridge(Arc<dyn RideListener>);
+
+impl ride_events::RideListener for RideBridge {
+    fn on_event(&self, e: ride_events::RideEvent) {
+        self.0.on_event(RideEvent {
+            state: e.booking_state(),
+            position: e.position().map(Into::into),
+            kind: e.kind,
+            id: e.id,
+            data: e.data,
+        });
+    }
+    fn on_interrupted(&self, reason: String, retry_in: Duration) {
+        let ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
+        self.0.on_interrupted(reason, ms);
+    }
+}
+
+/// Told of every change of the rider state, to re-render.
+#[uniffi::export(with_foreign)]
+pub trait StateListener: Send + Sync {
+    fn on_state(&self, state: RiderState);
+}
+
+struct StateBridge(Arc<dyn StateListener>);
+
+impl core_app::StateListener for StateBridge {
+    fn on_state(&self, state: core_app::RiderState) {
+        self.0.on_state(state.into());
+    }
+}
+
+/// Receives the SDK's log lines (Logcat on Android, OSLog on iOS).
+#[uniffi::export(with_foreign)]
+pub trait LogSink: Send + Sync {
+    fn log(&self, level: LogLevel, target: String, message: String);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+struct SinkLogger {
+    sink: Option<Arc<dyn LogSink>>,
+}
+
+impl log::Log for SinkLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let level = match record.level() {
+            log::Level::Error => LogLevel::Error,
+            log::Level::Warn => LogLevel::Warn,
+            log::Level::Info => LogLevel::Info,
+            log::Level::Debug => LogLevel::Debug,
+            log::Level::Trace => LogLevel::Trace,
+        };
+        let message = record.args().to_string();
+        match &self.sink {
+            Some(sink) => sink.log(level, record.target().to_owned(), message),
+            None => eprintln!("{:?} {}: {message}", level, record.target()),
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Starts the SDK's logging at `level`, to `sink` (or standard error). Call once, early; a
+/// second call only changes the level.
+#[uniffi::export]
+pub fn init_logging(level: LogLevel, sink: Option<Arc<dyn LogSink>>) {
+    let filter = match level {
+        LogLevel::Error => log::LevelFilter::Error,
+        LogLevel::Warn => log::LevelFilter::Warn,
+        LogLevel::Info => log::LevelFilter::Info,
+        LogLevel::Debug => log::LevelFilter::Debug,
+        LogLevel::Trace => log::LevelFilter::Trace,
+    };
+    // Already set by an earlier call: keep that logger.
+    let _ = log::set_boxed_logger(Box::new(SinkLogger { sink }));
+    log::set_max_level(filter);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+/// A live ride subscription; `cancel` (or dropping it) stops it.
+#[derive(uniffi::Object)]
+pub struct RideSubscription {
+    handle: Mutex<Option<ride_events::SubscriptionHandle>>,
+}
+
+#[uniffi::export]
+impl RideSubscription {
+    pub fn cancel(&self) {
+        if let Some(handle) = self.handle.lock().ok().and_then(|mut h| h.take()) {
+            handle.cancel();
+        }
+    }
+
+    /// The id of the last status event delivered.
+    pub fn last_event_id(&self) -> Option<String> {
+        self.handle
+            .lock()
+            .ok()
+            .and_then(|h| h.as_ref().and_then(|h| h.last_event_id()))
+    }
+}
+
+/// Where the app lives.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RiderConfig {
+    /// e.g. `https://api.chauffeur.example`
+    pub server_url: String,
+    /// The cache database file (created if missing), in the app's private storage.
+    pub cache_path: String,
+}
+
+/// The rider flow: state to render, actions to forward taps to.
+#[derive(uniffi::Object)]
+pub struct RiderApp {
+    core: core_app::RiderApp,
+}
+
+/// Opens the rider app: the cache file and what it remembers. No network.
+#[uniffi::export]
+pub async fn open_rider_app(
+    config: RiderConfig,
+    storage: Arc<dyn SecureStorage>,
+) -> Result<Arc<RiderApp>, ChauffeurError> {
+    on_runtime(async move {
+        let core = core_app::RiderApp::open(
+            core_app::RiderConfig {
+                server_url: config.server_url,
+                cache_path: config.cache_path.into(),
+            },
+            Arc::new(StorageBridge(storage)),
+        )
+        .await?;
+        Ok(Arc::new(RiderApp { core }))
+    })
+    .await
+}
+
+#[uniffi::export]
+impl RiderApp {
+    /// The current state (memory only; fine on the UI thread).
+    pub fn state(&self) -> RiderState {
+        self.core.state().into()
+    }
+
+    /// Validates the edited form (no I/O) and returns the state with its messages.
+    pub fn edit_form(&self, form: QuoteForm) -> RiderState {
+        self.core.edit_form(form.into()).into()
+    }
+
+    pub fn set_listener(&self, listener: Option<Arc<dyn StateListener>>) {
+        self.core.set_listener(
+            listener.map(|l| Arc::new(StateBridge(l)) as Arc<dyn core_app::StateListener>),
+        );
+    }
+
+    /// Binding quotes, or estimates when offline. Invalid input throws `InvalidInput`.
+    pub async fn request_quotes(&self) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.request_quotes().await.map(Into::into) }).await
+    }
+
+    pub async fn sign_up(
+        &self,
+        email: String,
+        password: String,
+        name: Option<String>,
+    ) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move {
+            app.sign_up(&email, &password, name.as_deref())
+                .await
+                .map(Into::into)
+        })
+        .await
+    }
+
+    pub async fn log_in(
+        &self,
+        email: String,
+        password: String,
+    ) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.log_in(&email, &password).await.map(Into::into) }).await
+    }
+
+    pub async fn log_out(&self) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.log_out().await.map(Into::into) }).await
+    }
+
+    /// Books the quoted class (through the outbox: offline it waits, and shows as pending).
+    pub async fn book(&self, class: String) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.book(&class).await.map(Into::into) }).await
+    }
+
+    /// Sync the outbox, then refresh the catalog and bookings.
+    pub async fn refresh(&self) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.refresh().await.map(Into::into) }).await
+    }
+
+    pub async fn dismiss_refusal(&self, seq: i64) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.dismiss_refusal(seq).await.map(Into::into) }).await
+    }
+
+    /// Step one of cancelling: the fee to accept.
+    pub async fn cancellation_terms(
+        &self,
+        booking_id: String,
+    ) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.cancellation_terms(&booking_id).await.map(Into::into) }).await
+    }
+
+    /// Step two: cancel, accepting the fee shown in step one.
+    pub async fn confirm_cancellation(&self) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.confirm_cancellation().await.map(Into::into) }).await
+    }
+
+    /// Follows a booking live; the state's active ride follows it, and `listener` gets every
+    /// event until the returned subscription is cancelled.
+    pub async fn follow_ride(
+        &self,
+        booking_id: String,
+        listener: Option<Arc<dyn RideListener>>,
+    ) -> Result<Arc<RideSubscription>, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move {
+            let forward =
+                listener.map(|l| Arc::new(RideBridge(l)) as Arc<dyn ride_events::RideListener>);
+            let handle = app.follow_ride(&booking_id, forward)?;
+            Ok(Arc::new(RideSubscription {
+                handle: Mutex::new(Some(handle)),
+            }))
+        })
+        .await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure functions
+
+/// Fare estimates for a form from the catalog shipped in the library: the same fare engine as
+/// the server's binding quotes. Pure computation (microseconds).
+#[uniffi::export]
+pub fn estimate_fares(
+    form: QuoteForm,
+    now: SystemTime,
+) -> Result<Vec<QuoteOption>, ChauffeurError> {
+    estimate(&form.into(), now.into())
+}
+
+fn estimate(
+    form: &core_app::QuoteForm,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<QuoteOption>, ChauffeurError> {
+    let catalog = shipped_catalog()?;
+    core_app::estimate(catalog, form, now)
+        .map(list)
+        .map_err(ChauffeurError::from)
+}
+
+fn shipped_catalog() -> Result<&'static chauffeur_core::Catalog, ChauffeurError> {
+    static CATALOG: OnceLock<Result<chauffeur_core::Catalog, String>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| chauffeur_core::Catalog::shipped().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| ChauffeurError::Unexpected {
+            code: "invalid_catalog".into(),
+            detail: e.clone(),
+        })
+}
+
+/// For the binding-cost benchmark: runs `estimate_fares` `iterations` times inside Rust and
+/// returns the nanoseconds it took, so one process measures both sides of the boundary.
+#[uniffi::export]
+pub fn benchmark_estimate_in_rust(
+    form: QuoteForm,
+    now: SystemTime,
+    iterations: u32,
+) -> Result<u64, ChauffeurError> {
+    let form: core_app::QuoteForm = form.into();
+    let now = now.into();
+    let started = std::time::Instant::now();
+    for _ in 0..iterations {
+        std::hint::black_box(estimate(std::hint::black_box(&form), now)?);
+    }
+    Ok(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// The SDK's version and the catalog version it ships.
+#[uniffi::export]
+pub fn sdk_version() -> String {
+    let catalog =
+        shipped_catalog().map_or_else(|_| "invalid".to_owned(), |c| c.version().to_owned());
+    format!("{} (catalog {catalog})", env!("CARGO_PKG_VERSION"))
+}

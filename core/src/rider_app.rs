@@ -1,0 +1,1166 @@
+//! The headless rider app (feature `client`): the whole rider flow's state — the quote form with
+//! its validation messages, quote results, the booking confirmation, my bookings (upcoming,
+//! past, waiting to sync, refused) and the active ride — and the rider's actions on it. Android
+//! and iOS render [`RiderState`] and forward taps; nothing about the flow is decided in Kotlin
+//! or Swift.
+//!
+//! Every booking and cancellation goes through the outbox, online or not: the intent and its
+//! idempotency key are committed locally first, then sent. So an app killed at any point —
+//! before the upload, or after the server committed but before the answer arrived — replays the
+//! same key on its next sync and the server applies it exactly once.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::cache::{Cache, CacheError, CachedBooking, OutboxState};
+use crate::catalog::Catalog;
+use crate::client::{ApiClient, ClientError};
+use crate::distance::{EstimatedRouter, LatLon};
+use crate::error::CoreError;
+use crate::fare::{quote_all, Extras, ProductRequest, Quote, QuoteRequest};
+use crate::pickup::{DstChoice, PickupTime};
+use crate::ride_events::{subscribe_ride, RideEvent, RideListener, SubscriptionHandle};
+use crate::secure_store::SecureStore;
+use crate::sync::{cached_from_server, sync_outbox};
+
+/// The secure-store key of the session token.
+const TOKEN_KEY: &str = "session_token";
+/// Cache meta keys (non-secret session state).
+const META_EMAIL: &str = "signed_in_as";
+const META_QUOTES: &str = "recent_quotes";
+
+/// What the rider typed, as typed. Validation turns it into a [`QuoteRequest`] or into
+/// messages next to the fields.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QuoteForm {
+    pub city_id: String,
+    pub pickup: Option<LatLon>,
+    /// Where to (a transfer). Leave empty and set `hours` for an hourly hire.
+    pub dropoff: Option<LatLon>,
+    pub hours: Option<u32>,
+    /// Wall-clock time in the city, `2026-12-08T14:30`; empty for as soon as possible.
+    pub pickup_local: String,
+    /// Which of the two instants, when the time occurs twice (DST ends).
+    pub dst_choice: Option<DstChoice>,
+    pub passengers: u32,
+    pub bags: u32,
+    pub meet_and_greet: bool,
+    pub child_seats: u32,
+    /// Required for airport pickups.
+    pub flight_number: String,
+    pub notes: String,
+}
+
+/// A message to show next to one field of the form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// `city`, `pickup`, `dropoff`, `hours`, `pickup_time`, `passengers`, `bags`, `form`.
+    pub field: String,
+    /// The stable code (the core's, e.g. `outside_service_area`, or `required`).
+    pub code: String,
+    pub message: String,
+}
+
+/// One vehicle class's price for the current form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuoteOption {
+    pub class: String,
+    pub total_minor: i64,
+    pub currency: String,
+    /// For display: `EUR 93.00`.
+    pub total: String,
+    /// Computed on the phone from the cached catalog; the server has not signed it, so it
+    /// cannot be booked until the app is online again.
+    pub estimate: bool,
+    /// The server's signature, present when not an estimate.
+    pub quote_token: Option<String>,
+    pub pickup_at: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub distance_m: u32,
+    pub duration_s: u32,
+    pub catalog_version: String,
+}
+
+/// A booking as the lists show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingSummary {
+    pub id: String,
+    pub state: String,
+    pub city_id: String,
+    pub class: String,
+    pub pickup_at: DateTime<Utc>,
+    /// `EUR 93.00`, or empty when not known yet.
+    pub price: String,
+    /// Made or changed offline and not confirmed by the server yet.
+    pub pending_sync: bool,
+}
+
+/// An intent the server refused after it was made (offline, or replayed): kept and explained
+/// until the rider dismisses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedIntent {
+    pub seq: i64,
+    /// `create_booking` or `cancel_booking`.
+    pub kind: String,
+    pub booking_id: Option<String>,
+    pub code: String,
+    /// What happened and what to do, for the rider.
+    pub explanation: String,
+}
+
+/// The fee the rider is asked to accept before cancelling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationTerms {
+    pub booking_id: String,
+    pub fee_minor: i64,
+    pub fee: String,
+    /// Taken from the cached booking because the server could not be reached; the server may
+    /// refuse it if the fee has changed meanwhile.
+    pub from_cache: bool,
+}
+
+/// The ride being followed live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveRide {
+    pub booking_id: String,
+    pub state: String,
+    /// The chauffeur's last known position while on the way.
+    pub chauffeur_position: Option<LatLon>,
+}
+
+/// Everything a rider screen renders.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RiderState {
+    pub signed_in_as: Option<String>,
+    pub form: QuoteForm,
+    pub form_errors: Vec<FieldError>,
+    pub quotes: Vec<QuoteOption>,
+    /// The last booking made, as confirmed by the server or waiting to be sent.
+    pub confirmation: Option<BookingSummary>,
+    pub upcoming: Vec<BookingSummary>,
+    pub past: Vec<BookingSummary>,
+    pub pending_sync: Vec<BookingSummary>,
+    pub refused: Vec<RefusedIntent>,
+    pub cancellation: Option<CancellationTerms>,
+    pub active_ride: Option<ActiveRide>,
+    /// The last request could not reach the server.
+    pub offline: bool,
+    /// A one-line message for a banner.
+    pub notice: Option<String>,
+}
+
+/// Why an action could not be done. Refusals by the server keep its status and stable code.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RiderError {
+    #[error("{message}")]
+    InvalidInput {
+        field: String,
+        code: String,
+        message: String,
+    },
+    #[error("{detail}")]
+    Refused {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    #[error("the server cannot be reached: {0}")]
+    Offline(String),
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error("no {class} quote for this trip; ask for quotes first")]
+    NoSuchQuote { class: String },
+    #[error("this price is an estimate made offline; connect to get a price you can book")]
+    EstimateNotBookable,
+    #[error("the quote has expired; ask for a new one")]
+    QuoteExpired,
+    #[error("no such booking {0}")]
+    UnknownBooking(String),
+    #[error("the app's storage failed: {0}")]
+    Storage(String),
+    #[error("unexpected answer from the server: {0}")]
+    Unexpected(String),
+}
+
+impl RiderError {
+    pub fn code(&self) -> &str {
+        match self {
+            RiderError::InvalidInput { code, .. } | RiderError::Refused { code, .. } => code,
+            RiderError::Offline(_) => "offline",
+            RiderError::NotSignedIn => "not_signed_in",
+            RiderError::NoSuchQuote { .. } => "no_such_quote",
+            RiderError::EstimateNotBookable => "estimate_not_bookable",
+            RiderError::QuoteExpired => "quote_expired",
+            RiderError::UnknownBooking(_) => "unknown_booking",
+            RiderError::Storage(_) => "storage",
+            RiderError::Unexpected(_) => "unexpected_answer",
+        }
+    }
+}
+
+impl From<ClientError> for RiderError {
+    fn from(e: ClientError) -> RiderError {
+        match e {
+            ClientError::Api {
+                status,
+                code,
+                detail,
+            } => RiderError::Refused {
+                status,
+                code,
+                detail,
+            },
+            ClientError::Network(m) => RiderError::Offline(m),
+            ClientError::Timeout => RiderError::Offline("the server took too long".into()),
+            ClientError::Decode(m) => RiderError::Unexpected(m),
+        }
+    }
+}
+
+impl From<CacheError> for RiderError {
+    fn from(e: CacheError) -> RiderError {
+        RiderError::Storage(e.to_string())
+    }
+}
+
+impl From<crate::secure_store::SecureStoreError> for RiderError {
+    fn from(e: crate::secure_store::SecureStoreError) -> RiderError {
+        RiderError::Storage(e.to_string())
+    }
+}
+
+impl From<crate::sync::SyncError> for RiderError {
+    fn from(e: crate::sync::SyncError) -> RiderError {
+        match e {
+            crate::sync::SyncError::Cache(e) => e.into(),
+        }
+    }
+}
+
+/// Told of every change of the state (to re-render).
+pub trait StateListener: Send + Sync {
+    fn on_state(&self, state: RiderState);
+}
+
+/// Where the app lives: the server and the cache file.
+#[derive(Debug, Clone)]
+pub struct RiderConfig {
+    pub server_url: String,
+    pub cache_path: PathBuf,
+}
+
+struct Inner {
+    api: ApiClient,
+    /// One writer at a time, and one sync round at a time: an entry is never sent twice at once.
+    cache: tokio::sync::Mutex<Cache>,
+    secrets: Arc<dyn SecureStore>,
+    state: Mutex<RiderState>,
+    /// The catalog offline estimates use: the server's (by ETag) once fetched, else shipped.
+    catalog: Mutex<Arc<Catalog>>,
+    listener: Mutex<Option<Arc<dyn StateListener>>>,
+    clock: fn() -> DateTime<Utc>,
+}
+
+/// The rider flow. Cheap to clone; clones share the state.
+#[derive(Clone)]
+pub struct RiderApp {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves plain data behind; keep going with it.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl RiderApp {
+    /// Opens the cache (creating it) and restores what it holds: the signed-in rider, the
+    /// catalog, recent quotes and bookings. No network.
+    pub async fn open(
+        config: RiderConfig,
+        secrets: Arc<dyn SecureStore>,
+    ) -> Result<RiderApp, RiderError> {
+        RiderApp::open_with_clock(config, secrets, Utc::now).await
+    }
+
+    pub async fn open_with_clock(
+        config: RiderConfig,
+        secrets: Arc<dyn SecureStore>,
+        clock: fn() -> DateTime<Utc>,
+    ) -> Result<RiderApp, RiderError> {
+        let api = ApiClient::new(&config.server_url)?;
+        let cache = Cache::open(&config.cache_path)?;
+        let catalog = match cache.catalog()? {
+            Some((_, json)) => Catalog::from_served_json(json.as_bytes()).ok(),
+            None => None,
+        };
+        let catalog = match catalog {
+            Some(c) => c,
+            None => Catalog::shipped().map_err(|e| RiderError::Storage(e.to_string()))?,
+        };
+        let mut state = RiderState {
+            signed_in_as: cache.meta(META_EMAIL)?,
+            ..RiderState::default()
+        };
+        state.form.passengers = 1;
+        if let Some(saved) = cache.meta(META_QUOTES)? {
+            state.quotes = quotes_from_server(&serde_json::from_str(&saved).unwrap_or(Value::Null))
+                .into_iter()
+                .filter(|q| clock() < q.valid_until)
+                .collect();
+        }
+        let app = RiderApp {
+            inner: Arc::new(Inner {
+                api,
+                cache: tokio::sync::Mutex::new(cache),
+                secrets,
+                state: Mutex::new(state),
+                catalog: Mutex::new(Arc::new(catalog)),
+                listener: Mutex::new(None),
+                clock,
+            }),
+        };
+        app.reload_lists().await?;
+        Ok(app)
+    }
+
+    /// The current state (in memory; safe on a UI thread).
+    pub fn state(&self) -> RiderState {
+        lock(&self.inner.state).clone()
+    }
+
+    pub fn set_listener(&self, listener: Option<Arc<dyn StateListener>>) {
+        *lock(&self.inner.listener) = listener;
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.inner.clock)()
+    }
+
+    /// Changes the state and tells the listener; returns the new state.
+    fn update(&self, change: impl FnOnce(&mut RiderState)) -> RiderState {
+        let snapshot = {
+            let mut state = lock(&self.inner.state);
+            change(&mut state);
+            state.clone()
+        };
+        let listener = lock(&self.inner.listener).clone();
+        if let Some(listener) = listener {
+            listener.on_state(snapshot.clone());
+        }
+        snapshot
+    }
+
+    fn catalog(&self) -> Arc<Catalog> {
+        lock(&self.inner.catalog).clone()
+    }
+
+    fn signed_in_api(&self) -> Result<ApiClient, RiderError> {
+        match self.inner.secrets.load(TOKEN_KEY)? {
+            Some(token) => Ok(self.inner.api.with_token(&token)),
+            None => Err(RiderError::NotSignedIn),
+        }
+    }
+
+    // -- the quote form --------------------------------------------------------------------
+
+    /// The rider edited the form: validate it (no network) and show the messages. Earlier
+    /// quotes no longer match and go.
+    pub fn edit_form(&self, form: QuoteForm) -> RiderState {
+        let errors = match validate_form(&form, &self.catalog(), self.now()) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors,
+        };
+        self.update(|s| {
+            if s.form != form {
+                s.quotes.clear();
+            }
+            s.form = form;
+            s.form_errors = errors;
+        })
+    }
+
+    /// Quotes for the form: binding ones from the server, or — when it cannot be reached —
+    /// estimates from the same fare engine and the cached catalog, marked as such.
+    pub async fn request_quotes(&self) -> Result<RiderState, RiderError> {
+        let form = lock(&self.inner.state).form.clone();
+        let catalog = self.catalog();
+        let request = match validate_form(&form, &catalog, self.now()) {
+            Ok(request) => request,
+            Err(errors) => {
+                let first = first_invalid(&errors);
+                self.update(|s| s.form_errors = errors);
+                return Err(first);
+            }
+        };
+        match self.inner.api.quotes(&request).await {
+            Ok(served) => {
+                let quotes = quotes_from_server(&served);
+                self.inner
+                    .cache
+                    .lock()
+                    .await
+                    .set_meta(META_QUOTES, &served.to_string())?;
+                Ok(self.update(|s| {
+                    s.quotes = quotes;
+                    s.form_errors.clear();
+                    s.offline = false;
+                    s.notice = None;
+                }))
+            }
+            Err(e) if e.is_offline() => {
+                let quotes = estimate(&catalog, &form, self.now())?;
+                Ok(self.update(|s| {
+                    s.quotes = quotes;
+                    s.form_errors.clear();
+                    s.offline = true;
+                    s.notice =
+                        Some("Offline: these prices are estimates until you reconnect.".into());
+                }))
+            }
+            Err(ClientError::Api {
+                status,
+                code,
+                detail,
+            }) => {
+                let field = field_of_code(&code).to_owned();
+                self.update(|s| {
+                    s.form_errors = vec![FieldError {
+                        field: field.clone(),
+                        code: code.clone(),
+                        message: detail.clone(),
+                    }];
+                    s.offline = false;
+                });
+                Err(if status == 422 {
+                    RiderError::InvalidInput {
+                        field,
+                        code,
+                        message: detail,
+                    }
+                } else {
+                    RiderError::Refused {
+                        status,
+                        code,
+                        detail,
+                    }
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    // -- accounts --------------------------------------------------------------------------
+
+    pub async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        name: Option<&str>,
+    ) -> Result<RiderState, RiderError> {
+        self.inner.api.sign_up(email, password, name).await?;
+        self.log_in(email, password).await
+    }
+
+    /// Signs in: the token goes to the secure store, the e-mail to the cache; then the rider's
+    /// bookings are fetched.
+    pub async fn log_in(&self, email: &str, password: &str) -> Result<RiderState, RiderError> {
+        let token = self.inner.api.log_in(email, password).await?;
+        self.inner.secrets.save(TOKEN_KEY, &token)?;
+        self.inner.cache.lock().await.set_meta(META_EMAIL, email)?;
+        self.update(|s| s.signed_in_as = Some(email.to_owned()));
+        self.refresh().await
+    }
+
+    /// Signs out here and, when reachable, on the server.
+    pub async fn log_out(&self) -> Result<RiderState, RiderError> {
+        if let Ok(api) = self.signed_in_api() {
+            // Offline: the token is forgotten here; the server's session expires on its own.
+            let _ = api.log_out().await;
+        }
+        self.inner.secrets.delete(TOKEN_KEY)?;
+        self.inner.cache.lock().await.set_meta(META_EMAIL, "")?;
+        Ok(self.update(|s| {
+            s.signed_in_as = None;
+            s.confirmation = None;
+            s.cancellation = None;
+            s.active_ride = None;
+        }))
+    }
+
+    // -- bookings --------------------------------------------------------------------------
+
+    /// Books the quoted class. The intent is stored first and then sent; offline it waits in
+    /// the outbox and shows as pending sync.
+    pub async fn book(&self, class: &str) -> Result<RiderState, RiderError> {
+        self.signed_in_api()?;
+        let (quote, form) = {
+            let state = lock(&self.inner.state);
+            let quote = state.quotes.iter().find(|q| q.class == class).cloned();
+            (quote, state.form.clone())
+        };
+        let quote = quote.ok_or_else(|| RiderError::NoSuchQuote {
+            class: class.to_owned(),
+        })?;
+        let Some(token) = quote.quote_token.clone() else {
+            return Err(RiderError::EstimateNotBookable);
+        };
+        if self.now() >= quote.valid_until {
+            return Err(RiderError::QuoteExpired);
+        }
+        let mut body = json!({"quote_token": token});
+        if !form.flight_number.trim().is_empty() {
+            body["flight_number"] = json!(form.flight_number.trim());
+        }
+        if !form.notes.trim().is_empty() {
+            body["notes"] = json!(form.notes.trim());
+        }
+        if form.child_seats > 0 {
+            body["child_seats"] = json!(form.child_seats);
+        }
+        let key = uuid::Uuid::new_v4().to_string();
+        let placeholder_id = format!("local-{key}");
+        let shown = CachedBooking {
+            id: placeholder_id.clone(),
+            city_id: form.city_id.clone(),
+            state: "pending".into(),
+            pickup_at: quote.pickup_at,
+            version: 0,
+            json: json!({
+                "id": placeholder_id, "state": "pending", "city_id": form.city_id,
+                "class": quote.class, "pickup_at": quote.pickup_at,
+                "price": {"amount_minor": quote.total_minor, "currency": quote.currency,
+                          "formatted": quote.total},
+            })
+            .to_string(),
+            pending_sync: true,
+        };
+        self.inner.cache.lock().await.enqueue(
+            "create_booking",
+            &key,
+            &body.to_string(),
+            Some(&shown),
+            self.now(),
+        )?;
+        let report = self.sync_and_reload().await?;
+        if let Some((_, booking)) = report.iter().find(|(k, _)| *k == key) {
+            let summary = summary_of(booking);
+            return Ok(self.update(|s| {
+                s.confirmation = Some(summary);
+                s.quotes.clear();
+                s.notice = None;
+            }));
+        }
+        let state = self.state();
+        if let Some(refusal) = state
+            .refused
+            .iter()
+            .find(|r| r.booking_id.as_deref() == Some(placeholder_id.as_str()))
+        {
+            return Err(RiderError::Refused {
+                status: 409,
+                code: refusal.code.clone(),
+                detail: refusal.explanation.clone(),
+            });
+        }
+        Ok(self.update(|s| {
+            s.confirmation = Some(summary_of(&shown));
+            s.notice =
+                Some("Saved on this phone; it will be booked when you are back online.".into());
+        }))
+    }
+
+    /// Sends what waits in the outbox, then refreshes the catalog (by ETag) and the rider's
+    /// bookings. Offline, the lists come from the cache.
+    pub async fn refresh(&self) -> Result<RiderState, RiderError> {
+        self.refresh_catalog().await;
+        let api = match self.signed_in_api() {
+            Ok(api) => api,
+            Err(RiderError::NotSignedIn) => return Ok(self.state()),
+            Err(e) => return Err(e),
+        };
+        self.sync_and_reload().await?;
+        match api.bookings().await {
+            Ok(listed) => {
+                let bookings: Vec<CachedBooking> = listed["bookings"]
+                    .as_array()
+                    .map(|all| all.iter().filter_map(cached_from_server).collect())
+                    .unwrap_or_default();
+                self.inner.cache.lock().await.put_bookings(&bookings)?;
+                self.update(|s| s.offline = false);
+            }
+            Err(e) if e.is_offline() => {
+                self.update(|s| {
+                    s.offline = true;
+                    s.notice = Some("Offline: showing what this phone knows.".into());
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.reload_lists().await
+    }
+
+    async fn refresh_catalog(&self) {
+        let cache = self.inner.cache.lock().await;
+        let etag = cache.catalog().ok().flatten().map(|(etag, _)| etag);
+        if let Ok(Some((etag, json))) = self.inner.api.catalog_if_changed(etag.as_deref()).await {
+            if let Ok(catalog) = Catalog::from_served_json(json.as_bytes()) {
+                if cache.put_catalog(&etag, &json).is_ok() {
+                    *lock(&self.inner.catalog) = Arc::new(catalog);
+                }
+            }
+        }
+        drop(cache);
+    }
+
+    /// One sync round (nothing happens when signed out); returns the bookings the server
+    /// confirmed, by idempotency key.
+    async fn sync_and_reload(&self) -> Result<Vec<(String, CachedBooking)>, RiderError> {
+        let confirmed = match self.signed_in_api() {
+            Ok(api) => {
+                let mut cache = self.inner.cache.lock().await;
+                let report = sync_outbox(&mut cache, &api).await?;
+                drop(cache);
+                if report.waiting > 0 {
+                    self.update(|s| s.offline = true);
+                }
+                report.confirmed
+            }
+            Err(RiderError::NotSignedIn) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        self.reload_lists().await?;
+        Ok(confirmed)
+    }
+
+    /// Rebuilds the lists from the cache.
+    async fn reload_lists(&self) -> Result<RiderState, RiderError> {
+        let (bookings, outbox) = {
+            let cache = self.inner.cache.lock().await;
+            (cache.bookings()?, cache.outbox()?)
+        };
+        let now = self.now();
+        let refused: Vec<RefusedIntent> = outbox
+            .iter()
+            .filter_map(|e| match &e.state {
+                OutboxState::Refused { code, detail } => Some(RefusedIntent {
+                    seq: e.seq,
+                    kind: e.kind.clone(),
+                    booking_id: e.booking_id.clone(),
+                    code: code.clone(),
+                    explanation: explain_refusal(&e.kind, code, detail),
+                }),
+                _ => None,
+            })
+            .collect();
+        let refused_placeholders: Vec<&str> = refused
+            .iter()
+            .filter(|r| r.kind == "create_booking")
+            .filter_map(|r| r.booking_id.as_deref())
+            .collect();
+        let (mut upcoming, mut past, mut pending) = (Vec::new(), Vec::new(), Vec::new());
+        for b in &bookings {
+            if refused_placeholders.contains(&b.id.as_str()) {
+                continue;
+            }
+            let summary = summary_of(b);
+            if b.pending_sync {
+                pending.push(summary);
+            } else if is_over(&b.state) || b.pickup_at < now - chrono::Duration::hours(12) {
+                past.push(summary);
+            } else {
+                upcoming.push(summary);
+            }
+        }
+        // Soonest first for what is coming; latest first (the cache's order) for the past.
+        upcoming.sort_by(|a, b| a.pickup_at.cmp(&b.pickup_at).then(a.id.cmp(&b.id)));
+        Ok(self.update(|s| {
+            s.upcoming = upcoming;
+            s.past = past;
+            s.pending_sync = pending;
+            s.refused = refused;
+        }))
+    }
+
+    /// The rider has read a refusal: it leaves the list.
+    pub async fn dismiss_refusal(&self, seq: i64) -> Result<RiderState, RiderError> {
+        self.inner.cache.lock().await.dismiss_refused(seq)?;
+        self.reload_lists().await
+    }
+
+    // -- cancelling ------------------------------------------------------------------------
+
+    /// Step one of cancelling: the fee to accept. From the server when reachable, else the
+    /// last fee the server showed for that booking (marked so).
+    pub async fn cancellation_terms(&self, booking_id: &str) -> Result<RiderState, RiderError> {
+        let api = self.signed_in_api()?;
+        let terms = match api.cancellation(booking_id).await {
+            Ok(preview) => {
+                let fee = &preview["fee"];
+                CancellationTerms {
+                    booking_id: booking_id.to_owned(),
+                    fee_minor: fee["amount_minor"].as_i64().unwrap_or(0),
+                    fee: fee["formatted"].as_str().unwrap_or_default().to_owned(),
+                    from_cache: false,
+                }
+            }
+            Err(e) if e.is_offline() => {
+                let cached = self.cached_booking(booking_id).await?;
+                let json: Value = serde_json::from_str(&cached.json).unwrap_or(Value::Null);
+                let fee = &json["cancellation_fee"];
+                CancellationTerms {
+                    booking_id: booking_id.to_owned(),
+                    fee_minor: fee["amount_minor"].as_i64().unwrap_or(0),
+                    fee: fee["formatted"].as_str().unwrap_or_default().to_owned(),
+                    from_cache: true,
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(self.update(|s| s.cancellation = Some(terms)))
+    }
+
+    async fn cached_booking(&self, booking_id: &str) -> Result<CachedBooking, RiderError> {
+        self.inner
+            .cache
+            .lock()
+            .await
+            .bookings()?
+            .into_iter()
+            .find(|b| b.id == booking_id)
+            .ok_or_else(|| RiderError::UnknownBooking(booking_id.to_owned()))
+    }
+
+    /// Step two: cancel, accepting the fee shown. Offline it waits in the outbox; a fee that
+    /// changed meanwhile comes back as a refusal to review (and a new step one).
+    pub async fn confirm_cancellation(&self) -> Result<RiderState, RiderError> {
+        self.signed_in_api()?;
+        let terms = lock(&self.inner.state)
+            .cancellation
+            .clone()
+            .ok_or_else(|| RiderError::UnknownBooking("(no cancellation in progress)".into()))?;
+        let mut shown = self.cached_booking(&terms.booking_id).await?;
+        shown.state = "cancelled".into();
+        shown.pending_sync = true;
+        let key = uuid::Uuid::new_v4().to_string();
+        let body = json!({"acknowledged_fee_minor": terms.fee_minor}).to_string();
+        self.inner.cache.lock().await.enqueue(
+            "cancel_booking",
+            &key,
+            &body,
+            Some(&shown),
+            self.now(),
+        )?;
+        let confirmed = self.sync_and_reload().await?;
+        self.update(|s| s.cancellation = None);
+        if confirmed.iter().any(|(k, _)| *k == key) {
+            return Ok(self.update(|s| s.notice = Some(format!("Cancelled; fee {}.", terms.fee))));
+        }
+        let state = self.state();
+        if let Some(refusal) = state.refused.iter().find(|r| {
+            r.kind == "cancel_booking" && r.booking_id.as_deref() == Some(terms.booking_id.as_str())
+        }) {
+            return Err(RiderError::Refused {
+                status: 409,
+                code: refusal.code.clone(),
+                detail: refusal.explanation.clone(),
+            });
+        }
+        Ok(self.update(|s| {
+            s.notice =
+                Some("Saved on this phone; it will be cancelled when you are back online.".into())
+        }))
+    }
+
+    // -- the live ride ---------------------------------------------------------------------
+
+    /// Follows a booking live: the active ride in the state follows its status and the
+    /// chauffeur's position, and `listener` (if any) gets every event. Stops when the handle is
+    /// cancelled or dropped. Needs a tokio runtime.
+    pub fn follow_ride(
+        &self,
+        booking_id: &str,
+        listener: Option<Arc<dyn RideListener>>,
+    ) -> Result<SubscriptionHandle, RiderError> {
+        let api = self.signed_in_api()?;
+        let known_state = {
+            let state = lock(&self.inner.state);
+            state
+                .upcoming
+                .iter()
+                .chain(&state.past)
+                .find(|b| b.id == booking_id)
+                .map(|b| b.state.clone())
+        };
+        self.update(|s| {
+            s.active_ride = Some(ActiveRide {
+                booking_id: booking_id.to_owned(),
+                state: known_state.unwrap_or_default(),
+                chauffeur_position: None,
+            })
+        });
+        let follower = Arc::new(RideFollower {
+            app: self.clone(),
+            booking_id: booking_id.to_owned(),
+            forward: listener,
+        });
+        Ok(subscribe_ride(&api, booking_id, None, follower))
+    }
+
+    fn on_ride_event(&self, booking_id: &str, event: &RideEvent) {
+        let (new_state, position) = (event.booking_state(), event.position());
+        self.update(|s| {
+            let Some(ride) = s
+                .active_ride
+                .as_mut()
+                .filter(|r| r.booking_id == booking_id)
+            else {
+                return;
+            };
+            if let Some(state) = new_state {
+                // The chauffeur's position is only shown while they are on the way.
+                if is_over(&state) || !matches!(state.as_str(), "en_route" | "arrived") {
+                    ride.chauffeur_position = None;
+                }
+                ride.state = state;
+            }
+            if position.is_some() {
+                ride.chauffeur_position = position;
+            }
+            let state = ride.state.clone();
+            for b in s.upcoming.iter_mut().filter(|b| b.id == booking_id) {
+                b.state = state.clone();
+            }
+        });
+    }
+}
+
+struct RideFollower {
+    app: RiderApp,
+    booking_id: String,
+    forward: Option<Arc<dyn RideListener>>,
+}
+
+impl RideListener for RideFollower {
+    fn on_event(&self, event: RideEvent) {
+        self.app.on_ride_event(&self.booking_id, &event);
+        if let Some(forward) = &self.forward {
+            forward.on_event(event);
+        }
+    }
+
+    fn on_interrupted(&self, reason: String, retry_in: std::time::Duration) {
+        if let Some(forward) = &self.forward {
+            forward.on_interrupted(reason, retry_in);
+        }
+    }
+}
+
+fn is_over(state: &str) -> bool {
+    matches!(state, "completed" | "cancelled" | "no_show" | "unfulfilled")
+}
+
+fn summary_of(b: &CachedBooking) -> BookingSummary {
+    let json: Value = serde_json::from_str(&b.json).unwrap_or(Value::Null);
+    BookingSummary {
+        id: b.id.clone(),
+        state: b.state.clone(),
+        city_id: b.city_id.clone(),
+        class: json["class"].as_str().unwrap_or_default().to_owned(),
+        pickup_at: b.pickup_at,
+        price: json["price"]["formatted"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        pending_sync: b.pending_sync,
+    }
+}
+
+fn quotes_from_server(served: &Value) -> Vec<QuoteOption> {
+    let version = served["catalog_version"].as_str().unwrap_or_default();
+    let time = |v: &Value| v.as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok());
+    served["quotes"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|q| {
+                    Some(QuoteOption {
+                        class: q["class"].as_str()?.to_owned(),
+                        total_minor: q["total"]["amount_minor"].as_i64()?,
+                        currency: q["total"]["currency"].as_str()?.to_owned(),
+                        total: q["total"]["formatted"].as_str()?.to_owned(),
+                        estimate: false,
+                        quote_token: Some(q["quote_token"].as_str()?.to_owned()),
+                        pickup_at: time(&q["pickup_at"])?,
+                        valid_until: time(&q["valid_until"])?,
+                        distance_m: u32::try_from(q["distance_m"].as_u64()?).ok()?,
+                        duration_s: u32::try_from(q["duration_s"].as_u64()?).ok()?,
+                        catalog_version: version.to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What a refusal means for the rider, and what to do about it.
+fn explain_refusal(kind: &str, code: &str, detail: &str) -> String {
+    let what = if kind == "cancel_booking" {
+        "Your cancellation was not accepted"
+    } else {
+        "Your booking was not made"
+    };
+    let why = match code {
+        "quote_expired" => {
+            "the price you were quoted has expired; ask for a new quote and book again".to_owned()
+        }
+        "quote_invalid" => {
+            "the quote could not be verified; ask for a new quote and book again".to_owned()
+        }
+        "cancellation_fee_changed" => {
+            "the cancellation fee has changed; review the new fee and confirm again".to_owned()
+        }
+        _ if detail.is_empty() => format!("the server refused it ({code})"),
+        _ => detail.to_owned(),
+    };
+    format!("{what}: {why}.")
+}
+
+/// The form field a core error code is about.
+fn field_of_code(code: &str) -> &'static str {
+    match code {
+        "unknown_city" => "city",
+        "capacity_exceeded" => "passengers",
+        "hours_out_of_range" => "hours",
+        "pickup_in_dst_gap"
+        | "pickup_time_ambiguous"
+        | "pickup_too_soon"
+        | "pickup_too_far_ahead"
+        | "on_demand_unavailable" => "pickup_time",
+        _ => "form",
+    }
+}
+
+fn first_invalid(errors: &[FieldError]) -> RiderError {
+    errors.first().map_or_else(
+        || RiderError::Unexpected("invalid form".into()),
+        |e| RiderError::InvalidInput {
+            field: e.field.clone(),
+            code: e.code.clone(),
+            message: e.message.clone(),
+        },
+    )
+}
+
+/// Estimates for a form from `catalog`: the fare engine's own quotes, marked as estimates (the
+/// server has not signed them).
+pub fn estimate(
+    catalog: &Catalog,
+    form: &QuoteForm,
+    now: DateTime<Utc>,
+) -> Result<Vec<QuoteOption>, RiderError> {
+    let (_, quotes) = checked(form, catalog, now).map_err(|errors| first_invalid(&errors))?;
+    Ok(quotes
+        .iter()
+        .map(|q| QuoteOption {
+            class: q.class.as_str().to_owned(),
+            total_minor: q.total().amount_minor,
+            currency: q.total().currency.code().to_owned(),
+            total: q.total().to_string(),
+            estimate: true,
+            quote_token: None,
+            pickup_at: q.pickup.at,
+            valid_until: q.valid_until,
+            distance_m: q.route.distance_m,
+            duration_s: q.route.duration_s,
+            catalog_version: q.catalog_version.clone(),
+        })
+        .collect())
+}
+
+fn field_error(e: &CoreError) -> FieldError {
+    let field = match e {
+        CoreError::InvalidRequest { field, .. }
+        | CoreError::InvalidCoordinates { field, .. }
+        | CoreError::OutsideServiceArea { field, .. } => field.clone(),
+        other => field_of_code(other.code()).to_owned(),
+    };
+    FieldError {
+        field,
+        code: e.code().to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn required(field: &str, message: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        code: "required".into(),
+        message: message.into(),
+    }
+}
+
+/// The request a form stands for, or every message to show (field by field, in form order).
+/// The domain checks (service area, capacity, pickup time rules) are the fare engine's own,
+/// run on the catalog the app holds.
+pub fn validate_form(
+    form: &QuoteForm,
+    catalog: &Catalog,
+    now: DateTime<Utc>,
+) -> Result<QuoteRequest, Vec<FieldError>> {
+    checked(form, catalog, now).map(|(request, _)| request)
+}
+
+/// The request and the fare engine's quotes for it, or the messages.
+fn checked(
+    form: &QuoteForm,
+    catalog: &Catalog,
+    now: DateTime<Utc>,
+) -> Result<(QuoteRequest, Vec<Quote>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if form.city_id.trim().is_empty() {
+        errors.push(required("city", "Choose a city."));
+    } else if let Err(e) = catalog.city(form.city_id.trim()) {
+        errors.push(field_error(&e));
+    }
+    if form.pickup.is_none() {
+        errors.push(required(
+            "pickup",
+            "Where should the chauffeur pick you up?",
+        ));
+    }
+    let product = match (form.dropoff, form.hours) {
+        (_, Some(hours)) => Some(ProductRequest::Hourly { hours }),
+        (Some(dropoff), None) => Some(ProductRequest::Transfer {
+            dropoff,
+            stops: vec![],
+        }),
+        (None, None) => {
+            errors.push(required("dropoff", "Where to? Or book by the hour."));
+            None
+        }
+    };
+    if form.passengers == 0 {
+        errors.push(FieldError {
+            field: "passengers".into(),
+            code: "invalid_request".into(),
+            message: "At least one passenger rides.".into(),
+        });
+    }
+    let text = form.pickup_local.trim();
+    let pickup_time = if text.is_empty() {
+        Some(PickupTime::Asap)
+    } else {
+        match ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        {
+            Some(at) => Some(PickupTime::Local {
+                at,
+                dst: form.dst_choice,
+            }),
+            None => {
+                errors.push(FieldError {
+                    field: "pickup_time".into(),
+                    code: "invalid_time".into(),
+                    message: format!("{text:?} is not a date and time like 2026-12-08T14:30."),
+                });
+                None
+            }
+        }
+    };
+    let (Some(pickup), Some(product), Some(pickup_time), true) =
+        (form.pickup, product, pickup_time, errors.is_empty())
+    else {
+        return Err(errors);
+    };
+    let request = QuoteRequest {
+        city_id: form.city_id.trim().to_owned(),
+        pickup,
+        product,
+        pickup_time,
+        passengers: form.passengers,
+        bags: form.bags,
+        extras: Extras {
+            meet_and_greet: form.meet_and_greet,
+            child_seats: form.child_seats,
+        },
+    };
+    match quote_all(catalog, &EstimatedRouter, &request, now) {
+        Ok(quotes) => Ok((request, quotes)),
+        Err(e) => Err(vec![field_error(&e)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn berlin_form() -> QuoteForm {
+        QuoteForm {
+            city_id: "berlin".into(),
+            pickup: Some(LatLon {
+                lat: 52.5163,
+                lon: 13.3777,
+            }),
+            dropoff: Some(LatLon {
+                lat: 52.5219,
+                lon: 13.4132,
+            }),
+            pickup_local: "2026-12-08T14:30".into(),
+            passengers: 2,
+            bags: 1,
+            ..QuoteForm::default()
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-12-01T10:00:00Z".parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn an_empty_form_says_what_is_missing_field_by_field() {
+        let catalog = Catalog::shipped().unwrap_or_else(|e| panic!("{e}"));
+        let errors = validate_form(&QuoteForm::default(), &catalog, now()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["city", "pickup", "dropoff", "passengers"]);
+    }
+
+    #[test]
+    fn domain_rules_come_back_on_the_field_they_are_about() {
+        let catalog = Catalog::shipped().unwrap_or_else(|e| panic!("{e}"));
+        let mut form = berlin_form();
+        form.dropoff = Some(LatLon {
+            lat: 48.1374,
+            lon: 11.5755,
+        }); // Munich
+        let errors = validate_form(&form, &catalog, now()).unwrap_err();
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code.as_str()),
+            ("dropoff", "outside_service_area")
+        );
+        let mut form = berlin_form();
+        form.pickup_local = "2027-03-28T02:30".into(); // the clocks skip this hour in Berlin
+        let errors = validate_form(&form, &catalog, now()).unwrap_err();
+        assert_eq!(errors[0].field, "pickup_time");
+        assert_eq!(errors[0].code, "pickup_in_dst_gap");
+        let mut form = berlin_form();
+        form.pickup_local = "next tuesday".into();
+        assert_eq!(
+            validate_form(&form, &catalog, now()).unwrap_err()[0].code,
+            "invalid_time"
+        );
+        assert!(validate_form(&berlin_form(), &catalog, now()).is_ok());
+    }
+
+    #[test]
+    fn refusals_are_explained_with_what_to_do() {
+        let text = explain_refusal("create_booking", "quote_expired", "");
+        assert!(text.starts_with("Your booking was not made"));
+        assert!(text.contains("ask for a new quote"));
+        let text = explain_refusal("cancel_booking", "cancellation_fee_changed", "");
+        assert!(text.contains("review the new fee"));
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Generates the Kotlin and Swift bindings of chauffeur-ffi from the built library (UniFFI library
+# mode, using the workspace's own uniffi-bindgen binary). Generated code is never edited by hand
+# and never committed: this script produces it for the builds that need it.
+#
+#   scripts/bindings.sh [out-dir]     default out-dir: $CARGO_TARGET_DIR/bindings
+#
+# Writes <out-dir>/kotlin/com/chauffeur/sdk/chauffeur_ffi.kt and <out-dir>/swift/{ChauffeurSDK.swift,
+# ChauffeurFFI.h, ChauffeurFFI.modulemap}. Prints the path of the library it used, last.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+out="${1:-$target/bindings}"
+
+# The same feature set as the test suite, so this build shares its artifacts.
+echo "bindings: building chauffeur-ffi and uniffi-bindgen" >&2
+cargo build --workspace --all-features --locked --lib --bins >&2
+
+case "$(uname -s)" in
+  Darwin) lib="$target/debug/libchauffeur_ffi.dylib" ;;
+  *) lib="$target/debug/libchauffeur_ffi.so" ;;
+esac
+[ -f "$lib" ] || { echo "bindings: $lib was not built" >&2; exit 1; }
+
+rm -rf "$out/kotlin" "$out/swift"
+for language in kotlin swift; do
+  echo "bindings: generating $language into $out/$language" >&2
+  "$target/debug/uniffi-bindgen" generate --library "$lib" --language "$language" \
+    --out-dir "$out/$language" --no-format >&2
+done
+echo "$lib"
