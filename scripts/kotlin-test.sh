@@ -2,7 +2,7 @@
 # The Kotlin/JVM module (android/sdk) against a real server: generates the bindings from the
 # built library, compiles the module and its JUnit tests with the real Kotlin compiler and runs
 # them with JNA loading libchauffeur_ffi. Installs what it needs when missing:
-#   - kotlinc: the npm package kotlin-compiler, into $CHAUFFEUR_TOOLS (default ~/.cache/chauffeur-tools)
+#   - kotlinc: the npm package kotlin-compiler, into $CHAUFFEUR_TOOLS_DIR (default ~/.cache/chauffeur-tools)
 #   - JNA and JUnit 4: Debian packages libjna-java and junit4
 # Without them (and no way to install them) it fails under CI=true and skips with a warning
 # otherwise.
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 target="${CARGO_TARGET_DIR:-$root/target}"
-tools="${CHAUFFEUR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/chauffeur-tools}"
+tools="${CHAUFFEUR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/chauffeur-tools}"
 kotlin_version="2.4.20"
 mode="${1:-test}"
 

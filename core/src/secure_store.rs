@@ -95,6 +95,8 @@ impl SecureStore for FileSecureStore {
         let path = self.path(key)?;
         let temp = path.with_extension("tmp");
         let fail = |e: std::io::Error| SecureStoreError::Failed(e.to_string());
+        // The directory may have been cleared (a "clear data" tool): make it again.
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]

@@ -113,7 +113,11 @@ async fn the_offline_estimate_equals_the_servers_quote_for_many_random_trips() {
         .await
         .unwrap();
     let api = ApiClient::new(&server.base).unwrap();
-    let catalog = Catalog::shipped().unwrap();
+    // The phone's catalog is the one the server serves (kept by ETag), not the file.
+    let (etag, served_catalog) = api.catalog_if_changed(None).await.unwrap().unwrap();
+    assert_eq!(api.catalog_if_changed(Some(&etag)).await.unwrap(), None);
+    let catalog = Catalog::from_served_json(served_catalog.as_bytes()).unwrap();
+    assert_eq!(catalog.version(), Catalog::shipped().unwrap().version());
     let mut rng = Lcg(7);
     let base = chrono::Utc::now() + chrono::Duration::days(3);
     for _ in 0..60 {
