@@ -87,6 +87,20 @@ pub enum ChauffeurError {
     Unexpected { code: String, detail: String },
 }
 
+impl ChauffeurError {
+    pub fn code(&self) -> &str {
+        match self {
+            ChauffeurError::InvalidInput { code, .. }
+            | ChauffeurError::Refused { code, .. }
+            | ChauffeurError::Offline { code, .. }
+            | ChauffeurError::NotSignedIn { code, .. }
+            | ChauffeurError::NotAllowed { code, .. }
+            | ChauffeurError::Storage { code, .. }
+            | ChauffeurError::Unexpected { code, .. } => code,
+        }
+    }
+}
+
 impl From<core_app::RiderError> for ChauffeurError {
     fn from(e: core_app::RiderError) -> ChauffeurError {
         use core_app::RiderError as R;
@@ -794,4 +808,81 @@ pub fn sdk_version() -> String {
     let catalog =
         shipped_catalog().map_or_else(|_| "invalid".to_owned(), |c| c.version().to_owned());
     format!("{} (catalog {catalog})", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core_app::RiderError as R;
+
+    #[test]
+    fn every_sdk_error_keeps_its_code_and_message_across_the_boundary() {
+        let errors = [
+            R::InvalidInput {
+                field: "dropoff".into(),
+                code: "outside_service_area".into(),
+                message: "dropoff is outside Berlin".into(),
+            },
+            R::Refused {
+                status: 409,
+                code: "cancellation_fee_changed".into(),
+                detail: "the fee is now EUR 45.00".into(),
+            },
+            R::Offline("connection refused".into()),
+            R::NotSignedIn,
+            R::NoSuchQuote {
+                class: "van".into(),
+            },
+            R::EstimateNotBookable,
+            R::QuoteExpired,
+            R::UnknownBooking("b-1".into()),
+            R::Storage("disk full".into()),
+            R::Unexpected("not json".into()),
+        ];
+        for e in errors {
+            let (code, message) = (e.code().to_owned(), e.to_string());
+            let exported = ChauffeurError::from(e);
+            assert_eq!(exported.code(), code);
+            assert_eq!(exported.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn estimates_through_the_export_equal_the_fare_engines_quotes() {
+        let form = QuoteForm {
+            city_id: "berlin".into(),
+            pickup: Some(LatLon {
+                lat: 52.3667,
+                lon: 13.5033,
+            }),
+            dropoff: Some(LatLon {
+                lat: 52.5219,
+                lon: 13.4132,
+            }),
+            hours: None,
+            pickup_local: "2026-12-08T14:00".into(),
+            dst_choice: None,
+            passengers: 2,
+            bags: 2,
+            meet_and_greet: false,
+            child_seats: 0,
+            flight_number: String::new(),
+            notes: String::new(),
+        };
+        let now: chrono::DateTime<chrono::Utc> = "2026-12-01T10:00:00Z".parse().unwrap();
+        let quotes = estimate_fares(form.clone(), now.into()).unwrap();
+        // The README's worked example: BER airport to Alexanderplatz, Business.
+        assert_eq!(quotes[0].class, "business");
+        assert_eq!(quotes[0].total, "EUR 93.00");
+        assert!(quotes.iter().all(|q| q.estimate));
+        let err = estimate_fares(
+            QuoteForm {
+                passengers: 9,
+                ..form
+            },
+            now.into(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "capacity_exceeded");
+    }
 }

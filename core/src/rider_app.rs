@@ -301,7 +301,7 @@ impl RiderApp {
             None => Catalog::shipped().map_err(|e| RiderError::Storage(e.to_string()))?,
         };
         let mut state = RiderState {
-            signed_in_as: cache.meta(META_EMAIL)?,
+            signed_in_as: cache.meta(META_EMAIL)?.filter(|email| !email.is_empty()),
             ..RiderState::default()
         };
         state.form.passengers = 1;

@@ -298,6 +298,15 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         assert_eq!(state.signed_in_as.as_deref(), Some(email.as_str()));
         assert_eq!(state.past.len(), 1);
         assert!(state.offline);
+
+        // Signing out works offline too, and is remembered.
+        assert_eq!(app.log_out().await.unwrap().signed_in_as, None);
+        drop(app);
+        let app = install.open(&server.base).await;
+        assert_eq!(app.state().signed_in_as, None);
+        app.edit_form(berlin_form());
+        app.request_quotes().await.unwrap();
+        assert_eq!(app.book("first").await.unwrap_err().code(), "not_signed_in");
         stop(server).await;
     }
 }
