@@ -293,6 +293,24 @@ pub struct ActiveRide {
     pub chauffeur_position: Option<LatLon>,
 }
 
+/// One change in a booking's life.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HistoryStep {
+    pub version: i64,
+    pub at: SystemTime,
+    pub actor: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+}
+
+/// The booking the rider opened, with its history.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct BookingDetails {
+    pub booking: BookingSummary,
+    pub history: Vec<HistoryStep>,
+    pub from_cache: bool,
+}
+
 /// Everything a rider screen renders.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RiderState {
@@ -306,6 +324,7 @@ pub struct RiderState {
     pub pending_sync: Vec<BookingSummary>,
     pub refused: Vec<RefusedIntent>,
     pub cancellation: Option<CancellationTerms>,
+    pub selected: Option<BookingDetails>,
     pub active_ride: Option<ActiveRide>,
     pub offline: bool,
     pub notice: Option<String>,
@@ -385,6 +404,21 @@ impl From<core_app::RiderState> for RiderState {
                 fee_minor: c.fee_minor,
                 fee: c.fee,
                 from_cache: c.from_cache,
+            }),
+            selected: s.selected.map(|d| BookingDetails {
+                booking: d.booking.into(),
+                history: d
+                    .history
+                    .into_iter()
+                    .map(|h| HistoryStep {
+                        version: h.version,
+                        at: time(h.at),
+                        actor: h.actor,
+                        from_state: h.from_state,
+                        to_state: h.to_state,
+                    })
+                    .collect(),
+                from_cache: d.from_cache,
             }),
             active_ride: s.active_ride.map(|r| ActiveRide {
                 booking_id: r.booking_id,
@@ -709,6 +743,17 @@ impl RiderApp {
     pub async fn refresh(&self) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
         on_runtime(async move { app.refresh().await.map(Into::into) }).await
+    }
+
+    /// Opens a booking with its history (from the cache when offline).
+    pub async fn open_booking(&self, booking_id: String) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.open_booking(&booking_id).await.map(Into::into) }).await
+    }
+
+    /// The rider left the booking's screen (no I/O).
+    pub fn close_booking(&self) -> RiderState {
+        self.core.close_booking().into()
     }
 
     pub async fn dismiss_refusal(&self, seq: i64) -> Result<RiderState, ChauffeurError> {

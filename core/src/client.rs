@@ -294,6 +294,12 @@ impl ApiClient {
             .await
     }
 
+    /// Every version of a booking, oldest first (`entries`).
+    pub async fn history(&self, id: &str) -> Result<Value, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}/history")))
+            .await
+    }
+
     pub async fn cancellation(&self, id: &str) -> Result<Value, ClientError> {
         self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}/cancellation")))
             .await

@@ -131,6 +131,26 @@ pub struct ActiveRide {
     pub chauffeur_position: Option<LatLon>,
 }
 
+/// One change in a booking's life.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryStep {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    /// `rider`, `partner`, `chauffeur`, `operator` or `system`.
+    pub actor: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+}
+
+/// The booking the rider opened, with its history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingDetails {
+    pub booking: BookingSummary,
+    pub history: Vec<HistoryStep>,
+    /// Read from the cache because the server could not be reached.
+    pub from_cache: bool,
+}
+
 /// Everything a rider screen renders.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RiderState {
@@ -145,6 +165,8 @@ pub struct RiderState {
     pub pending_sync: Vec<BookingSummary>,
     pub refused: Vec<RefusedIntent>,
     pub cancellation: Option<CancellationTerms>,
+    /// The booking opened on its own screen.
+    pub selected: Option<BookingDetails>,
     pub active_ride: Option<ActiveRide>,
     /// The last request could not reach the server.
     pub offline: bool,
@@ -688,6 +710,68 @@ impl RiderApp {
     pub async fn dismiss_refusal(&self, seq: i64) -> Result<RiderState, RiderError> {
         self.inner.cache.lock().await.dismiss_refused(seq)?;
         self.reload_lists().await
+    }
+
+    /// Opens a booking with its history: fetched (and kept) when online, from the cache
+    /// when not.
+    pub async fn open_booking(&self, booking_id: &str) -> Result<RiderState, RiderError> {
+        let api = self.signed_in_api()?;
+        let cached = self.cached_booking(booking_id).await?;
+        let (entries, from_cache) = match api.history(booking_id).await {
+            Ok(history) => {
+                let entries: Vec<(i64, String)> = history["entries"]
+                    .as_array()
+                    .map(|all| {
+                        all.iter()
+                            .filter_map(|e| {
+                                // The step itself; `previous` repeats the version before.
+                                let mut step = e.clone();
+                                step.as_object_mut()?.remove("previous");
+                                Some((e["version"].as_i64()?, step.to_string()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.inner
+                    .cache
+                    .lock()
+                    .await
+                    .put_history(booking_id, &entries)?;
+                (entries, false)
+            }
+            Err(e) if e.is_offline() => {
+                let entries = self.inner.cache.lock().await.history(booking_id)?;
+                (entries, true)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let history = entries
+            .iter()
+            .filter_map(|(version, json)| {
+                let step: Value = serde_json::from_str(json).ok()?;
+                Some(HistoryStep {
+                    version: *version,
+                    at: step["at"].as_str()?.parse().ok()?,
+                    actor: step["actor"].as_str()?.to_owned(),
+                    from_state: step["from_state"].as_str().map(str::to_owned),
+                    to_state: step["to_state"].as_str()?.to_owned(),
+                })
+            })
+            .collect();
+        let details = BookingDetails {
+            booking: summary_of(&cached),
+            history,
+            from_cache,
+        };
+        Ok(self.update(|s| {
+            s.selected = Some(details);
+            s.offline = from_cache;
+        }))
+    }
+
+    /// The rider left the booking's screen.
+    pub fn close_booking(&self) -> RiderState {
+        self.update(|s| s.selected = None)
     }
 
     // -- cancelling ------------------------------------------------------------------------

@@ -290,6 +290,22 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         assert_eq!(state.past[0].state, "cancelled");
         assert_eq!(server_bookings(&server.base, &email).await, 1);
 
+        // The booking's own screen: its life, step by step.
+        let details = app
+            .open_booking(&confirmation.id)
+            .await
+            .unwrap()
+            .selected
+            .unwrap();
+        let steps: Vec<(&str, &str)> = details
+            .history
+            .iter()
+            .map(|h| (h.actor.as_str(), h.to_state.as_str()))
+            .collect();
+        assert_eq!(steps, [("rider", "pending"), ("rider", "cancelled")]);
+        assert!(!details.from_cache);
+        assert_eq!(app.close_booking().selected, None);
+
         // The app restarts with no network: who is signed in and the bookings come from the
         // cache and the secure store.
         drop(app);
@@ -298,6 +314,14 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         assert_eq!(state.signed_in_as.as_deref(), Some(email.as_str()));
         assert_eq!(state.past.len(), 1);
         assert!(state.offline);
+        let offline_details = app
+            .open_booking(&confirmation.id)
+            .await
+            .unwrap()
+            .selected
+            .unwrap();
+        assert!(offline_details.from_cache);
+        assert_eq!(offline_details.history, details.history);
 
         // Signing out works offline too, and is remembered.
         assert_eq!(app.log_out().await.unwrap().signed_in_as, None);

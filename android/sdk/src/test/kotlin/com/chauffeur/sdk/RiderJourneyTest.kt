@@ -110,6 +110,13 @@ class RiderJourneyTest {
             assertTrue(cancelled.upcoming.isEmpty())
             following.cancel()
             following.join()
+
+            // The booking's screen shows its whole life, and who did what.
+            val history = app.openBooking(confirmation.id).selected?.history ?: error("not opened")
+            assertEquals(
+                listOf("rider" to "pending", "partner" to "confirmed", "rider" to "cancelled"),
+                history.map { it.actor to it.toState },
+            )
         }
     }
 
