@@ -64,6 +64,15 @@ if [ "$mode" = "--bench" ]; then
 else
   library="$("$root/scripts/bindings.sh" "$build/generated")"
 fi
+# The Swift bindings come from the same run; they cannot be compiled here (no Swift toolchain),
+# so check at least that they were generated and carry the SDK's API.
+swift="$build/generated/swift"
+for f in ChauffeurSDK.swift ChauffeurFFI.h ChauffeurFFI.modulemap; do
+  [ -s "$swift/$f" ] || { echo "kotlin: Swift binding $f was not generated" >&2; exit 1; }
+done
+grep -q 'open class RiderApp' "$swift/ChauffeurSDK.swift" \
+  || { echo "kotlin: the Swift bindings lack RiderApp" >&2; exit 1; }
+echo "kotlin: Swift bindings generated in $swift (not compiled: no Swift toolchain here)" >&2
 server="$target/debug/chauffeur-server"
 [ -x "$server" ] || { echo "kotlin: $server was not built" >&2; exit 1; }
 

@@ -120,6 +120,7 @@ impl From<core_app::RiderError> for ChauffeurError {
             R::Offline(_) => ChauffeurError::Offline { code, detail },
             R::NotSignedIn => ChauffeurError::NotSignedIn { code, detail },
             R::NoSuchQuote { .. }
+            | R::UnsentChanges(_)
             | R::EstimateNotBookable
             | R::QuoteExpired
             | R::UnknownBooking(_) => ChauffeurError::NotAllowed { code, detail },
@@ -728,9 +729,11 @@ impl RiderApp {
         on_runtime(async move { app.log_in(&email, &password).await.map(Into::into) }).await
     }
 
-    pub async fn log_out(&self) -> Result<RiderState, ChauffeurError> {
+    /// Signs out and forgets the rider's data here. Unsent bookings or cancellations make it
+    /// fail with `unsent_changes` unless `discard_unsent`.
+    pub async fn log_out(&self, discard_unsent: bool) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.log_out().await.map(Into::into) }).await
+        on_runtime(async move { app.log_out(discard_unsent).await.map(Into::into) }).await
     }
 
     /// Books the quoted class (through the outbox: offline it waits, and shows as pending).
@@ -883,6 +886,7 @@ mod tests {
             R::UnknownBooking("b-1".into()),
             R::Storage("disk full".into()),
             R::Unexpected("not json".into()),
+            R::UnsentChanges(2),
         ];
         for e in errors {
             let (code, message) = (e.code().to_owned(), e.to_string());

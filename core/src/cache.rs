@@ -160,6 +160,19 @@ impl Cache {
             .optional()?)
     }
 
+    /// Forgets everything of the signed-in rider — bookings, their history, the outbox, the
+    /// session state — in one transaction; the catalog stays (it is nobody's).
+    pub fn clear_rider_data(&mut self) -> Result<(), CacheError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "DELETE FROM bookings; DELETE FROM booking_history; DELETE FROM outbox; DELETE FROM meta;",
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Stores the catalog the server sent with its ETag (for the next If-None-Match).
     pub fn put_catalog(&self, etag: &str, json: &str) -> Result<(), CacheError> {
         self.conn.execute(

@@ -48,7 +48,7 @@ impl ClientError {
     }
 
     /// Worth trying again (with the same idempotency key for creates).
-    fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
             ClientError::Network(_) | ClientError::Timeout => true,
             ClientError::Api { status, code, .. } => {

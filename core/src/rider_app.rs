@@ -205,6 +205,11 @@ pub enum RiderError {
     Storage(String),
     #[error("unexpected answer from the server: {0}")]
     Unexpected(String),
+    #[error(
+        "{0} change(s) made on this phone have not reached the server yet; connect and refresh \
+         first, or sign out discarding them"
+    )]
+    UnsentChanges(usize),
 }
 
 impl RiderError {
@@ -219,6 +224,7 @@ impl RiderError {
             RiderError::UnknownBooking(_) => "unknown_booking",
             RiderError::Storage(_) => "storage",
             RiderError::Unexpected(_) => "unexpected_answer",
+            RiderError::UnsentChanges(_) => "unsent_changes",
         }
     }
 }
@@ -496,20 +502,32 @@ impl RiderApp {
         self.refresh().await
     }
 
-    /// Signs out here and, when reachable, on the server.
-    pub async fn log_out(&self) -> Result<RiderState, RiderError> {
+    /// Signs out here and, when reachable, on the server, and forgets the rider's data on this
+    /// phone (another rider may sign in next). Bookings or cancellations still waiting to be
+    /// sent are never dropped silently: without `discard_unsent` that is the `unsent_changes`
+    /// error.
+    pub async fn log_out(&self, discard_unsent: bool) -> Result<RiderState, RiderError> {
+        let mut cache = self.inner.cache.lock().await;
+        let unsent = cache.pending()?.len();
+        if unsent > 0 && !discard_unsent {
+            return Err(RiderError::UnsentChanges(unsent));
+        }
         if let Ok(api) = self.signed_in_api() {
             // Offline: the token is forgotten here; the server's session expires on its own.
             let _ = api.log_out().await;
         }
         self.inner.secrets.delete(TOKEN_KEY)?;
-        self.inner.cache.lock().await.set_meta(META_EMAIL, "")?;
-        Ok(self.update(|s| {
-            s.signed_in_as = None;
-            s.confirmation = None;
-            s.cancellation = None;
-            s.active_ride = None;
-        }))
+        cache.clear_rider_data()?;
+        drop(cache);
+        self.update(|s| {
+            *s = RiderState {
+                form: std::mem::take(&mut s.form),
+                form_errors: std::mem::take(&mut s.form_errors),
+                offline: s.offline,
+                ..RiderState::default()
+            }
+        });
+        self.reload_lists().await
     }
 
     // -- bookings --------------------------------------------------------------------------

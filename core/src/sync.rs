@@ -64,6 +64,13 @@ pub async fn sync_outbox(cache: &mut Cache, api: &ApiClient) -> Result<SyncRepor
             ))),
         };
         match outcome {
+            // Still no final answer (offline, or the key is being applied by another request,
+            // or the server is briefly unavailable): this entry and the rest wait for the next
+            // round, in order.
+            Err(e) if e.is_transient() => {
+                report.waiting = total - report.sent - report.refused;
+                break;
+            }
             Ok(booking) => {
                 let confirmed = cached_from_server(&booking);
                 cache.mark_sent(entry.seq, confirmed.as_ref())?;

@@ -323,8 +323,10 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         assert!(offline_details.from_cache);
         assert_eq!(offline_details.history, details.history);
 
-        // Signing out works offline too, and is remembered.
-        assert_eq!(app.log_out().await.unwrap().signed_in_as, None);
+        // Signing out works offline too, forgets the rider's bookings here, and is remembered.
+        let state = app.log_out(false).await.unwrap();
+        assert_eq!(state.signed_in_as, None);
+        assert!(state.past.is_empty() && state.upcoming.is_empty());
         drop(app);
         let app = install.open(&server.base).await;
         assert_eq!(app.state().signed_in_as, None);
@@ -448,6 +450,10 @@ async fn a_booking_made_offline_is_booked_once_when_the_server_is_back() {
     let state = app.refresh().await.unwrap();
     assert_eq!(state.pending_sync.len(), 1);
     assert!(state.offline);
+    // Signing out now would lose it: refused, with the reason.
+    let err = app.log_out(false).await.unwrap_err();
+    assert_eq!(err, RiderError::UnsentChanges(1));
+    assert_eq!(app.state().pending_sync.len(), 1);
     drop(app); // the app is closed
 
     // The server comes back (on the same database, at a new address) and the app reopens.
@@ -476,6 +482,48 @@ async fn a_booking_made_offline_is_booked_once_when_the_server_is_back() {
     assert_eq!(server_bookings(&second.base, &email).await, 1);
     stop(second).await;
     drop(db_dir);
+}
+
+/// Exactly once, under contention: two instances of the app on one installation (say, the app
+/// and its widget) and several refreshes each, all replaying the same three offline bookings at
+/// the same moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_syncs_from_two_app_instances_on_one_cache_book_each_intent_once() {
+    let server = start(Backend::Sqlite, &[]).await;
+    let relay = Relay::start(&server.base);
+    let install = Install::new();
+    let app = install.open(&relay.url).await;
+    let email = format!("race-{}@example.com", uuid::Uuid::now_v7().simple());
+    app.sign_up(&email, PASSWORD, None).await.unwrap();
+    app.edit_form(berlin_form());
+    app.request_quotes().await.unwrap();
+    relay.set(Cut::Offline);
+    for class in ["business", "first", "van"] {
+        app.book(class).await.unwrap();
+    }
+    assert_eq!(app.state().pending_sync.len(), 3);
+
+    relay.set(Cut::Pass);
+    let widget = install.open(&relay.url).await;
+    let mut rounds = Vec::new();
+    for i in 0..8 {
+        let instance = if i % 2 == 0 {
+            app.clone()
+        } else {
+            widget.clone()
+        };
+        rounds.push(tokio::spawn(async move { instance.refresh().await }));
+    }
+    for round in rounds {
+        round.await.unwrap().unwrap();
+    }
+    assert_eq!(server_bookings(&server.base, &email).await, 3);
+    for instance in [&app, &widget] {
+        let state = instance.refresh().await.unwrap();
+        assert!(state.pending_sync.is_empty() && state.refused.is_empty());
+        assert_eq!(state.upcoming.len(), 3);
+    }
+    stop(server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
