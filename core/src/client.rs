@@ -284,6 +284,25 @@ impl ApiClient {
             .map(drop)
     }
 
+    /// The signed-in account.
+    pub async fn me(&self) -> Result<Value, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, "/v1/me"))
+            .await
+    }
+
+    /// Everything the service holds about the account (GDPR export), as JSON.
+    pub async fn export_me(&self) -> Result<Value, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, "/v1/me/export"))
+            .await
+    }
+
+    /// Erases the account: personal data goes, bookings stay for accounting. Not retried.
+    pub async fn erase_account(&self) -> Result<(), ClientError> {
+        Self::send::<Value>(self.request(Method::DELETE, "/v1/me"))
+            .await
+            .map(drop)
+    }
+
     pub async fn bookings(&self) -> Result<Value, ClientError> {
         self.send_retrying(|| self.request(Method::GET, "/v1/bookings"))
             .await

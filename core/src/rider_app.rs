@@ -612,10 +612,12 @@ impl RiderApp {
         }))
     }
 
-    /// Sends what waits in the outbox, then refreshes the catalog (by ETag) and the rider's
-    /// bookings. Offline, the lists come from the cache.
+    /// Refreshes the catalog (by ETag), replaces offline estimates with signed quotes, sends
+    /// what waits in the outbox, then refreshes the rider's bookings. Offline, the lists come
+    /// from the cache. Apps call it on start, on pull-to-refresh and when the network returns.
     pub async fn refresh(&self) -> Result<RiderState, RiderError> {
         self.refresh_catalog().await;
+        self.sign_estimates().await;
         let api = match self.signed_in_api() {
             Ok(api) => api,
             Err(RiderError::NotSignedIn) => return Ok(self.state()),
@@ -640,6 +642,18 @@ impl RiderApp {
             Err(e) => return Err(e.into()),
         }
         self.reload_lists().await
+    }
+
+    /// Back online with estimates on screen: replace them with quotes the server signs.
+    async fn sign_estimates(&self) {
+        let estimates = {
+            let state = lock(&self.inner.state);
+            !state.quotes.is_empty() && state.quotes.iter().all(|q| q.estimate)
+        };
+        if estimates {
+            // A failure leaves the estimates (still marked) on screen; nothing else to do.
+            let _ = self.request_quotes().await;
+        }
     }
 
     async fn refresh_catalog(&self) {

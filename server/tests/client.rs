@@ -75,6 +75,18 @@ async fn a_rider_quotes_signs_up_books_lists_and_cancels_through_the_client() {
         let cancelled = rider.cancel(id, fee).await.unwrap();
         assert_eq!(cancelled["state"], "cancelled");
 
+        // The account itself: who, everything held about them, and erasure.
+        assert_eq!(rider.me().await.unwrap()["email"], email.as_str());
+        let export = rider.export_me().await.unwrap();
+        assert_eq!(export["bookings"].as_array().map(Vec::len), Some(1));
+        rider.erase_account().await.unwrap();
+        assert_eq!(rider.me().await.unwrap_err().code(), "unauthenticated");
+        let err = api
+            .log_in(&email, "correct horse battery")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_credentials");
+
         // Bad input answers with the core's code; no token answers unauthenticated.
         let err = api
             .quotes(&transfer((52.5163, 13.3777), (48.1374, 11.5755), week))

@@ -450,6 +450,16 @@ async fn a_booking_made_offline_is_booked_once_when_the_server_is_back() {
     let state = app.refresh().await.unwrap();
     assert_eq!(state.pending_sync.len(), 1);
     assert!(state.offline);
+    // Quotes asked for now are estimates, and cannot be booked.
+    let state = app.request_quotes().await.unwrap();
+    assert!(state
+        .quotes
+        .iter()
+        .all(|q| q.estimate && q.quote_token.is_none()));
+    assert_eq!(
+        app.book("business").await.unwrap_err(),
+        RiderError::EstimateNotBookable
+    );
     // Signing out now would lose it: refused, with the reason.
     let err = app.log_out(false).await.unwrap_err();
     assert_eq!(err, RiderError::UnsentChanges(1));
@@ -540,6 +550,11 @@ async fn a_refused_replay_stays_visible_and_explained_until_dismissed() {
     relay.set(Cut::Offline);
     let state = app.book("business").await.unwrap();
     assert_eq!(state.pending_sync.len(), 1);
+    let state = app.request_quotes().await.unwrap();
+    assert!(
+        state.quotes.iter().all(|q| q.estimate),
+        "offline: estimates"
+    );
 
     // While the phone was offline, the quote ran out (the server's clock moves on an hour).
     let moved = server
@@ -550,6 +565,10 @@ async fn a_refused_replay_stays_visible_and_explained_until_dismissed() {
         .unwrap();
     relay.set(Cut::Pass);
     let state = app.refresh().await.unwrap();
+    assert!(
+        !state.quotes.is_empty() && state.quotes.iter().all(|q| !q.estimate),
+        "back online, the estimates on screen became signed quotes"
+    );
     assert!(state.pending_sync.is_empty(), "no longer shown as waiting");
     assert!(state.upcoming.is_empty(), "never shown as booked");
     assert_eq!(state.refused.len(), 1);
