@@ -173,6 +173,24 @@ pub enum DstChoice {
     Later,
 }
 
+impl From<DstChoice> for chauffeur_core::DstChoice {
+    fn from(c: DstChoice) -> Self {
+        match c {
+            DstChoice::Earlier => chauffeur_core::DstChoice::Earlier,
+            DstChoice::Later => chauffeur_core::DstChoice::Later,
+        }
+    }
+}
+
+impl From<chauffeur_core::DstChoice> for DstChoice {
+    fn from(c: chauffeur_core::DstChoice) -> Self {
+        match c {
+            chauffeur_core::DstChoice::Earlier => DstChoice::Earlier,
+            chauffeur_core::DstChoice::Later => DstChoice::Later,
+        }
+    }
+}
+
 /// What the rider typed. Leave `dropoff` empty and set `hours` for an hourly hire; leave
 /// `pickup_local` empty for as soon as possible.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -200,10 +218,7 @@ impl From<QuoteForm> for core_app::QuoteForm {
             dropoff: f.dropoff.map(Into::into),
             hours: f.hours,
             pickup_local: f.pickup_local,
-            dst_choice: f.dst_choice.map(|c| match c {
-                DstChoice::Earlier => chauffeur_core::DstChoice::Earlier,
-                DstChoice::Later => chauffeur_core::DstChoice::Later,
-            }),
+            dst_choice: f.dst_choice.map(Into::into),
             passengers: f.passengers,
             bags: f.bags,
             meet_and_greet: f.meet_and_greet,
@@ -222,10 +237,7 @@ impl From<core_app::QuoteForm> for QuoteForm {
             dropoff: f.dropoff.map(Into::into),
             hours: f.hours,
             pickup_local: f.pickup_local,
-            dst_choice: f.dst_choice.map(|c| match c {
-                chauffeur_core::DstChoice::Earlier => DstChoice::Earlier,
-                chauffeur_core::DstChoice::Later => DstChoice::Later,
-            }),
+            dst_choice: f.dst_choice.map(Into::into),
             passengers: f.passengers,
             bags: f.bags,
             meet_and_greet: f.meet_and_greet,

@@ -27,15 +27,10 @@ use serde_json::json;
 const PASSWORD: &str = "correct horse battery";
 
 fn berlin_form() -> QuoteForm {
-    let berlin = chauffeur_core::Catalog::shipped()
-        .unwrap()
-        .city("berlin")
-        .unwrap()
-        .tz();
-    let week = (chrono::Utc::now() + chrono::Duration::days(7))
-        .with_timezone(&berlin)
-        .format("%Y-%m-%dT14:30")
-        .to_string();
+    let week = berlin_local(
+        chrono::Utc::now() + chrono::Duration::days(7),
+        "%Y-%m-%dT14:30",
+    );
     QuoteForm {
         city_id: "berlin".into(),
         pickup: Some(LatLon {
@@ -51,6 +46,35 @@ fn berlin_form() -> QuoteForm {
         bags: 1,
         ..QuoteForm::default()
     }
+}
+
+/// `at` on Berlin's wall clock, in `format`.
+fn berlin_local(at: chrono::DateTime<chrono::Utc>, format: &str) -> String {
+    let berlin = chauffeur_core::Catalog::shipped()
+        .unwrap()
+        .city("berlin")
+        .unwrap()
+        .tz();
+    at.with_timezone(&berlin).format(format).to_string()
+}
+
+/// Signs a new rider up in `app` and asks for quotes of the Berlin trip; returns the e-mail.
+async fn signed_up_with_quotes(app: &RiderApp, prefix: &str) -> String {
+    let email = format!("{prefix}-{}@example.com", uuid::Uuid::now_v7().simple());
+    app.sign_up(&email, PASSWORD, None).await.unwrap();
+    app.edit_form(berlin_form());
+    app.request_quotes().await.unwrap();
+    email
+}
+
+/// Moves the server's clock forward (it runs with `--test-clock`).
+async fn move_server_clock(server: &TestServer, seconds: i64) {
+    let moved = server
+        .post("/v1/test/clock")
+        .json(&json!({"seconds": seconds}));
+    tokio::task::spawn_blocking(move || assert!(moved.send().unwrap().status().is_success()))
+        .await
+        .unwrap();
 }
 
 /// An app "installation": its cache file and its secure store, which outlive any one process.
@@ -354,15 +378,10 @@ async fn cancelling_inside_the_fee_window_shows_the_fee_and_a_changed_fee_is_ref
     .await
     .unwrap();
     // A three-hour hire starting in eight hours: cancelling now costs half the price.
-    let berlin = chauffeur_core::Catalog::shipped()
-        .unwrap()
-        .city("berlin")
-        .unwrap()
-        .tz();
-    let in_eight_hours = (chrono::Utc::now() + chrono::Duration::hours(8))
-        .with_timezone(&berlin)
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
+    let in_eight_hours = berlin_local(
+        chrono::Utc::now() + chrono::Duration::hours(8),
+        "%Y-%m-%dT%H:%M",
+    );
     app.edit_form(QuoteForm {
         dropoff: None,
         hours: Some(3),
@@ -384,12 +403,7 @@ async fn cancelling_inside_the_fee_window_shows_the_fee_and_a_changed_fee_is_ref
     );
 
     // Before the rider confirms, two and a half hours pass: the fee is now three quarters.
-    let moved = server
-        .post("/v1/test/clock")
-        .json(&json!({"seconds": 9000}));
-    tokio::task::spawn_blocking(move || assert!(moved.send().unwrap().status().is_success()))
-        .await
-        .unwrap();
+    move_server_clock(&server, 9000).await;
     let err = app.confirm_cancellation().await.unwrap_err();
     assert_eq!(err.code(), "cancellation_fee_changed");
     let state = app.state();
@@ -433,10 +447,7 @@ async fn a_booking_made_offline_is_booked_once_when_the_server_is_back() {
     let relay = Relay::start(&first.base);
     let install = Install::new();
     let app = install.open(&relay.url).await;
-    let email = format!("outbox-{}@example.com", uuid::Uuid::now_v7().simple());
-    app.sign_up(&email, PASSWORD, None).await.unwrap();
-    app.edit_form(berlin_form());
-    app.request_quotes().await.unwrap();
+    let email = signed_up_with_quotes(&app, "outbox").await;
 
     // The network goes; the server goes down too.
     relay.set(Cut::Offline);
@@ -503,10 +514,7 @@ async fn concurrent_syncs_from_two_app_instances_on_one_cache_book_each_intent_o
     let relay = Relay::start(&server.base);
     let install = Install::new();
     let app = install.open(&relay.url).await;
-    let email = format!("race-{}@example.com", uuid::Uuid::now_v7().simple());
-    app.sign_up(&email, PASSWORD, None).await.unwrap();
-    app.edit_form(berlin_form());
-    app.request_quotes().await.unwrap();
+    let email = signed_up_with_quotes(&app, "race").await;
     relay.set(Cut::Offline);
     for class in ["business", "first", "van"] {
         app.book(class).await.unwrap();
@@ -542,10 +550,7 @@ async fn a_refused_replay_stays_visible_and_explained_until_dismissed() {
     let relay = Relay::start(&server.base);
     let install = Install::new();
     let app = install.open(&relay.url).await;
-    let email = format!("refused-{}@example.com", uuid::Uuid::now_v7().simple());
-    app.sign_up(&email, PASSWORD, None).await.unwrap();
-    app.edit_form(berlin_form());
-    app.request_quotes().await.unwrap();
+    let email = signed_up_with_quotes(&app, "refused").await;
 
     relay.set(Cut::Offline);
     let state = app.book("business").await.unwrap();
@@ -557,12 +562,7 @@ async fn a_refused_replay_stays_visible_and_explained_until_dismissed() {
     );
 
     // While the phone was offline, the quote ran out (the server's clock moves on an hour).
-    let moved = server
-        .post("/v1/test/clock")
-        .json(&json!({"seconds": 3600}));
-    tokio::task::spawn_blocking(move || assert!(moved.send().unwrap().status().is_success()))
-        .await
-        .unwrap();
+    move_server_clock(&server, 3600).await;
     relay.set(Cut::Pass);
     let state = app.refresh().await.unwrap();
     assert!(
