@@ -285,6 +285,7 @@ pub struct BookingSummary {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RefusedIntent {
     pub seq: i64,
+    pub status: Option<u16>,
     pub kind: String,
     pub booking_id: Option<String>,
     pub code: String,
@@ -406,6 +407,7 @@ impl From<core_app::RiderState> for RiderState {
                 .into_iter()
                 .map(|r| RefusedIntent {
                     seq: r.seq,
+                    status: r.status,
                     kind: r.kind,
                     booking_id: r.booking_id,
                     code: r.code,

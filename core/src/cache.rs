@@ -62,7 +62,12 @@ const MIGRATIONS: &[&str] = &[
          error_detail TEXT,
          created_at TEXT NOT NULL
      );",
+    // 2: the HTTP status of a refusal, so the app can say precisely what happened.
+    "ALTER TABLE outbox ADD COLUMN error_status INTEGER;",
 ];
+
+/// The schema this build writes (the number of migrations).
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// A booking as the app keeps it: the server's JSON plus the columns the lists sort and
 /// filter by.
@@ -96,6 +101,8 @@ pub enum OutboxState {
     Sent,
     /// The server said no; the app shows why (never a silent drop).
     Refused {
+        /// The server's HTTP status; `None` when its answer could not be read.
+        status: Option<u16>,
         code: String,
         detail: String,
     },
@@ -118,7 +125,7 @@ impl Cache {
     }
 
     fn migrate(&mut self) -> Result<(), CacheError> {
-        let known = MIGRATIONS.len() as i64;
+        let known = SCHEMA_VERSION;
         let found: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -328,8 +335,8 @@ impl Cache {
 
     fn entries(&self, filter: &str) -> Result<Vec<OutboxEntry>, CacheError> {
         let sql = format!(
-            "SELECT seq, kind, idempotency_key, booking_id, body, state, error_code, error_detail \
-             FROM outbox {filter} ORDER BY seq"
+            "SELECT seq, kind, idempotency_key, booking_id, body, state, error_code, error_detail, \
+             error_status FROM outbox {filter} ORDER BY seq"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| {
@@ -337,6 +344,9 @@ impl Cache {
             let state = match state.as_str() {
                 "sent" => OutboxState::Sent,
                 "refused" => OutboxState::Refused {
+                    status: r
+                        .get::<_, Option<i64>>(8)?
+                        .and_then(|s| u16::try_from(s).ok()),
                     code: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
                     detail: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
                 },
@@ -414,10 +424,17 @@ impl Cache {
 
     /// The server refused the entry (an expired quote, a changed fee): kept, with the reason,
     /// for the app to show.
-    pub fn mark_refused(&mut self, seq: i64, code: &str, detail: &str) -> Result<(), CacheError> {
+    pub fn mark_refused(
+        &mut self,
+        seq: i64,
+        status: Option<u16>,
+        code: &str,
+        detail: &str,
+    ) -> Result<(), CacheError> {
         let updated = self.conn.execute(
-            "UPDATE outbox SET state = 'refused', error_code = ?2, error_detail = ?3 WHERE seq = ?1",
-            params![seq, code, detail],
+            "UPDATE outbox SET state = 'refused', error_status = ?2, error_code = ?3, \
+             error_detail = ?4 WHERE seq = ?1",
+            params![seq, status, code, detail],
         )?;
         if updated != 1 {
             return Err(CacheError::UnknownEntry(seq));

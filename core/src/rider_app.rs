@@ -103,12 +103,28 @@ pub struct BookingSummary {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefusedIntent {
     pub seq: i64,
+    /// The server's HTTP status, when its answer could be read.
+    pub status: Option<u16>,
     /// `create_booking` or `cancel_booking`.
     pub kind: String,
     pub booking_id: Option<String>,
     pub code: String,
     /// What happened and what to do, for the rider.
     pub explanation: String,
+}
+
+impl RefusedIntent {
+    /// The refusal as the error of the action that made the intent.
+    fn to_error(&self) -> RiderError {
+        match self.status {
+            Some(status) => RiderError::Refused {
+                status,
+                code: self.code.clone(),
+                detail: self.explanation.clone(),
+            },
+            None => RiderError::Unexpected(self.explanation.clone()),
+        }
+    }
 }
 
 /// The fee the rider is asked to accept before cancelling.
@@ -599,11 +615,7 @@ impl RiderApp {
             .iter()
             .find(|r| r.booking_id.as_deref() == Some(placeholder_id.as_str()))
         {
-            return Err(RiderError::Refused {
-                status: 409,
-                code: refusal.code.clone(),
-                detail: refusal.explanation.clone(),
-            });
+            return Err(refusal.to_error());
         }
         Ok(self.update(|s| {
             s.confirmation = Some(summary_of(&shown));
@@ -699,8 +711,13 @@ impl RiderApp {
         let refused: Vec<RefusedIntent> = outbox
             .iter()
             .filter_map(|e| match &e.state {
-                OutboxState::Refused { code, detail } => Some(RefusedIntent {
+                OutboxState::Refused {
+                    status,
+                    code,
+                    detail,
+                } => Some(RefusedIntent {
                     seq: e.seq,
+                    status: *status,
                     kind: e.kind.clone(),
                     booking_id: e.booking_id.clone(),
                     code: code.clone(),
@@ -879,11 +896,7 @@ impl RiderApp {
         if let Some(refusal) = state.refused.iter().find(|r| {
             r.kind == "cancel_booking" && r.booking_id.as_deref() == Some(terms.booking_id.as_str())
         }) {
-            return Err(RiderError::Refused {
-                status: 409,
-                code: refusal.code.clone(),
-                detail: refusal.explanation.clone(),
-            });
+            return Err(refusal.to_error());
         }
         Ok(self.update(|s| {
             s.notice =

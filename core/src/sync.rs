@@ -79,12 +79,16 @@ pub async fn sync_outbox(cache: &mut Cache, api: &ApiClient) -> Result<SyncRepor
                     report.confirmed.push((entry.idempotency_key, b));
                 }
             }
-            Err(ClientError::Api { code, detail, .. }) => {
-                cache.mark_refused(entry.seq, &code, &detail)?;
+            Err(ClientError::Api {
+                status,
+                code,
+                detail,
+            }) => {
+                cache.mark_refused(entry.seq, Some(status), &code, &detail)?;
                 report.refused += 1;
             }
             Err(ClientError::Decode(detail)) => {
-                cache.mark_refused(entry.seq, "unexpected_answer", &detail)?;
+                cache.mark_refused(entry.seq, None, "unexpected_answer", &detail)?;
                 report.refused += 1;
             }
             Err(ClientError::Network(_) | ClientError::Timeout) => {

@@ -59,7 +59,11 @@ fn what_was_cached_is_there_after_the_app_restarts() {
             .unwrap();
     }
     let cache = Cache::open(&file.0).unwrap();
-    assert_eq!(cache.schema_version().unwrap(), 1, "migrations ran once");
+    assert_eq!(
+        cache.schema_version().unwrap(),
+        chauffeur_core::cache::SCHEMA_VERSION,
+        "migrations ran once"
+    );
     assert_eq!(cache.catalog().unwrap().unwrap().0, "\"v1\"");
     assert_eq!(
         cache.meta("email").unwrap().as_deref(),
@@ -142,6 +146,7 @@ fn offline_intents_wait_in_order_and_a_refusal_stays_visible() {
     cache
         .mark_refused(
             pending[1].seq,
+            Some(409),
             "cancellation_fee_changed",
             "the fee is now EUR 93.00",
         )
@@ -152,6 +157,7 @@ fn offline_intents_wait_in_order_and_a_refusal_stays_visible() {
     assert_eq!(
         all[1].state,
         OutboxState::Refused {
+            status: Some(409),
             code: "cancellation_fee_changed".into(),
             detail: "the fee is now EUR 93.00".into()
         }
@@ -176,4 +182,39 @@ fn a_cache_from_a_newer_app_is_refused_not_damaged() {
     }
     let err = Cache::open(&file.0).err().unwrap();
     assert_eq!(err.code(), "cache_newer_schema");
+}
+
+#[test]
+fn a_cache_from_the_previous_app_version_is_migrated_in_place_keeping_its_outbox() {
+    let file = TempFile::new();
+    let now = t("2026-12-01T10:00:00Z");
+    {
+        let mut cache = Cache::open(&file.0).unwrap();
+        cache
+            .enqueue("create_booking", "key-1", "{}", None, now)
+            .unwrap();
+        // Make it the file the previous app version (schema 1) left behind.
+        let conn = rusqlite::Connection::open(&file.0).unwrap();
+        conn.execute_batch("ALTER TABLE outbox DROP COLUMN error_status; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let mut cache = Cache::open(&file.0).unwrap();
+    assert_eq!(cache.schema_version().unwrap(), 2);
+    assert_eq!(chauffeur_core::cache::SCHEMA_VERSION, 2);
+    let pending = cache.pending().unwrap();
+    assert_eq!(
+        pending[0].idempotency_key, "key-1",
+        "nothing lost on upgrade"
+    );
+    cache
+        .mark_refused(pending[0].seq, Some(410), "quote_expired", "")
+        .unwrap();
+    assert_eq!(
+        cache.outbox().unwrap()[0].state,
+        OutboxState::Refused {
+            status: Some(410),
+            code: "quote_expired".into(),
+            detail: String::new()
+        }
+    );
 }

@@ -406,6 +406,7 @@ async fn cancelling_inside_the_fee_window_shows_the_fee_and_a_changed_fee_is_ref
     move_server_clock(&server, 9000).await;
     let err = app.confirm_cancellation().await.unwrap_err();
     assert_eq!(err.code(), "cancellation_fee_changed");
+    assert!(matches!(err, RiderError::Refused { status: 409, .. }));
     let state = app.state();
     assert_eq!(state.refused.len(), 1);
     assert!(state.refused[0].explanation.contains("review the new fee"));
@@ -574,6 +575,7 @@ async fn a_refused_replay_stays_visible_and_explained_until_dismissed() {
     assert_eq!(state.refused.len(), 1);
     let refusal = &state.refused[0];
     assert_eq!(refusal.code, "quote_expired");
+    assert_eq!(refusal.status, Some(422));
     assert_eq!(
         refusal.explanation,
         "Your booking was not made: the price you were quoted has expired; ask for a new quote \
