@@ -328,6 +328,8 @@ pub struct BookingDetails {
 /// Everything a rider screen renders.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RiderState {
+    /// Goes up with every change; skip a state older than one already shown.
+    pub revision: u64,
     pub signed_in_as: Option<String>,
     pub form: QuoteForm,
     pub form_errors: Vec<FieldError>,
@@ -386,6 +388,7 @@ fn list<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
 impl From<core_app::RiderState> for RiderState {
     fn from(s: core_app::RiderState) -> Self {
         RiderState {
+            revision: s.revision,
             signed_in_as: s.signed_in_as,
             form: s.form.into(),
             form_errors: s

@@ -31,10 +31,12 @@ const TOKEN_KEY: &str = "session_token";
 /// Cache meta keys (non-secret session state).
 const META_EMAIL: &str = "signed_in_as";
 const META_QUOTES: &str = "recent_quotes";
+const META_FORM: &str = "recent_form";
 
 /// What the rider typed, as typed. Validation turns it into a [`QuoteRequest`] or into
 /// messages next to the fields.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct QuoteForm {
     pub city_id: String,
     pub pickup: Option<LatLon>,
@@ -170,6 +172,9 @@ pub struct BookingDetails {
 /// Everything a rider screen renders.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RiderState {
+    /// Goes up by one with every change. Listeners may be told of two changes made at once in
+    /// either order; a state with a lower revision than one already shown is older: skip it.
+    pub revision: u64,
     pub signed_in_as: Option<String>,
     pub form: QuoteForm,
     pub form_errors: Vec<FieldError>,
@@ -329,6 +334,8 @@ impl RiderApp {
         RiderApp::open_with_clock(config, secrets, Utc::now).await
     }
 
+    /// [`RiderApp::open`] with a clock of the caller's (tests; a clock corrected to the
+    /// server's).
     pub async fn open_with_clock(
         config: RiderConfig,
         secrets: Arc<dyn SecureStore>,
@@ -349,11 +356,16 @@ impl RiderApp {
             ..RiderState::default()
         };
         state.form.passengers = 1;
-        if let Some(saved) = cache.meta(META_QUOTES)? {
-            state.quotes = quotes_from_server(&serde_json::from_str(&saved).unwrap_or(Value::Null))
-                .into_iter()
-                .filter(|q| clock() < q.valid_until)
-                .collect();
+        // The last form and its signed quotes, while they can still be booked.
+        if let (Some(form), Some(quotes)) = (cache.meta(META_FORM)?, cache.meta(META_QUOTES)?) {
+            if let Ok(form) = serde_json::from_str::<QuoteForm>(&form) {
+                state.form = form;
+                state.quotes =
+                    quotes_from_server(&serde_json::from_str(&quotes).unwrap_or(Value::Null))
+                        .into_iter()
+                        .filter(|q| clock() < q.valid_until)
+                        .collect();
+            }
         }
         let app = RiderApp {
             inner: Arc::new(Inner {
@@ -388,6 +400,7 @@ impl RiderApp {
         let snapshot = {
             let mut state = lock(&self.inner.state);
             change(&mut state);
+            state.revision += 1;
             state.clone()
         };
         let listener = lock(&self.inner.listener).clone();
@@ -442,11 +455,13 @@ impl RiderApp {
         match self.inner.api.quotes(&request).await {
             Ok(served) => {
                 let quotes = quotes_from_server(&served);
-                self.inner
-                    .cache
-                    .lock()
-                    .await
-                    .set_meta(META_QUOTES, &served.to_string())?;
+                {
+                    let cache = self.inner.cache.lock().await;
+                    let form_json = serde_json::to_string(&form)
+                        .map_err(|e| RiderError::Storage(e.to_string()))?;
+                    cache.set_meta(META_FORM, &form_json)?;
+                    cache.set_meta(META_QUOTES, &served.to_string())?;
+                }
                 Ok(self.update(|s| {
                     s.quotes = quotes;
                     s.form_errors.clear();
@@ -603,6 +618,12 @@ impl RiderApp {
         let report = self.sync_and_reload().await?;
         if let Some((_, booking)) = report.iter().find(|(k, _)| *k == key) {
             let summary = summary_of(booking);
+            // Booked: its quotes are spent, also for the next start of the app.
+            self.inner
+                .cache
+                .lock()
+                .await
+                .set_meta(META_QUOTES, "null")?;
             return Ok(self.update(|s| {
                 s.confirmation = Some(summary);
                 s.quotes.clear();

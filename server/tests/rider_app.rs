@@ -331,9 +331,10 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         assert_eq!(app.close_booking().selected, None);
 
         // The app restarts with no network: who is signed in and the bookings come from the
-        // cache and the secure store.
+        // cache and the secure store; the quotes spent on the booking do not come back.
         drop(app);
         let app = install.open("http://127.0.0.1:9").await;
+        assert!(app.state().quotes.is_empty());
         let state = app.refresh().await.unwrap();
         assert_eq!(state.signed_in_as.as_deref(), Some(email.as_str()));
         assert_eq!(state.past.len(), 1);
@@ -490,11 +491,16 @@ async fn a_booking_made_offline_is_booked_once_when_the_server_is_back() {
     relay.point_at(&second.base);
     relay.set(Cut::Pass);
     let app = install.open(&relay.url).await;
+    let reopened = app.state();
     assert_eq!(
-        app.state().pending_sync.len(),
+        reopened.pending_sync.len(),
         1,
         "still waiting after the restart"
     );
+    // The last form and its (still valid) signed quotes come back with the app.
+    assert_eq!(reopened.form.city_id, "berlin");
+    assert_eq!(reopened.form.passengers, 2);
+    assert!(!reopened.quotes.is_empty() && reopened.quotes.iter().all(|q| !q.estimate));
     let state = app.refresh().await.unwrap();
     assert!(state.pending_sync.is_empty() && state.refused.is_empty());
     assert_eq!(state.upcoming.len(), 1);

@@ -14,12 +14,16 @@ import kotlinx.coroutines.flow.mapNotNull
  * and render; only one collector at a time is told of changes (the app has one screen tree).
  */
 fun RiderApp.states(): Flow<RiderState> = callbackFlow {
+    // Two changes made at once may be reported in either order: never go back to an older one.
+    val shown = java.util.concurrent.atomic.AtomicLong(-1)
+    fun offer(state: RiderState) {
+        val revision = state.revision.toLong()
+        if (shown.getAndAccumulate(revision) { a, b -> maxOf(a, b) } < revision) trySend(state)
+    }
     setListener(object : StateListener {
-        override fun onState(state: RiderState) {
-            trySend(state)
-        }
+        override fun onState(state: RiderState) = offer(state)
     })
-    trySend(state())
+    offer(state())
     awaitClose { setListener(null) }
 }
 
