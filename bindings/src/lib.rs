@@ -591,9 +591,11 @@ pub enum LogLevel {
     Trace,
 }
 
-struct SinkLogger {
-    sink: Option<Arc<dyn LogSink>>,
-}
+/// The SDK's logger: forwards to the sink of the latest `init_logging` call.
+struct SinkLogger;
+
+/// `None` inside: standard error.
+static SINK: std::sync::RwLock<Option<Arc<dyn LogSink>>> = std::sync::RwLock::new(None);
 
 impl log::Log for SinkLogger {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
@@ -612,7 +614,8 @@ impl log::Log for SinkLogger {
             log::Level::Trace => LogLevel::Trace,
         };
         let message = record.args().to_string();
-        match &self.sink {
+        let sink = SINK.read().ok().and_then(|sink| sink.clone());
+        match sink {
             Some(sink) => sink.log(level, record.target().to_owned(), message),
             None => eprintln!("{:?} {}: {message}", level, record.target()),
         }
@@ -621,8 +624,8 @@ impl log::Log for SinkLogger {
     fn flush(&self) {}
 }
 
-/// Starts the SDK's logging at `level`, to `sink` (or standard error). Call once, early; a
-/// second call only changes the level.
+/// Starts the SDK's logging at `level`, to `sink` (or standard error). Call it early; a later
+/// call changes the level and the sink.
 #[uniffi::export]
 pub fn init_logging(level: LogLevel, sink: Option<Arc<dyn LogSink>>) {
     let filter = match level {
@@ -632,8 +635,12 @@ pub fn init_logging(level: LogLevel, sink: Option<Arc<dyn LogSink>>) {
         LogLevel::Debug => log::LevelFilter::Debug,
         LogLevel::Trace => log::LevelFilter::Trace,
     };
-    // Already set by an earlier call: keep that logger.
-    let _ = log::set_boxed_logger(Box::new(SinkLogger { sink }));
+    if let Ok(mut current) = SINK.write() {
+        *current = sink;
+    }
+    // Fails only when a logger is installed already: ours (or the host's, which then keeps
+    // the SDK's lines).
+    let _ = log::set_logger(&SinkLogger);
     log::set_max_level(filter);
 }
 
@@ -911,6 +918,43 @@ mod tests {
             assert_eq!(exported.code(), code);
             assert_eq!(exported.to_string(), message);
         }
+    }
+
+    #[derive(Default)]
+    struct Lines(Mutex<Vec<(LogLevel, String)>>);
+
+    impl LogSink for Lines {
+        fn log(&self, level: LogLevel, _target: String, message: String) {
+            if let Ok(mut lines) = self.0.lock() {
+                lines.push((level, message));
+            }
+        }
+    }
+
+    #[test]
+    fn logging_goes_to_the_latest_sink_at_the_latest_level() {
+        let first = Arc::new(Lines::default());
+        init_logging(LogLevel::Info, Some(first.clone()));
+        log::info!("outbox: 1 sent, 0 refused, 0 waiting");
+        log::debug!("not at info level");
+        let second = Arc::new(Lines::default());
+        init_logging(LogLevel::Debug, Some(second.clone()));
+        log::debug!("ride b-1: the stream ended; retrying in 250ms");
+        let lines = |l: &Lines| l.0.lock().unwrap().clone();
+        assert_eq!(
+            lines(&first),
+            [(
+                LogLevel::Info,
+                "outbox: 1 sent, 0 refused, 0 waiting".to_owned()
+            )]
+        );
+        assert_eq!(
+            lines(&second),
+            [(
+                LogLevel::Debug,
+                "ride b-1: the stream ended; retrying in 250ms".to_owned()
+            )]
+        );
     }
 
     #[test]

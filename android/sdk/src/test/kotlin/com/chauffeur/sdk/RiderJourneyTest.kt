@@ -173,6 +173,28 @@ class RiderJourneyTest {
     }
 
     @Test
+    fun theStateFlowShowsEachChangeOnceAndInOrder() = runBlocking {
+        withTimeout(30_000) {
+            val app = openApp()
+            val seen = Channel<RiderState>(Channel.UNLIMITED)
+            val watching = launch(Dispatchers.IO) { app.states().collect { seen.send(it) } }
+            val first = seen.receive() // the current state, at once
+            assertTrue(first.quotes.isEmpty())
+            app.editForm(berlinTrip())
+            app.requestQuotes()
+            var last = first
+            while (last.quotes.isEmpty()) {
+                val next = seen.receive()
+                assertTrue("revisions only go up", next.revision > last.revision)
+                last = next
+            }
+            assertEquals(app.state(), last)
+            watching.cancel()
+            watching.join()
+        }
+    }
+
+    @Test
     fun aCancelledListenerHearsNothingMoreAndTheFlowLetsGo() = runBlocking {
         withTimeout(60_000) {
             val app = openApp()
