@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::cache::{Cache, CacheError, CachedBooking, OutboxState};
+use crate::cache::{Cache, CacheError, CachedBooking, OutboxEntry, OutboxState};
 use crate::catalog::Catalog;
 use crate::client::{ApiClient, ClientError};
 use crate::distance::{EstimatedRouter, LatLon};
@@ -444,8 +444,9 @@ impl RiderApp {
     pub async fn request_quotes(&self) -> Result<RiderState, RiderError> {
         let form = lock(&self.inner.state).form.clone();
         let catalog = self.catalog();
-        let request = match validate_form(&form, &catalog, self.now()) {
-            Ok(request) => request,
+        // The fare engine's own quotes: the check of the form, and the estimates if offline.
+        let (request, engine_quotes) = match checked(&form, &catalog, self.now()) {
+            Ok(checked) => checked,
             Err(errors) => {
                 let first = first_invalid(&errors);
                 self.update(|s| s.form_errors = errors);
@@ -470,7 +471,7 @@ impl RiderApp {
                 }))
             }
             Err(e) if e.is_offline() => {
-                let quotes = estimate(&catalog, &form, self.now())?;
+                let quotes = as_estimates(&engine_quotes);
                 Ok(self.update(|s| {
                     s.quotes = quotes;
                     s.form_errors.clear();
@@ -608,41 +609,63 @@ impl RiderApp {
             .to_string(),
             pending_sync: true,
         };
-        self.inner.cache.lock().await.enqueue(
-            "create_booking",
-            &key,
-            &body.to_string(),
-            Some(&shown),
-            self.now(),
-        )?;
-        let report = self.sync_and_reload().await?;
-        if let Some((_, booking)) = report.iter().find(|(k, _)| *k == key) {
-            let summary = summary_of(booking);
-            // Booked: its quotes are spent, also for the next start of the app.
-            self.inner
-                .cache
-                .lock()
-                .await
-                .set_meta(META_QUOTES, "null")?;
-            return Ok(self.update(|s| {
-                s.confirmation = Some(summary);
-                s.quotes.clear();
-                s.notice = None;
-            }));
-        }
-        let state = self.state();
-        if let Some(refusal) = state
-            .refused
-            .iter()
-            .find(|r| r.booking_id.as_deref() == Some(placeholder_id.as_str()))
+        match self
+            .send_intent("create_booking", &key, &body.to_string(), &shown)
+            .await?
         {
-            return Err(refusal.to_error());
+            Sent::Applied(booking) => {
+                // Booked: its quotes are spent, also for the next start of the app.
+                self.inner
+                    .cache
+                    .lock()
+                    .await
+                    .set_meta(META_QUOTES, "null")?;
+                Ok(self.update(|s| {
+                    s.confirmation = booking.as_ref().map(summary_of);
+                    s.quotes.clear();
+                    s.notice = None;
+                }))
+            }
+            Sent::Refused(refusal) => Err(refusal.to_error()),
+            Sent::Waiting => Ok(self.update(|s| {
+                s.confirmation = Some(summary_of(&shown));
+                s.notice =
+                    Some("Saved on this phone; it will be booked when you are back online.".into());
+            })),
         }
-        Ok(self.update(|s| {
-            s.confirmation = Some(summary_of(&shown));
-            s.notice =
-                Some("Saved on this phone; it will be booked when you are back online.".into());
-        }))
+    }
+
+    /// Stores an intent in the outbox under `key` (with what the app shows meanwhile), runs a
+    /// sync round, and says what became of it.
+    async fn send_intent(
+        &self,
+        kind: &str,
+        key: &str,
+        body: &str,
+        shown: &CachedBooking,
+    ) -> Result<Sent, RiderError> {
+        self.inner
+            .cache
+            .lock()
+            .await
+            .enqueue(kind, key, body, Some(shown), self.now())?;
+        let confirmed = self.sync_and_reload().await?;
+        if let Some((_, booking)) = confirmed.into_iter().find(|(k, _)| k == key) {
+            return Ok(Sent::Applied(Some(booking)));
+        }
+        let entry = self
+            .inner
+            .cache
+            .lock()
+            .await
+            .outbox()?
+            .into_iter()
+            .find(|e| e.idempotency_key == key);
+        Ok(match entry {
+            Some(e) if e.state == OutboxState::Sent => Sent::Applied(None),
+            Some(e) => refused_intent(&e).map_or(Sent::Waiting, Sent::Refused),
+            None => Sent::Waiting,
+        })
     }
 
     /// Refreshes the catalog (by ETag), replaces offline estimates with signed quotes, sends
@@ -729,24 +752,7 @@ impl RiderApp {
             (cache.bookings()?, cache.outbox()?)
         };
         let now = self.now();
-        let refused: Vec<RefusedIntent> = outbox
-            .iter()
-            .filter_map(|e| match &e.state {
-                OutboxState::Refused {
-                    status,
-                    code,
-                    detail,
-                } => Some(RefusedIntent {
-                    seq: e.seq,
-                    status: *status,
-                    kind: e.kind.clone(),
-                    booking_id: e.booking_id.clone(),
-                    code: code.clone(),
-                    explanation: explain_refusal(&e.kind, code, detail),
-                }),
-                _ => None,
-            })
-            .collect();
+        let refused: Vec<RefusedIntent> = outbox.iter().filter_map(refused_intent).collect();
         let refused_placeholders: Vec<&str> = refused
             .iter()
             .filter(|r| r.kind == "create_booking")
@@ -900,29 +906,25 @@ impl RiderApp {
         shown.pending_sync = true;
         let key = uuid::Uuid::new_v4().to_string();
         let body = json!({"acknowledged_fee_minor": terms.fee_minor}).to_string();
-        self.inner.cache.lock().await.enqueue(
-            "cancel_booking",
-            &key,
-            &body,
-            Some(&shown),
-            self.now(),
-        )?;
-        let confirmed = self.sync_and_reload().await?;
+        let sent = self
+            .send_intent("cancel_booking", &key, &body, &shown)
+            .await?;
         self.update(|s| s.cancellation = None);
-        if confirmed.iter().any(|(k, _)| *k == key) {
-            return Ok(self.update(|s| s.notice = Some(format!("Cancelled; fee {}.", terms.fee))));
+        match sent {
+            Sent::Applied(_) => {
+                Ok(self.update(|s| s.notice = Some(format!("Cancelled; fee {}.", terms.fee))))
+            }
+            Sent::Refused(refusal) => {
+                // The booking goes back to what the server says it is.
+                self.refresh().await?;
+                Err(refusal.to_error())
+            }
+            Sent::Waiting => Ok(self.update(|s| {
+                s.notice = Some(
+                    "Saved on this phone; it will be cancelled when you are back online.".into(),
+                )
+            })),
         }
-        // Refused: the booking goes back to what the server says it is.
-        let state = self.refresh().await?;
-        if let Some(refusal) = state.refused.iter().find(|r| {
-            r.kind == "cancel_booking" && r.booking_id.as_deref() == Some(terms.booking_id.as_str())
-        }) {
-            return Err(refusal.to_error());
-        }
-        Ok(self.update(|s| {
-            s.notice =
-                Some("Saved on this phone; it will be cancelled when you are back online.".into())
-        }))
     }
 
     // -- the live ride ---------------------------------------------------------------------
@@ -986,6 +988,15 @@ impl RiderApp {
             }
         });
     }
+}
+
+/// What became of an intent after one sync round.
+enum Sent {
+    /// The server applied it (with the booking it answered, when readable).
+    Applied(Option<CachedBooking>),
+    Refused(RefusedIntent),
+    /// Not sent yet (offline, or not finally answered): it waits in the outbox.
+    Waiting,
 }
 
 struct RideFollower {
@@ -1056,6 +1067,25 @@ fn quotes_from_server(served: &Value) -> Vec<QuoteOption> {
         .unwrap_or_default()
 }
 
+/// The entry as the rider sees it, if the server refused it.
+fn refused_intent(entry: &OutboxEntry) -> Option<RefusedIntent> {
+    match &entry.state {
+        OutboxState::Refused {
+            status,
+            code,
+            detail,
+        } => Some(RefusedIntent {
+            seq: entry.seq,
+            status: *status,
+            kind: entry.kind.clone(),
+            booking_id: entry.booking_id.clone(),
+            code: code.clone(),
+            explanation: explain_refusal(&entry.kind, code, detail),
+        }),
+        _ => None,
+    }
+}
+
 /// What a refusal means for the rider, and what to do about it.
 fn explain_refusal(kind: &str, code: &str, detail: &str) -> String {
     let what = if kind == "cancel_booking" {
@@ -1113,7 +1143,11 @@ pub fn estimate(
     now: DateTime<Utc>,
 ) -> Result<Vec<QuoteOption>, RiderError> {
     let (_, quotes) = checked(form, catalog, now).map_err(|errors| first_invalid(&errors))?;
-    Ok(quotes
+    Ok(as_estimates(&quotes))
+}
+
+fn as_estimates(quotes: &[Quote]) -> Vec<QuoteOption> {
+    quotes
         .iter()
         .map(|q| QuoteOption {
             class: q.class.as_str().to_owned(),
@@ -1128,7 +1162,7 @@ pub fn estimate(
             duration_s: q.route.duration_s,
             catalog_version: q.catalog_version.clone(),
         })
-        .collect())
+        .collect()
 }
 
 fn field_error(e: &CoreError) -> FieldError {

@@ -87,13 +87,11 @@ pub async fn sync_outbox(cache: &mut Cache, api: &ApiClient) -> Result<SyncRepor
                 cache.mark_refused(entry.seq, Some(status), &code, &detail)?;
                 report.refused += 1;
             }
-            Err(ClientError::Decode(detail)) => {
-                cache.mark_refused(entry.seq, None, "unexpected_answer", &detail)?;
+            // An answer that could not be read (network failures and timeouts are transient,
+            // above).
+            Err(other) => {
+                cache.mark_refused(entry.seq, None, "unexpected_answer", &other.to_string())?;
                 report.refused += 1;
-            }
-            Err(ClientError::Network(_) | ClientError::Timeout) => {
-                report.waiting = total - report.sent - report.refused;
-                break;
             }
         }
     }
