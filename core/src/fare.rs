@@ -3,8 +3,10 @@
 //!
 //! Transfer: max(minimum, base + per-km × road km + per-minute × minutes) + surcharges, rounded
 //! up to the city's step. Hourly: hours × hourly rate + surcharges, rounded the same way.
-//! Every amount is integer minor units; each line rounds up to the minor unit on its own, and
-//! the lines always add up exactly to the total, as net + VAT do.
+//! Every amount is an integer. Lines are computed exactly (in 1/[`EXACT_PER_MINOR`] of a minor
+//! unit) and only their sum is rounded, once, up to the city's step; each line is shown rounded
+//! down to the minor unit and a rounding line makes the shown lines add up to the total, as
+//! net + VAT do.
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +15,7 @@ use smallvec::SmallVec;
 use crate::catalog::{Catalog, City, PickupPlace, VehicleClass};
 use crate::distance::{LatLon, RouteEstimate, Router};
 use crate::error::CoreError;
-use crate::money::{ceil_div, mul_div_ceil, sum, to_i64, Money};
+use crate::money::{round_up, sum, Currency, Money};
 use crate::pickup::{resolve_pickup, PickupTime, ResolvedPickup};
 
 /// At most this many intermediate stops on a transfer.
@@ -142,16 +144,19 @@ pub struct Fare {
 }
 
 impl Fare {
-    fn from_lines(
-        lines: FareLines,
+    /// The fare from lines already shown in minor units and their exact sum: the total is the
+    /// exact sum rounded up, once, to the city's step; a rounding line makes up the difference
+    /// between the shown lines and the total.
+    fn from_exact(
+        mut lines: FareLines,
+        exact: Exact,
         city_step: i64,
         vat_rate_bp: u32,
-        currency: crate::money::Currency,
+        currency: Currency,
     ) -> Result<Fare, CoreError> {
-        let mut lines = lines;
-        let subtotal = sum(currency, lines.iter().map(|l| l.amount))?;
-        let total = subtotal.round_up_to_step(city_step)?;
-        let rounding = total.checked_sub(subtotal)?;
+        let shown = sum(currency, lines.iter().map(|l| l.amount))?;
+        let total = Money::new(round_up(exact.ceil_minor(), city_step)?, currency);
+        let rounding = total.checked_sub(shown)?;
         if rounding.amount_minor != 0 {
             lines.push(FareLine {
                 kind: FareLineKind::Rounding,
@@ -231,76 +236,175 @@ pub struct PriceInputs<'a> {
     pub route: RouteEstimate,
 }
 
+/// Exact amounts are counted in this fraction of a minor unit: per-km rates are per 1,000 m,
+/// per-minute rates per 60 s and the night surcharge is in basis points of the ride fare, so
+/// every line is a whole number of these units (3,000 × 10,000).
+pub const EXACT_PER_MINOR: i64 = 30_000_000;
+
+/// An amount counted exactly, in 1/[`EXACT_PER_MINOR`] of a minor unit. Fares fit in i64 with
+/// a wide margin (up to ~3 × 10^11 minor units); beyond that pricing reports an overflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+struct Exact(i64);
+
+impl Exact {
+    fn minor(amount: i64) -> Result<Exact, CoreError> {
+        amount
+            .checked_mul(EXACT_PER_MINOR)
+            .map(Exact)
+            .ok_or(CoreError::AmountOverflow)
+    }
+
+    /// `rate × quantity / per`, where `per` divides [`EXACT_PER_MINOR`].
+    fn rate(rate: i64, quantity: i64, per: i64) -> Result<Exact, CoreError> {
+        rate.checked_mul(quantity)
+            .and_then(|q| q.checked_mul(EXACT_PER_MINOR / per))
+            .map(Exact)
+            .ok_or(CoreError::AmountOverflow)
+    }
+
+    /// `self × basis_points / 10 000`, still exact: a ride fare is a multiple of 10,000 units.
+    fn percent_bp(self, basis_points: u32) -> Result<Exact, CoreError> {
+        (self.0 / 10_000)
+            .checked_mul(i64::from(basis_points))
+            .map(Exact)
+            .ok_or(CoreError::AmountOverflow)
+    }
+
+    fn plus(self, other: Exact) -> Result<Exact, CoreError> {
+        self.0
+            .checked_add(other.0)
+            .map(Exact)
+            .ok_or(CoreError::AmountOverflow)
+    }
+
+    /// Shown on a line: rounded down, so the rounding line is never negative.
+    fn floor_minor(self) -> i64 {
+        self.0.div_euclid(EXACT_PER_MINOR)
+    }
+
+    fn ceil_minor(self) -> i64 {
+        -(-self.0).div_euclid(EXACT_PER_MINOR)
+    }
+}
+
+/// Lines as shown (minor units, rounded down) and their exact sum.
+struct ExactLines {
+    lines: FareLines,
+    exact: Exact,
+    currency: Currency,
+}
+
+impl ExactLines {
+    fn new(currency: Currency) -> ExactLines {
+        ExactLines {
+            lines: FareLines::new(),
+            exact: Exact::default(),
+            currency,
+        }
+    }
+
+    fn push(&mut self, kind: FareLineKind, quantity: u64, amount: Exact) -> Result<(), CoreError> {
+        self.exact = self.exact.plus(amount)?;
+        self.lines.push(FareLine {
+            kind,
+            quantity,
+            amount: Money::new(amount.floor_minor(), self.currency),
+        });
+        Ok(())
+    }
+
+    /// Adds a line that brings the exact sum up to `target` (a whole minor amount); shown as
+    /// what the shown lines lack, so they add up to it.
+    fn top_up_to(&mut self, kind: FareLineKind, target: Exact) -> Result<(), CoreError> {
+        let shown = sum(self.currency, self.lines.iter().map(|l| l.amount))?;
+        let lacking = target.ceil_minor() - shown.amount_minor;
+        self.exact = target;
+        self.lines.push(FareLine {
+            kind,
+            quantity: 1,
+            amount: Money::new(lacking, self.currency),
+        });
+        Ok(())
+    }
+}
+
 /// Prices one class for already validated inputs. This is the fare engine proper: integer
 /// arithmetic only, no allocation, no clock.
 pub fn price(city: &City, inputs: &PriceInputs<'_>) -> Result<Fare, CoreError> {
     let offer = city.offer(inputs.class)?;
-    let money = |minor: i64| city.money(minor);
-    let mut lines = FareLines::new();
-    let mut push = |kind, quantity: u64, amount: i64| {
-        lines.push(FareLine {
-            kind,
-            quantity,
-            amount: money(amount),
-        })
-    };
-    let ride_fare: i64 = match inputs.product {
+    let mut lines = ExactLines::new(city.currency);
+    let ride_fare = match inputs.product {
         ProductRequest::Transfer { .. } => {
             let t = &offer.transfer;
             let metres = i64::from(inputs.route.distance_m);
             let seconds = i64::from(inputs.route.duration_s);
-            let distance = mul_div_ceil(t.per_km, metres, 1000)?;
-            let time = mul_div_ceil(t.per_minute, seconds, 60)?;
-            push(FareLineKind::Base, 1, t.base);
-            push(FareLineKind::Distance, metres as u64, distance);
-            push(FareLineKind::Time, seconds as u64, time);
-            let metered = t
-                .base
-                .checked_add(distance)
-                .and_then(|m| m.checked_add(time))
-                .ok_or(CoreError::AmountOverflow)?;
-            if metered < t.minimum {
-                push(FareLineKind::MinimumFare, 1, t.minimum - metered);
+            let base = Exact::minor(t.base)?;
+            let distance = Exact::rate(t.per_km, metres, 1000)?;
+            let time = Exact::rate(t.per_minute, seconds, 60)?;
+            lines.push(FareLineKind::Base, 1, base)?;
+            lines.push(FareLineKind::Distance, metres as u64, distance)?;
+            lines.push(FareLineKind::Time, seconds as u64, time)?;
+            let metered = base.plus(distance)?.plus(time)?;
+            let minimum = Exact::minor(t.minimum)?;
+            if metered < minimum {
+                lines.top_up_to(FareLineKind::MinimumFare, minimum)?;
             }
-            metered.max(t.minimum)
+            metered.max(minimum)
         }
         ProductRequest::Hourly { hours } => {
-            let amount = to_i64(i128::from(offer.hourly.per_hour) * i128::from(*hours))?;
-            push(FareLineKind::Hours, u64::from(*hours), amount);
+            let amount = Exact::rate(offer.hourly.per_hour, i64::from(*hours), 1)?;
+            lines.push(FareLineKind::Hours, u64::from(*hours), amount)?;
             amount
         }
     };
     let s = &city.surcharges;
     if matches!(inputs.pickup_place, PickupPlace::Airport { .. }) && s.airport_pickup > 0 {
-        push(FareLineKind::AirportPickup, 1, s.airport_pickup);
+        lines.push(
+            FareLineKind::AirportPickup,
+            1,
+            Exact::minor(s.airport_pickup)?,
+        )?;
     }
     if inputs.extras.meet_and_greet && s.meet_and_greet > 0 {
-        push(FareLineKind::MeetAndGreet, 1, s.meet_and_greet);
+        lines.push(
+            FareLineKind::MeetAndGreet,
+            1,
+            Exact::minor(s.meet_and_greet)?,
+        )?;
     }
     let local = inputs.pickup.local.time();
     let minute_of_day = local.hour() * 60 + local.minute();
     if s.night.percent_bp > 0 && s.night.window().contains(minute_of_day) {
-        let night = money(ride_fare).percent_bp_ceil(s.night.percent_bp)?;
-        push(
-            FareLineKind::Night,
-            u64::from(s.night.percent_bp),
-            night.amount_minor,
-        );
+        let night = ride_fare.percent_bp(s.night.percent_bp)?;
+        lines.push(FareLineKind::Night, u64::from(s.night.percent_bp), night)?;
     }
     if inputs.extras.child_seats > 0 {
         let seats = i64::from(inputs.extras.child_seats);
-        push(FareLineKind::ChildSeats, seats as u64, s.child_seat * seats);
+        lines.push(
+            FareLineKind::ChildSeats,
+            seats as u64,
+            Exact::rate(s.child_seat, seats, 1)?,
+        )?;
     }
     if let ProductRequest::Transfer { stops, .. } = inputs.product {
         if !stops.is_empty() {
             let n = stops.len() as i64;
-            push(FareLineKind::ExtraStops, n as u64, s.extra_stop * n);
+            lines.push(
+                FareLineKind::ExtraStops,
+                n as u64,
+                Exact::rate(s.extra_stop, n, 1)?,
+            )?;
         }
     }
-    Fare::from_lines(lines, city.rounding_step, city.vat_rate_bp, city.currency)
+    Fare::from_exact(
+        lines.lines,
+        lines.exact,
+        city.rounding_step,
+        city.vat_rate_bp,
+        city.currency,
+    )
 }
 
-/// Checks everything about a request that does not depend on the vehicle class.
 fn validate_request(city: &City, request: &QuoteRequest) -> Result<(), CoreError> {
     city.check_in_area(request.pickup, "pickup")?;
     match &request.product {
@@ -515,47 +619,40 @@ pub struct Receipt {
 pub fn final_fare(quote: &Quote, declared: &DeclaredExtras) -> Result<Receipt, CoreError> {
     let currency = quote.fare.total.currency;
     let t = &quote.extras_tariff;
-    let mut extras = FareLines::new();
+    let mut extras = ExactLines::new(currency);
     match quote.product {
         ProductKind::Transfer => {
             let charged = declared
                 .waiting_minutes
                 .saturating_sub(t.free_waiting_minutes);
             if charged > 0 {
-                let amount = to_i64(i128::from(t.waiting_per_minute) * i128::from(charged))?;
-                extras.push(FareLine {
-                    kind: FareLineKind::Waiting,
-                    quantity: u64::from(charged),
-                    amount: Money::new(amount, currency),
-                });
+                let amount = Exact::rate(t.waiting_per_minute, i64::from(charged), 1)?;
+                extras.push(FareLineKind::Waiting, u64::from(charged), amount)?;
             }
         }
         ProductKind::Hourly => {
             let extra_km = declared.driven_km.saturating_sub(t.included_km);
             if extra_km > 0 {
-                let amount = to_i64(i128::from(t.extra_km) * i128::from(extra_km))?;
-                extras.push(FareLine {
-                    kind: FareLineKind::ExtraKm,
-                    quantity: u64::from(extra_km),
-                    amount: Money::new(amount, currency),
-                });
+                let amount = Exact::rate(t.extra_km, i64::from(extra_km), 1)?;
+                extras.push(FareLineKind::ExtraKm, u64::from(extra_km), amount)?;
             }
             let booked_minutes = quote.hours.unwrap_or(0).saturating_mul(60);
             let over = declared.hire_minutes.saturating_sub(booked_minutes);
             if over > 0 {
                 let quarters = over.div_ceil(15);
-                let amount = to_i64(ceil_div(i128::from(t.extra_hour) * i128::from(quarters), 4))?;
-                extras.push(FareLine {
-                    kind: FareLineKind::ExtraTime,
-                    quantity: u64::from(quarters * 15),
-                    amount: Money::new(amount, currency),
-                });
+                let amount = Exact::rate(t.extra_hour, i64::from(quarters), 4)?;
+                extras.push(FareLineKind::ExtraTime, u64::from(quarters * 15), amount)?;
             }
         }
     }
-    let extras_raw = sum(currency, extras.iter().map(|l| l.amount))?;
-    let extras_total = extras_raw.round_up_to_step(t.rounding_step)?;
-    let rounding = extras_total.checked_sub(extras_raw)?;
+    // The extras are rounded once, on their own: the quoted total stays what the rider agreed.
+    let shown = sum(currency, extras.lines.iter().map(|l| l.amount))?;
+    let extras_total = Money::new(
+        round_up(extras.exact.ceil_minor(), t.rounding_step)?,
+        currency,
+    );
+    let mut extras = extras.lines;
+    let rounding = extras_total.checked_sub(shown)?;
     if rounding.amount_minor != 0 {
         extras.push(FareLine {
             kind: FareLineKind::Rounding,

@@ -122,6 +122,41 @@ fn fare_for(case: &Case, hourly: bool) -> (Fare, &'static City, VehicleClass) {
     (fare, city, class)
 }
 
+/// The exact fare by the rules, as numerator / denominator in minor units: ride fare (metered
+/// with its minimum, or hours × rate) plus surcharges; the night percentage applies to the ride
+/// fare (whether it applies is read from the fare's own night line).
+fn exact_total(case: &Case, hourly: bool, fare: &Fare) -> (i128, i128) {
+    let city = &catalog().cities()[case.city];
+    let classes: Vec<VehicleClass> = city.classes.keys().copied().collect();
+    let offer = &city.classes[&classes[case.class % classes.len()]];
+    let denominator: i128 = 1000 * 60 * 10_000;
+    let ride = if hourly {
+        i128::from(offer.hourly.per_hour) * i128::from(case.hours) * denominator
+    } else {
+        let t = &offer.transfer;
+        let metered = i128::from(t.base) * denominator
+            + i128::from(t.per_km) * i128::from(case.distance_m) * (denominator / 1000)
+            + i128::from(t.per_minute) * i128::from(case.duration_s) * (denominator / 60);
+        metered.max(i128::from(t.minimum) * denominator)
+    };
+    let s = &city.surcharges;
+    let mut total = ride;
+    if case.at_airport {
+        total += i128::from(s.airport_pickup) * denominator;
+    }
+    if case.meet_and_greet {
+        total += i128::from(s.meet_and_greet) * denominator;
+    }
+    if fare.line(FareLineKind::Night).is_some() {
+        total += ride * i128::from(s.night.percent_bp) / 10_000;
+    }
+    total += i128::from(s.child_seat) * i128::from(case.child_seats) * denominator;
+    if !hourly {
+        total += i128::from(s.extra_stop) * case.stops as i128 * denominator;
+    }
+    (total, denominator)
+}
+
 fn total_for(case: &Case, hourly: bool) -> i64 {
     fare_for(case, hourly).0.total.amount_minor
 }
@@ -160,7 +195,19 @@ proptest! {
         let (fare, city, _) = fare_for(&case, hourly);
         prop_assert_eq!(fare.total.amount_minor % city.rounding_step, 0);
         let rounding = fare.line(FareLineKind::Rounding).map_or(0, |l| l.amount.amount_minor);
-        prop_assert!(rounding >= 0 && rounding < city.rounding_step);
+        prop_assert!(rounding >= 0);
+    }
+
+    /// Round once: the total is the smallest multiple of the step at or above the exact sum of
+    /// the rules (computed here independently, as a fraction), never a step more.
+    #[test]
+    fn the_total_is_the_exact_fare_rounded_up_once(case in cases(), hourly in any::<bool>()) {
+        let (fare, city, _) = fare_for(&case, hourly);
+        let (numerator, denominator) = exact_total(&case, hourly, &fare);
+        let total = i128::from(fare.total.amount_minor);
+        let step = i128::from(city.rounding_step.max(1));
+        prop_assert!(total * denominator >= numerator, "total below the exact fare");
+        prop_assert!((total - step) * denominator < numerator, "a step more than the rules give");
     }
 
     #[test]

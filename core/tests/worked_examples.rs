@@ -78,10 +78,10 @@ fn berlin_ber_to_alexanderplatz_in_business() {
         amounts(&q),
         vec![
             (K::Base, 1_500),          // EUR 15.00
-            (K::Distance, 5_053),      // 2.30 × 21.967 km = 50.524 -> 50.53
-            (K::Time, 1_700),          // 0.50 × 2 039 s / 60 = 16.99 -> 17.00
+            (K::Distance, 5_052),      // 2.30 × 21.967 km = 50.5241 (shown 50.52)
+            (K::Time, 1_699),          // 0.50 × 2 039 s / 60 = 16.9917 (shown 16.99)
             (K::AirportPickup, 1_000), // pickup 534 m from BER: EUR 10.00
-            (K::Rounding, 47),         // 92.53 -> 93.00
+            (K::Rounding, 49),         // exact 92.5158 -> 93.00; shown lines 92.51
         ]
     );
     assert_eq!(q.total().to_string(), "EUR 93.00");
@@ -90,6 +90,42 @@ fn berlin_ber_to_alexanderplatz_in_business() {
     assert_eq!(q.fare.vat.to_string(), "EUR 14.85");
     assert_eq!(q.valid_until, now() + chrono::Duration::minutes(15));
     assert_eq!(q.catalog_version, catalog.version());
+}
+
+/// Round once (issue: each line rounded up before the total made about 1 fare in 300 cost a
+/// step more than the rules give). Here the exact sum is EUR 54.9993: EUR 55.00, not 56.00.
+#[test]
+fn a_fare_just_under_a_whole_euro_is_rounded_up_once_not_per_line() {
+    let catalog = catalog();
+    // Thursday 10 December 2026, 11:00 in Berlin.
+    let request = transfer(
+        "berlin",
+        (52.44428, 13.39783),
+        (52.48332, 13.53273),
+        local(2026, 12, 10, 11, 0),
+    );
+    let q = quote(
+        &catalog,
+        &EstimatedRouter,
+        &request,
+        VehicleClass::Business,
+        now(),
+    )
+    .unwrap();
+    let (metres, seconds) = (q.route.distance_m, q.route.duration_s);
+    // 15.00 + 2.30 × km + 0.50 × minutes, exactly (in ten-thousandths of a cent).
+    let exact =
+        1_500 * 10_000 + 230 * i64::from(metres) * 10 + 50 * i64::from(seconds) * 10_000 / 60;
+    assert_eq!(
+        exact, 54_999_300,
+        "the exact fare is EUR 54.9993 ({metres} m, {seconds} s)"
+    );
+    assert_eq!(q.total().to_string(), "EUR 55.00");
+    let shown: i64 = q.fare.lines.iter().map(|l| l.amount.amount_minor).sum();
+    assert_eq!(
+        shown, 5_500,
+        "the shown lines, rounding line included, add up to the total"
+    );
 }
 
 #[test]
@@ -184,9 +220,9 @@ fn zurich_transfer_in_chf_rounds_to_half_francs() {
         amounts(&q),
         vec![
             (K::Base, 2_000),     // CHF 20.00
-            (K::Distance, 3_391), // 3.15 × 10.763 = 33.903 -> 33.91
-            (K::Time, 1_594),     // 0.70 × 1 366 / 60 = 15.937 -> 15.94
-            (K::Rounding, 15),    // 69.85 -> 70.00 (step CHF 0.50)
+            (K::Distance, 3_390), // 3.15 × 10.763 = 33.903 (shown 33.90)
+            (K::Time, 1_593),     // 0.70 × 1 366 / 60 = 15.937 (shown 15.93)
+            (K::Rounding, 17),    // exact 69.840 -> 70.00 (step CHF 0.50); shown 69.83
         ]
     );
     assert_eq!(q.total().to_string(), "CHF 70.00");
@@ -221,9 +257,9 @@ fn tokyo_short_transfer_in_yen_pays_the_minimum() {
         amounts(&q),
         vec![
             (K::Base, 2_400),        // ¥2 400
-            (K::Distance, 1_937),    // ¥361 × 5.363 = 1 936.04 -> 1 937
-            (K::Time, 1_142),        // ¥78 × 878 / 60 = 1 141.4 -> 1 142
-            (K::MinimumFare, 1_621), // metered ¥5 479 < minimum ¥7 100
+            (K::Distance, 1_936),    // ¥361 × 5.363 = 1 936.04 (shown 1 936)
+            (K::Time, 1_141),        // ¥78 × 878 / 60 = 1 141.4 (shown 1 141)
+            (K::MinimumFare, 1_623), // metered ¥5 477.4 < minimum ¥7 100
         ]
     );
     assert_eq!(q.total().to_string(), "JPY 7100");
@@ -260,10 +296,10 @@ fn london_night_transfer_pays_the_night_surcharge() {
         amounts(&q),
         vec![
             (K::Base, 1_400),     // £14.00
-            (K::Distance, 6_330), // £2.15 × 29.438 = 63.29 -> 63.30
-            (K::Time, 1_866),     // £0.45 × 2 487 / 60 = 18.65 -> 18.66
-            (K::Night, 1_920),    // 20 % of the £95.96 ride fare = 19.192 -> 19.20
-            (K::Rounding, 34),    // 115.16 -> 115.50 (step £0.50)
+            (K::Distance, 6_329), // £2.15 × 29.438 = 63.2917 (shown 63.29)
+            (K::Time, 1_865),     // £0.45 × 2 487 / 60 = 18.6525 (shown 18.65)
+            (K::Night, 1_918),    // 20 % of the exact £95.9442 ride fare = 19.1888
+            (K::Rounding, 38),    // exact 115.133 -> 115.50 (step £0.50); shown 115.12
         ]
     );
     assert_eq!(q.total().to_string(), "GBP 115.50");
