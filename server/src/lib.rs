@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod dispatch;
 pub mod error;
+pub mod files;
 pub mod live;
 pub mod metrics;
 pub mod nearest;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use axum::http::HeaderValue;
 use chauffeur_core::{Catalog, VehicleClass};
 use tokio::net::TcpListener;
@@ -27,6 +28,8 @@ use crate::auth::PasswordHashing;
 use crate::metrics::Metrics;
 use crate::store::{NewUser, Role, Store};
 use crate::tokens::QuoteSigner;
+
+pub use crate::files::{load_or_create_key, new_key, parse_key};
 
 /// Everything `serve` and `dev` need to run.
 #[derive(Debug, Clone)]
@@ -55,51 +58,9 @@ pub fn sqlite_url(data_dir: &Path) -> anyhow::Result<String> {
     Ok(format!("sqlite://{}", file.display()))
 }
 
-/// Reads the quote-signing key from `path`, or creates one there (0600) if missing.
-pub fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the quote key {}", path.display()))?;
-        return parse_key(text.trim());
-    }
-    let key = new_key()?;
-    write_private(path, &hex::encode(&key))?;
-    Ok(key)
-}
-
-pub fn new_key() -> anyhow::Result<Vec<u8>> {
-    let mut key = vec![0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
-    Ok(key)
-}
-
-pub fn parse_key(hex_text: &str) -> anyhow::Result<Vec<u8>> {
-    let key = hex::decode(hex_text).context("the quote key must be hex")?;
-    if key.len() < 32 {
-        bail!("the quote key must be at least 32 bytes (64 hex digits)");
-    }
-    Ok(key)
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
-}
-
 /// Connects, migrates and builds the shared state.
 pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
+    files::create_private_sqlite_file(&config.database_url)?;
     let store = Store::connect(&config.database_url)
         .await
         .with_context(|| {

@@ -1,0 +1,115 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+//! What the server must refuse or survive: its files are private, and a database connection
+//! that breaks under it is a retryable 503, never a 500.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+#[cfg(unix)]
+#[test]
+fn the_sqlite_database_and_its_journal_are_readable_by_the_server_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start(Backend::Sqlite);
+    // A write, so the WAL exists too.
+    server.rider();
+    let db = server
+        .database_url
+        .strip_prefix("sqlite://")
+        .unwrap()
+        .to_owned();
+    for file in [db.clone(), format!("{db}-wal")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file} is {mode:o}");
+    }
+}
+
+/// PostgreSQL connections of the server are killed (as a failover or a network reset would)
+/// while riders keep reading and signing up: each answer is a success or a 503 with
+/// Retry-After, and the server serves again once the connections come back.
+#[test]
+fn a_postgres_connection_reset_is_a_retryable_503_never_a_500() {
+    if !backends().contains(&Backend::Postgres) {
+        return;
+    }
+    let server = TestServer::start(Backend::Postgres);
+    let (_, token) = server.rider();
+    let database = server.database_url.rsplit('/').next().unwrap().to_owned();
+    let admin = std::env::var("CHAUFFEUR_TEST_POSTGRES_URL").unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                let mut killed = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let rows: Vec<(bool,)> = sqlx::query_as(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    )
+                    .bind(&database)
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+                    killed += rows.len() as u64;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                killed
+            })
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (mut ok, mut unavailable, mut requests) = (0, 0, 0);
+    while requests < 300 && Instant::now() < deadline {
+        requests += 1;
+        let response = if requests % 3 == 0 {
+            server
+                .post("/v1/accounts")
+                .json(&json!({
+                    "email": format!("reset-{requests}-{}@example.com", uuid::Uuid::now_v7()),
+                    "password": "correct horse battery",
+                }))
+                .send()
+                .unwrap()
+        } else {
+            server
+                .get("/v1/bookings")
+                .bearer_auth(&token)
+                .send()
+                .unwrap()
+        };
+        let status = response.status().as_u16();
+        match status {
+            200 | 201 => ok += 1,
+            503 => {
+                assert!(response.headers().contains_key("retry-after"));
+                let problem: serde_json::Value = response.json().unwrap();
+                assert_eq!(problem["code"], "storage_unavailable", "{problem}");
+                unavailable += 1;
+            }
+            other => panic!("request {requests}: {other} {}", response.text().unwrap()),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let killed = killer.join().unwrap();
+    eprintln!(
+        "{requests} requests: {ok} ok, {unavailable} retryable 503; {killed} connections killed"
+    );
+    assert!(killed > 0, "the test killed no connection");
+    // Connections come back by themselves.
+    let answer = server
+        .get("/v1/bookings")
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+}
