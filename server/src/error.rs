@@ -156,6 +156,17 @@ impl From<StoreError> for ApiError {
                     )
                 }
             }
+            StoreError::Db(e) if is_transient(&e) => {
+                tracing::warn!(error = %e, "transient storage failure");
+                ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "storage_unavailable",
+                        "we could not reach the database just now; nothing was saved, retry shortly",
+                    )
+                }
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::internal()
@@ -163,6 +174,31 @@ impl From<StoreError> for ApiError {
         }
     }
 }
+
+/// A failure that says nothing about the request and may well pass: the connection to the
+/// database broke or is being restarted, the database is busy, full or read-only for now.
+/// PostgreSQL: SQLSTATE class 08 (connection exception), 53 (insufficient resources), 57P01–03
+/// (shutdown, cannot connect now), 40001/40P01 (serialization failure, deadlock). SQLite: busy,
+/// locked, I/O error, full, read-only, cannot open.
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            let sqlite_primary = code.parse::<i32>().ok().map(|c| c & 0xff);
+            code.starts_with("08")
+                || code.starts_with("53")
+                || matches!(&*code, "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+                // SQLITE_BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14
+                || matches!(sqlite_primary, Some(5 | 6 | 8 | 10 | 13 | 14))
+        }
+        _ => false,
+    }
+}
+
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
@@ -188,5 +224,28 @@ impl From<JsonRejection> for ApiError {
 impl From<PathRejection> for ApiError {
     fn from(_: PathRejection) -> ApiError {
         ApiError::not_found("resource")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_database_connection_is_a_retryable_503_not_a_500() {
+        for kind in [
+            std::io::ErrorKind::ConnectionReset,
+            std::io::ErrorKind::BrokenPipe,
+            std::io::ErrorKind::UnexpectedEof,
+        ] {
+            let e = ApiError::from(StoreError::Db(sqlx::Error::Io(kind.into())));
+            assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE, "{kind:?}");
+            assert_eq!(e.code, "storage_unavailable");
+            assert_eq!(e.retry_after, Some(1));
+        }
+        let e = ApiError::from(StoreError::Db(sqlx::Error::PoolClosed));
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        let e = ApiError::from(StoreError::Db(sqlx::Error::RowNotFound));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
