@@ -107,6 +107,20 @@ pub fn check_new_password(password: &str) -> Result<(), ApiError> {
             format!("use at least {MIN_PASSWORD_CHARS} characters"),
         ));
     }
+    if password.chars().any(char::is_control) {
+        return Err(ApiError::unprocessable(
+            "password_control_characters",
+            "a password cannot contain control characters (such as NUL, tab or line breaks)",
+        ));
+    }
+    if password.trim().chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::unprocessable(
+            "password_too_short",
+            format!(
+                "use at least {MIN_PASSWORD_CHARS} characters besides leading and trailing spaces"
+            ),
+        ));
+    }
     let lower = password.to_lowercase();
     if COMMON_PASSWORDS.contains(&lower.as_str()) {
         return Err(ApiError::unprocessable(
@@ -238,6 +252,21 @@ mod tests {
             "password_too_common"
         );
         assert!(check_new_password("correct horse battery").is_ok());
+        // Only spaces, or NUL characters, used to be accepted.
+        assert_eq!(
+            check_new_password(&" ".repeat(12)).unwrap_err().code,
+            "password_too_short"
+        );
+        assert_eq!(
+            check_new_password(&"\0".repeat(12)).unwrap_err().code,
+            "password_control_characters"
+        );
+        assert_eq!(
+            check_new_password("correct horse\tbattery")
+                .unwrap_err()
+                .code,
+            "password_control_characters"
+        );
         assert_eq!(
             check_new_password(&"x".repeat(2000)).unwrap_err().code,
             "password_too_long"
