@@ -60,7 +60,15 @@ pub enum CoreError {
         earlier: DateTime<Utc>,
         later: DateTime<Utc>,
     },
-    #[error("pickup is too soon: the earliest bookable pickup is {earliest}")]
+    #[error(
+        "that pickup time has passed ({}); choose a time in the future",
+        minute(at)
+    )]
+    PickupInPast { at: DateTime<Utc> },
+    #[error(
+        "pickup is too soon: the earliest bookable pickup is {}",
+        minute(earliest)
+    )]
     PickupTooSoon { earliest: DateTime<Utc> },
     #[error("pickup is too far ahead: the latest bookable pickup is {latest}")]
     PickupTooFarAhead { latest: DateTime<Utc> },
@@ -99,6 +107,7 @@ impl CoreError {
             CoreError::HoursOutOfRange { .. } => "hours_out_of_range",
             CoreError::PickupInDstGap { .. } => "pickup_in_dst_gap",
             CoreError::PickupTimeAmbiguous { .. } => "pickup_time_ambiguous",
+            CoreError::PickupInPast { .. } => "pickup_in_past",
             CoreError::PickupTooSoon { .. } => "pickup_too_soon",
             CoreError::PickupTooFarAhead { .. } => "pickup_too_far_ahead",
             CoreError::OnDemandUnavailable { .. } => "on_demand_unavailable",
@@ -141,6 +150,7 @@ pub const ERROR_CODES: &[&str] = &[
     "hours_out_of_range",
     "pickup_in_dst_gap",
     "pickup_time_ambiguous",
+    "pickup_in_past",
     "pickup_too_soon",
     "pickup_too_far_ahead",
     "on_demand_unavailable",
@@ -150,6 +160,24 @@ pub const ERROR_CODES: &[&str] = &[
     "cancellation_fee_changed",
     "give_back_too_late",
 ];
+
+/// An instant in a message, to the minute (rounded up, so an "earliest" time is never early):
+/// riders read "2026-11-27 21:32 UTC", not nanoseconds.
+fn minute(at: &DateTime<Utc>) -> String {
+    use chrono::{DurationRound, TimeDelta};
+    let rounded = at
+        .duration_trunc(TimeDelta::minutes(1))
+        .ok()
+        .map(|t| {
+            if t < *at {
+                t + TimeDelta::minutes(1)
+            } else {
+                t
+            }
+        })
+        .unwrap_or(*at);
+    rounded.format("%Y-%m-%d %H:%M UTC").to_string()
+}
 
 #[cfg(test)]
 mod tests {
@@ -208,6 +236,7 @@ mod tests {
                 earlier: t,
                 later: t,
             },
+            CoreError::PickupInPast { at: t },
             CoreError::PickupTooSoon { earliest: t },
             CoreError::PickupTooFarAhead { latest: t },
             CoreError::OnDemandUnavailable {

@@ -25,14 +25,35 @@ pub enum DstChoice {
 pub enum PickupTime {
     /// As soon as possible (only in cities that offer on-demand rides).
     Asap,
-    /// A wall-clock time in the city's time zone, e.g. "2026-03-29T09:30:00".
+    /// A wall-clock time in the city's time zone, e.g. "2026-03-29T09:30" (seconds optional).
     Local {
+        #[serde(deserialize_with = "wall_clock")]
         at: NaiveDateTime,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         dst: Option<DstChoice>,
     },
     /// An exact instant (already resolved, e.g. when re-quoting a booking).
     Instant { at: DateTime<Utc> },
+}
+
+/// A local date and time as riders and forms write it: `2026-12-10T10:00`, with or without
+/// seconds (and fractions of them).
+fn wall_clock<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<NaiveDateTime, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    parse_wall_clock(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a local date and time like 2026-12-10T10:00"
+        ))
+    })
+}
+
+/// Parses `YYYY-MM-DDTHH:MM[:SS[.fraction]]`.
+pub fn parse_wall_clock(text: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
+        .ok()
 }
 
 /// A pickup time that passed every check.
@@ -85,6 +106,9 @@ pub fn resolve_pickup(
         }
     };
     if !asap {
+        if at < now {
+            return Err(CoreError::PickupInPast { at });
+        }
         let earliest = now + Duration::minutes(i64::from(city.lead_time_minutes));
         if at < earliest {
             return Err(CoreError::PickupTooSoon { earliest });
