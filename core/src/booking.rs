@@ -185,3 +185,62 @@ pub fn check_no_show(
         Err(CoreError::NoShowTooEarly { allowed_from })
     }
 }
+
+/// A chauffeur may report being on the way at most this long before the pickup time.
+pub const EN_ROUTE_EARLIEST_MINUTES_BEFORE_PICKUP: i64 = 180;
+/// A chauffeur may report being at the pickup at most this long before the pickup time.
+pub const ARRIVED_EARLIEST_MINUTES_BEFORE_PICKUP: i64 = 60;
+
+/// When a ride's statuses were reported, as the server recorded them on its own clock (from
+/// the booking's history), never as a chauffeur declares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RideTimes {
+    pub pickup_at: DateTime<Utc>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub on_board_at: Option<DateTime<Utc>>,
+}
+
+/// Whether `to` may be reported at `now`: on the way at most 3 h, and at the pickup at most
+/// 60 min, before the pickup time. (The order of the statuses is the transition table's job.)
+pub fn check_status_time(
+    to: BookingState,
+    times: &RideTimes,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    let minutes_before = match to {
+        BookingState::EnRoute => EN_ROUTE_EARLIEST_MINUTES_BEFORE_PICKUP,
+        BookingState::Arrived => ARRIVED_EARLIEST_MINUTES_BEFORE_PICKUP,
+        _ => return Ok(()),
+    };
+    let allowed_from = times.pickup_at - Duration::minutes(minutes_before);
+    if now < allowed_from {
+        return Err(CoreError::StatusTooEarly {
+            status: to,
+            allowed_from,
+        });
+    }
+    Ok(())
+}
+
+/// Waiting measured by the server: whole minutes from the later of the pickup time and the
+/// chauffeur's arrival until the passenger was on board (the free waiting time is taken off
+/// when the fare is computed). Zero when either report is missing.
+pub fn measured_waiting_minutes(times: &RideTimes) -> u32 {
+    match (times.arrived_at, times.on_board_at) {
+        (Some(arrived), Some(on_board)) => whole_minutes(on_board - arrived.max(times.pickup_at)),
+        _ => 0,
+    }
+}
+
+/// How long an hourly hire lasted, measured by the server: from the later of the pickup time
+/// and the chauffeur's arrival until the ride was completed (`completed_at`).
+pub fn measured_hire_minutes(times: &RideTimes, completed_at: DateTime<Utc>) -> u32 {
+    let started = times
+        .arrived_at
+        .map_or(times.pickup_at, |a| a.max(times.pickup_at));
+    whole_minutes(completed_at - started)
+}
+
+fn whole_minutes(span: Duration) -> u32 {
+    u32::try_from(span.num_minutes().max(0)).unwrap_or(u32::MAX)
+}

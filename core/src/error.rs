@@ -80,6 +80,13 @@ pub enum CoreError {
         to: BookingState,
         actor: Actor,
     },
+    #[error("{status} can be reported from {}, not yet", minute(allowed_from))]
+    StatusTooEarly {
+        status: BookingState,
+        allowed_from: DateTime<Utc>,
+    },
+    #[error("declared costs must be between 0 and {max} in all")]
+    DeclaredCostsOutOfRange { max: Money },
     #[error("no-show can be reported from {allowed_from}, after the free waiting time")]
     NoShowTooEarly { allowed_from: DateTime<Utc> },
     #[error("a {state} booking cannot be cancelled")]
@@ -112,6 +119,8 @@ impl CoreError {
             CoreError::PickupTooFarAhead { .. } => "pickup_too_far_ahead",
             CoreError::OnDemandUnavailable { .. } => "on_demand_unavailable",
             CoreError::IllegalTransition { .. } => "illegal_transition",
+            CoreError::StatusTooEarly { .. } => "status_too_early",
+            CoreError::DeclaredCostsOutOfRange { .. } => "declared_costs_out_of_range",
             CoreError::NoShowTooEarly { .. } => "no_show_too_early",
             CoreError::CancellationNotAllowed { .. } => "cancellation_not_allowed",
             CoreError::CancellationFeeChanged { .. } => "cancellation_fee_changed",
@@ -155,6 +164,8 @@ pub const ERROR_CODES: &[&str] = &[
     "pickup_too_far_ahead",
     "on_demand_unavailable",
     "illegal_transition",
+    "status_too_early",
+    "declared_costs_out_of_range",
     "no_show_too_early",
     "cancellation_not_allowed",
     "cancellation_fee_changed",
@@ -247,6 +258,11 @@ mod tests {
                 to: BookingState::Pending,
                 actor: Actor::Rider,
             },
+            CoreError::StatusTooEarly {
+                status: BookingState::Arrived,
+                allowed_from: t,
+            },
+            CoreError::DeclaredCostsOutOfRange { max: money },
             CoreError::NoShowTooEarly { allowed_from: t },
             CoreError::CancellationNotAllowed {
                 state: BookingState::Completed,

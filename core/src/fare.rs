@@ -118,6 +118,10 @@ pub enum FareLineKind {
     ExtraKm,
     /// Time beyond the booked hours (quantity: charged minutes, whole quarter hours).
     ExtraTime,
+    /// Tolls the chauffeur paid on the rider's behalf, as declared (quantity 1).
+    Tolls,
+    /// Parking the chauffeur paid on the rider's behalf, as declared (quantity 1).
+    Parking,
     /// Rounding up to the city's step (quantity 1).
     Rounding,
 }
@@ -590,11 +594,14 @@ pub fn quote_all(
     }
 }
 
-/// What the chauffeur declares after the ride.
+/// What a ride added to its quote, for the receipt. Waiting and the hire's length are measured
+/// by the server from the ride's reported times (see `booking::measured_waiting_minutes`);
+/// kilometres and costs paid on the rider's behalf are declared by the chauffeur, the costs
+/// bounded by [`MAX_DECLARED_COSTS_BP`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeclaredExtras {
-    /// Minutes the chauffeur waited from the later of pickup time and arrival (transfers).
+    /// Minutes waited from the later of pickup time and arrival until on board (transfers).
     #[serde(default)]
     pub waiting_minutes: u32,
     /// Kilometres driven (hourly hires).
@@ -603,7 +610,17 @@ pub struct DeclaredExtras {
     /// Minutes the hire actually lasted (hourly hires).
     #[serde(default)]
     pub hire_minutes: u32,
+    /// Tolls paid on the rider's behalf, in minor units.
+    #[serde(default)]
+    pub tolls_minor: i64,
+    /// Parking paid on the rider's behalf, in minor units.
+    #[serde(default)]
+    pub parking_minor: i64,
 }
+
+/// Declared costs (tolls and parking together) may add at most this share of the quoted total,
+/// in basis points: a bound a chauffeur cannot talk past, shown to the partner and the rider.
+pub const MAX_DECLARED_COSTS_BP: u32 = 5_000;
 
 /// The final fare: the quoted lines, the declared extras, and their own rounding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -643,6 +660,22 @@ pub fn final_fare(quote: &Quote, declared: &DeclaredExtras) -> Result<Receipt, C
                 let amount = Exact::rate(t.extra_hour, i64::from(quarters), 4)?;
                 extras.push(FareLineKind::ExtraTime, u64::from(quarters * 15), amount)?;
             }
+        }
+    }
+    let costs = declared
+        .tolls_minor
+        .checked_add(declared.parking_minor)
+        .ok_or(CoreError::AmountOverflow)?;
+    let max_costs = quote.fare.total.percent_bp_ceil(MAX_DECLARED_COSTS_BP)?;
+    if declared.tolls_minor < 0 || declared.parking_minor < 0 || costs > max_costs.amount_minor {
+        return Err(CoreError::DeclaredCostsOutOfRange { max: max_costs });
+    }
+    for (kind, amount) in [
+        (FareLineKind::Tolls, declared.tolls_minor),
+        (FareLineKind::Parking, declared.parking_minor),
+    ] {
+        if amount > 0 {
+            extras.push(kind, 1, Exact::minor(amount)?)?;
         }
     }
     // The extras are rounded once, on their own: the quoted total stays what the rider agreed.

@@ -205,3 +205,59 @@ fn error_codes_are_unique_snake_case() {
         assert!(seen.insert(code), "{code} twice");
     }
 }
+
+/// A chauffeur once marked a ride arrived 13 days before its pickup and completed it two
+/// seconds later with 40 declared minutes of waiting, which were charged. Times now come from
+/// the server's clock and the core's windows.
+#[test]
+fn a_ride_cannot_be_reported_under_way_long_before_its_pickup() {
+    use chauffeur_core::booking::{check_status_time, RideTimes};
+    let times = RideTimes {
+        pickup_at: t("2026-12-14T10:00:00Z"),
+        arrived_at: None,
+        on_board_at: None,
+    };
+    let refused = check_status_time(Arrived, &times, t("2026-12-01T10:00:00Z")).unwrap_err();
+    assert_eq!(refused.code(), "status_too_early");
+    assert_eq!(
+        refused.to_string(),
+        "arrived can be reported from 2026-12-14 09:00 UTC, not yet"
+    );
+    // At the pickup from 60 minutes before it; on the way from 3 hours before it.
+    assert!(check_status_time(Arrived, &times, t("2026-12-14T09:00:00Z")).is_ok());
+    assert!(check_status_time(EnRoute, &times, t("2026-12-14T06:59:59Z")).is_err());
+    assert!(check_status_time(EnRoute, &times, t("2026-12-14T07:00:00Z")).is_ok());
+    // Boarding and completing have no window of their own: they follow arrival.
+    assert!(check_status_time(OnBoard, &times, t("2026-12-14T09:10:00Z")).is_ok());
+}
+
+#[test]
+fn waiting_is_measured_from_the_later_of_pickup_time_and_arrival_until_on_board() {
+    use chauffeur_core::booking::{measured_hire_minutes, measured_waiting_minutes, RideTimes};
+    let early = RideTimes {
+        pickup_at: t("2026-12-14T10:00:00Z"),
+        arrived_at: Some(t("2026-12-14T09:40:00Z")),
+        on_board_at: Some(t("2026-12-14T10:25:59Z")),
+    };
+    // Arriving early does not count as waiting: 10:00 → 10:25:59 is 25 whole minutes.
+    assert_eq!(measured_waiting_minutes(&early), 25);
+    let late = RideTimes {
+        arrived_at: Some(t("2026-12-14T10:10:00Z")),
+        on_board_at: Some(t("2026-12-14T10:12:00Z")),
+        ..early
+    };
+    assert_eq!(measured_waiting_minutes(&late), 2);
+    // Two seconds between arrival and boarding is no waiting at all.
+    let hurried = RideTimes {
+        arrived_at: Some(t("2026-12-14T10:00:00Z")),
+        on_board_at: Some(t("2026-12-14T10:00:02Z")),
+        ..early
+    };
+    assert_eq!(measured_waiting_minutes(&hurried), 0);
+    // An hourly hire runs from the later of pickup time and arrival to completion.
+    assert_eq!(measured_hire_minutes(&late, t("2026-12-14T13:10:00Z")), 180);
+    assert_eq!(
+        measured_hire_minutes(&early, t("2026-12-14T13:00:00Z")),
+        180
+    );
+}

@@ -172,6 +172,7 @@ fn munich_three_hour_first_class_hire() {
             waiting_minutes: 0,
             driven_km: 75,
             hire_minutes: 220,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -702,4 +703,63 @@ fn a_quote_request_reads_from_json() {
     assert_eq!(q.total().amount_minor, 9_300);
     let unknown_field = json.replace("\"bags\"", "\"bagz\"");
     assert!(serde_json::from_str::<QuoteRequest>(&unknown_field).is_err());
+}
+
+#[test]
+fn tolls_and_parking_are_shown_as_their_own_lines_and_bounded() {
+    let catalog = catalog();
+    let request = transfer("berlin", BER_T1, ALEXANDERPLATZ, local(2026, 12, 8, 14, 0));
+    let q = quote(
+        &catalog,
+        &EstimatedRouter,
+        &request,
+        VehicleClass::Business,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(q.total().to_string(), "EUR 93.00");
+    // EUR 4.50 toll and EUR 6.00 parking: EUR 10.50, rounded up with the extras to EUR 11.00.
+    let receipt = final_fare(
+        &q,
+        &DeclaredExtras {
+            tolls_minor: 450,
+            parking_minor: 600,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let extras: Vec<(K, i64)> = receipt.fare.lines[q.fare.lines.len()..]
+        .iter()
+        .map(|l| (l.kind, l.amount.amount_minor))
+        .collect();
+    assert_eq!(
+        extras,
+        vec![(K::Tolls, 450), (K::Parking, 600), (K::Rounding, 50)]
+    );
+    assert_eq!(receipt.fare.total.to_string(), "EUR 104.00");
+    // At most half the quoted total in all (EUR 46.50), and never negative.
+    for (tolls_minor, parking_minor) in [(4_000, 700), (-100, 0)] {
+        let refused = final_fare(
+            &q,
+            &DeclaredExtras {
+                tolls_minor,
+                parking_minor,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(refused.code(), "declared_costs_out_of_range");
+        assert_eq!(
+            refused.to_string(),
+            "declared costs must be between 0 and EUR 46.50 in all"
+        );
+    }
+    assert!(final_fare(
+        &q,
+        &DeclaredExtras {
+            tolls_minor: 4_650,
+            ..Default::default()
+        }
+    )
+    .is_ok());
 }

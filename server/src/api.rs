@@ -1818,6 +1818,7 @@ pub async fn chauffeur_status(
                 waiting_minutes: body.waiting_minutes,
                 driven_km: body.driven_km,
                 hire_minutes: body.hire_minutes,
+                ..Default::default()
             },
         )?;
         let total = receipt.fare.total.amount_minor;

@@ -111,6 +111,7 @@ impl From<CoreError> for ApiError {
         let status = match &e {
             CoreError::IllegalTransition { .. }
             | CoreError::NoShowTooEarly { .. }
+            | CoreError::StatusTooEarly { .. }
             | CoreError::CancellationNotAllowed { .. }
             | CoreError::CancellationFeeChanged { .. }
             | CoreError::GiveBackTooLate { .. } => StatusCode::CONFLICT,
