@@ -373,6 +373,24 @@ fn a_booking_pays_exactly_the_quoted_price_and_airport_pickups_need_a_flight() {
             .send()
             .unwrap();
         assert_problem(r, 400, "idempotency_key_missing");
+        // A body over the limit answers problem+json here too.
+        let r = server
+            .post("/v1/bookings")
+            .bearer_auth(&token)
+            .header("idempotency-key", "key-huge")
+            .header("content-type", "application/json")
+            .body(format!("{{\"quote_token\":\"{}\"}}", "x".repeat(200_000)))
+            .send()
+            .unwrap();
+        assert_problem(r, 413, "body_too_large");
+        let r = server
+            .post("/v1/bookings")
+            .bearer_auth(&token)
+            .header("idempotency-key", "key-text")
+            .body(json!({"quote_token": airport_quote}).to_string())
+            .send()
+            .unwrap();
+        assert_problem(r, 415, "unsupported_media_type");
         let r = server
             .post("/v1/bookings")
             .header("idempotency-key", "x")
@@ -893,6 +911,28 @@ fn the_openapi_document_lists_every_route_the_router_serves() {
     // Problem is the documented error body.
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Every schema a route refers to is in the document.
+    fn refs(value: &Value, found: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.insert(target.clone());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut targets = BTreeSet::new();
+    refs(&doc, &mut targets);
+    for target in &targets {
+        let name = target.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{target} is referred to but not defined"
+        );
+    }
     // And every documented route really is routed (not the router's 404 or 405).
     for (method, path) in &documented {
         let url = path.replace("{id}", "berlin");

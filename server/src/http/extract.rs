@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -60,8 +59,7 @@ impl FromRequestParts<AppState> for Authenticated {
 }
 
 /// A JSON body together with the SHA-256 of its bytes (hex), for idempotent creates that must
-/// tell a replay from a different body under the same key. Checks the content type itself so
-/// its answers match the plain body parsing idempotent creates always did.
+/// tell a replay from a different body under the same key (the hash is of the exact bytes).
 pub struct HashedJson<T> {
     pub value: T,
     pub hash: String,
@@ -72,37 +70,37 @@ where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = Response;
+    type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
-        let headers = req.headers().clone();
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        ensure_json(&headers).map_err(IntoResponse::into_response)?;
-        let value = parse_body(&body).map_err(IntoResponse::into_response)?;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = is_json(req.headers());
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is too large",
+            )
+        })?;
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
         Ok(HashedJson {
-            value,
+            value: parse_body(&body)?,
             hash: hex::encode(Sha256::digest(&body)),
         })
     }
 }
 
-fn ensure_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let json = headers
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if json {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ))
-    }
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
