@@ -512,6 +512,18 @@ fn another_riders_booking_answers_404_like_a_missing_one() {
                 "not_found",
             );
             assert_eq!(theirs, missing);
+            // An id that is not a UUID names nothing: the same answer.
+            let malformed_path = path.replace(id, "not-a-uuid");
+            let malformed = assert_problem(
+                server
+                    .get(&malformed_path)
+                    .bearer_auth(&bob)
+                    .send()
+                    .unwrap(),
+                404,
+                "not_found",
+            );
+            assert_eq!(malformed, missing);
         }
         let r = server
             .post(&format!("/v1/bookings/{id}/cancel"))

@@ -72,20 +72,7 @@ pub async fn partner_offers(
         .open_offers_of_partner(member.partner_id, state.now())
         .await?
     {
-        let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
-        offers.push(OfferView {
-            id: offer.id,
-            booking_id: booking.id,
-            city_id: booking.city_id.clone(),
-            class: booking.vehicle_class.as_str().to_owned(),
-            product: booking.product.as_str().to_owned(),
-            pickup_at: booking.pickup_at,
-            pickup_local: quote.as_ref().map(|q| q.pickup.local),
-            passengers: quote.as_ref().map(|q| q.passengers),
-            bags: quote.as_ref().map(|q| q.bags),
-            price: Money::new(booking.price_minor, currency_of(&booking)?).into(),
-            expires_at: offer.expires_at,
-        });
+        offers.push(offer_view(&offer, &booking)?);
     }
     Ok(Json(OfferList { offers }))
 }
@@ -415,6 +402,7 @@ pub async fn give_back_ride(
     Ok(Json(ride_view(&updated, &personal)?))
 }
 
+/// What a partner or chauffeur sees of an offer.
 pub(super) fn offer_view(offer: &store::Offer, booking: &Booking) -> Result<OfferView, ApiError> {
     let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
     Ok(OfferView {
