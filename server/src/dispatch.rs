@@ -15,8 +15,8 @@ use chauffeur_core::dispatch::{is_on_demand, on_demand_radius_m, ON_DEMAND_OFFER
 use chauffeur_core::LatLon;
 use chrono::{DateTime, Utc};
 
-use crate::api::AppState;
 use crate::nearest::{class_bit, NearestIndex, OnlineChauffeur};
+use crate::state::AppState;
 use crate::store::{Booking, Offer};
 
 /// Give-backs within this window count against a partner in the ranking.

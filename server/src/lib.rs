@@ -1,15 +1,16 @@
 //! chauffeur-server: the HTTP API over SQLite (default) or PostgreSQL, with the core computing
 //! every price and every state change. `main.rs` is the command line; this is the machinery.
 
-pub mod api;
 pub mod auth;
 pub mod dispatch;
 pub mod error;
 pub mod files;
+pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod nearest;
 pub mod partners;
+pub mod state;
 pub mod store;
 pub mod tokens;
 
@@ -23,9 +24,9 @@ use axum::http::HeaderValue;
 use chauffeur_core::{Catalog, VehicleClass};
 use tokio::net::TcpListener;
 
-use crate::api::{AppInner, AppState, ControlledClock, Limits, SystemClock};
 use crate::auth::PasswordHashing;
 use crate::metrics::Metrics;
+use crate::state::{AppInner, AppState, ControlledClock, Limits, SystemClock};
 use crate::store::{NewUser, Role, Store};
 use crate::tokens::QuoteSigner;
 
@@ -142,7 +143,7 @@ pub async fn serve(
         config.dispatch_interval,
     ));
     tokio::spawn(live::flush_positions(state.clone(), Duration::from_secs(1)));
-    let app = api::router(state, &limits);
+    let app = http::router(state, &limits);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::api::AppState;
+use crate::state::AppState;
 
 /// The H3 resolution of stored positions: about 3.2 km edges.
 pub const CELL_RESOLUTION: h3o::Resolution = h3o::Resolution::Six;

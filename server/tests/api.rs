@@ -373,6 +373,24 @@ fn a_booking_pays_exactly_the_quoted_price_and_airport_pickups_need_a_flight() {
             .send()
             .unwrap();
         assert_problem(r, 400, "idempotency_key_missing");
+        // A body over the limit answers problem+json here too.
+        let r = server
+            .post("/v1/bookings")
+            .bearer_auth(&token)
+            .header("idempotency-key", "key-huge")
+            .header("content-type", "application/json")
+            .body(format!("{{\"quote_token\":\"{}\"}}", "x".repeat(200_000)))
+            .send()
+            .unwrap();
+        assert_problem(r, 413, "body_too_large");
+        let r = server
+            .post("/v1/bookings")
+            .bearer_auth(&token)
+            .header("idempotency-key", "key-text")
+            .body(json!({"quote_token": airport_quote}).to_string())
+            .send()
+            .unwrap();
+        assert_problem(r, 415, "unsupported_media_type");
         let r = server
             .post("/v1/bookings")
             .header("idempotency-key", "x")
@@ -494,6 +512,18 @@ fn another_riders_booking_answers_404_like_a_missing_one() {
                 "not_found",
             );
             assert_eq!(theirs, missing);
+            // An id that is not a UUID names nothing: the same answer.
+            let malformed_path = path.replace(id, "not-a-uuid");
+            let malformed = assert_problem(
+                server
+                    .get(&malformed_path)
+                    .bearer_auth(&bob)
+                    .send()
+                    .unwrap(),
+                404,
+                "not_found",
+            );
+            assert_eq!(malformed, missing);
         }
         let r = server
             .post(&format!("/v1/bookings/{id}/cancel"))
@@ -821,6 +851,10 @@ fn the_openapi_document_lists_every_route_the_router_serves() {
     let server = TestServer::start(Backend::Sqlite);
     let doc: Value = server.get("/openapi.json").send().unwrap().json().unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    // The router and the document are built from the same route lists: the served document
+    // is exactly the one the crate builds.
+    let built = serde_json::to_value(chauffeur_server::http::api_doc()).unwrap();
+    assert_eq!(doc, built);
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
         .unwrap()
@@ -832,8 +866,9 @@ fn the_openapi_document_lists_every_route_the_router_serves() {
                 .map(move |m| (m.to_uppercase(), path.clone()))
         })
         .collect();
-    // What the router serves (DESIGN.md's API for this stage, plus operations).
-    let served: BTreeSet<(String, String)> = [
+    // DESIGN.md's API for this stage, plus operations: each is documented (and so, below,
+    // routed). The list of routes itself comes from the crate.
+    for (method, path) in [
         ("GET", "/v1/cities"),
         ("GET", "/v1/cities/{id}"),
         ("POST", "/v1/quotes"),
@@ -872,11 +907,44 @@ fn the_openapi_document_lists_every_route_the_router_serves() {
         ("GET", "/readyz"),
         ("GET", "/metrics"),
         ("GET", "/openapi.json"),
-    ]
-    .into_iter()
-    .map(|(m, p)| (m.to_owned(), p.to_owned()))
-    .collect();
-    assert_eq!(documented, served);
+    ] {
+        assert!(
+            documented.contains(&(method.to_owned(), path.to_owned())),
+            "{method} {path} is not documented"
+        );
+    }
+    // The test clock is never documented (and not served without --test-clock).
+    assert!(doc["paths"].get("/v1/test/clock").is_none());
+    // The quote request has a documented body.
+    assert!(
+        doc["paths"]["/v1/quotes"]["post"]["requestBody"].is_object(),
+        "POST /v1/quotes has no requestBody"
+    );
+    // Problem is the documented error body.
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Every schema a route refers to is in the document.
+    fn refs(value: &Value, found: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.insert(target.clone());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut targets = BTreeSet::new();
+    refs(&doc, &mut targets);
+    for target in &targets {
+        let name = target.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{target} is referred to but not defined"
+        );
+    }
     // And every documented route really is routed (not the router's 404 or 405).
     for (method, path) in &documented {
         let url = path.replace("{id}", "berlin");

@@ -1,0 +1,312 @@
+//! Accounts and sessions: sign up, log in and out, the signed-in user, export and erasure.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth;
+use crate::error::{ApiError, Problem};
+use crate::http::extract::{ApiJson, Authenticated};
+use crate::state::{
+    AppState, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, SESSION_DAYS,
+    THROTTLE_WINDOW_MINUTES,
+};
+use crate::store::{self, NewUser, Role, User};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_up))
+        .routes(routes!(log_in))
+        .routes(routes!(log_out))
+        .routes(routes!(me, erase_me))
+        .routes(routes!(export_me))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUpRequest {
+    pub email: String,
+    /// At least 10 characters, not one of the most common passwords.
+    pub password: String,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> UserView {
+        UserView {
+            id: u.id,
+            email: u.email.clone(),
+            role: u.role,
+            name: u.name.clone(),
+            phone: u.phone.clone(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// Opaque bearer token: `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserView,
+}
+
+pub(super) fn optional_text(
+    value: Option<String>,
+    field: &'static str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max => Err(ApiError::unprocessable(
+            "invalid_body",
+            format!("{field} is longer than {max} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+pub(super) fn check_phone(phone: &str) -> Result<(), ApiError> {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+    if phone.starts_with('+') && allowed && (7..=15).contains(&digits) {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(
+            "invalid_phone",
+            "give the phone number in international format, e.g. +49 30 1234567",
+        ))
+    }
+}
+
+/// Sign up as a rider.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts",
+    request_body = SignUpRequest,
+    responses(
+        (status = 201, body = UserView),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "E-mail already registered (email_taken)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid e-mail, password, name, phone or body", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignUpRequest>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let email = auth::normalise_email(&body.email)?;
+    auth::check_new_password(&body.password)?;
+    let name = optional_text(body.name, "name", 100)?;
+    let phone = optional_text(body.phone, "phone", 32)?;
+    if let Some(phone) = &phone {
+        check_phone(phone)?;
+    }
+    let hash = state.hashing.hash(&body.password).await?;
+    let user = state
+        .store
+        .create_user(
+            &NewUser {
+                email: &email,
+                password_hash: &hash,
+                role: Role::Rider,
+                name: name.as_deref(),
+                phone: phone.as_deref(),
+            },
+            state.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(_) => {
+                ApiError::conflict("email_taken", "an account with this e-mail already exists")
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(user = %user.id, "account created");
+    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+}
+
+fn too_many_attempts() -> ApiError {
+    ApiError {
+        retry_after: Some(60 * THROTTLE_WINDOW_MINUTES as u64),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed log-ins; wait a while and try again",
+        )
+    }
+}
+
+/// Log in: a bearer token for 30 days. Unknown e-mail and wrong password answer the same.
+#[utoipa::path(post, path = "/v1/sessions", tag = "accounts",
+    request_body = LogInRequest,
+    responses(
+        (status = 201, body = SessionView),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong e-mail or password (invalid_credentials)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body (invalid_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts (too_many_attempts; Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn log_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<LogInRequest>,
+) -> Result<(StatusCode, Json<SessionView>), ApiError> {
+    let now = state.now();
+    let since = now - ChronoDuration::minutes(THROTTLE_WINDOW_MINUTES);
+    let email = body.email.trim().to_lowercase();
+    let account_scope = format!("account:{email}");
+    let address_scope = format!("address:{}", peer.ip());
+    if state
+        .store
+        .login_failures_since(&account_scope, since)
+        .await?
+        >= MAX_FAILURES_PER_ACCOUNT
+        || state
+            .store
+            .login_failures_since(&address_scope, since)
+            .await?
+            >= MAX_FAILURES_PER_ADDRESS
+    {
+        return Err(too_many_attempts());
+    }
+    let password_ok_len = body.password.len() <= auth::MAX_PASSWORD_BYTES;
+    let found = state.store.credentials(&email).await?;
+    let verified = password_ok_len
+        && state
+            .hashing
+            .verify(&body.password, found.as_ref().map(|(_, h)| h.as_str()))
+            .await;
+    let user = match (verified, found) {
+        (true, Some((user, _))) => user,
+        _ => {
+            state
+                .store
+                .record_login_failure(&[&account_scope, &address_scope], now)
+                .await?;
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "wrong e-mail or password",
+            ));
+        }
+    };
+    state.store.clear_login_failures(&account_scope).await?;
+    let token = auth::random_token()?;
+    let expires_at = now + ChronoDuration::days(SESSION_DAYS);
+    state
+        .store
+        .create_session(&auth::token_hash(&token), user.id, now, expires_at)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionView {
+            token,
+            expires_at,
+            user: UserView::from(&user),
+        }),
+    ))
+}
+
+/// Log out: revokes this token.
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn log_out(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .revoke_session(&auth.token_hash, state.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn me(auth: Authenticated) -> Json<UserView> {
+    Json(UserView::from(&auth.user))
+}
+
+/// Everything stored about the signed-in user, as JSON.
+#[utoipa::path(get, path = "/v1/me/export", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "user, bookings with personal data and history", body = Object),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn export_me(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Response, ApiError> {
+    let export = state.store.export(auth.user).await?;
+    let mut response = Json(export).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"chauffeur-export.json\""),
+    );
+    Ok(response)
+}
+
+/// Erase the account's personal data and log out everywhere. Bookings stay, anonymised.
+#[utoipa::path(delete, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn erase_me(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<StatusCode, ApiError> {
+    state.store.erase_user(auth.user.id, state.now()).await?;
+    tracing::info!(user = %auth.user.id, "account erased");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,541 @@
+//! A rider's bookings: book a quote (idempotently), list, read, history, and the two-step
+//! cancellation.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chauffeur_core::booking::Actor;
+use chauffeur_core::catalog::{CancellationPolicy, PickupPlace};
+use chauffeur_core::fare::FareLineKind;
+use chauffeur_core::{
+    cancellation_fee, confirm_cancellation, transition, BookingState, Currency, Money, Quote,
+};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::http::accounts::{check_phone, optional_text};
+use crate::http::extract::{ApiJson, Authenticated, HashedJson, IdPath};
+use crate::http::idempotency::{self, IdempotencyKey, InFlight};
+use crate::http::quotes::{LineView, MoneyView};
+use crate::state::AppState;
+use crate::store::{self, Booking, Created, IdempotentCreate, Personal, User};
+use crate::tokens::TokenError;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_booking, list_bookings))
+        .routes(routes!(get_booking))
+        .routes(routes!(booking_history))
+        .routes(routes!(cancellation_preview))
+        .routes(routes!(cancel_booking))
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassengerIn {
+    pub name: String,
+    /// International format, e.g. +49 30 1234567.
+    pub phone: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBookingRequest {
+    pub quote_token: String,
+    /// Who rides, if not the account holder (a guest).
+    pub passenger: Option<PassengerIn>,
+    /// Required when the pickup is an airport.
+    pub flight_number: Option<String>,
+    /// Notes to the chauffeur, at most 500 characters.
+    pub notes: Option<String>,
+    /// If given, must match the child seats the quote was priced with.
+    pub child_seats: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PassengerView {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BookingView {
+    pub id: Uuid,
+    pub state: String,
+    pub city_id: String,
+    pub class: String,
+    pub product: String,
+    pub pickup_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>)]
+    pub pickup_local: Option<NaiveDateTime>,
+    pub price: MoneyView,
+    pub lines: Vec<LineView>,
+    pub passenger: PassengerView,
+    pub flight_number: Option<String>,
+    pub notes: Option<String>,
+    pub child_seats: i64,
+    pub cancellation_fee: Option<MoneyView>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub(super) fn currency_of(booking: &Booking) -> Result<Currency, ApiError> {
+    Currency::from_code(&booking.currency).map_err(|e| {
+        tracing::error!(error = %e, booking = %booking.id, "stored booking has an unknown currency");
+        ApiError::internal()
+    })
+}
+
+pub(super) fn booking_view(
+    booking: &Booking,
+    personal: &Personal,
+) -> Result<BookingView, ApiError> {
+    let currency = currency_of(booking)?;
+    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    Ok(BookingView {
+        id: booking.id,
+        state: booking.state.as_str().to_owned(),
+        city_id: booking.city_id.clone(),
+        class: booking.vehicle_class.as_str().to_owned(),
+        product: booking.product.as_str().to_owned(),
+        pickup_at: booking.pickup_at,
+        pickup_local: quote.as_ref().map(|q| q.pickup.local),
+        price: Money::new(booking.price_minor, currency).into(),
+        lines: quote
+            .as_ref()
+            .map(|q| q.fare.lines.iter().map(LineView::from).collect())
+            .unwrap_or_default(),
+        passenger: PassengerView {
+            name: personal.passenger_name.clone(),
+            phone: personal.passenger_phone.clone(),
+        },
+        flight_number: personal.flight_number.clone(),
+        notes: personal.notes.clone(),
+        child_seats: booking.child_seats,
+        cancellation_fee: booking
+            .cancellation_fee_minor
+            .map(|fee| Money::new(fee, currency).into()),
+        version: booking.version,
+        created_at: booking.created_at,
+        updated_at: booking.updated_at,
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BookingList {
+    pub bookings: Vec<BookingView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryEntryView {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    /// rider, partner, chauffeur, operator or system.
+    pub actor: String,
+    pub actor_id: Option<Uuid>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    /// The booking as it was after this change (personal data excluded).
+    #[schema(value_type = Object)]
+    pub booking: Value,
+    /// The full earlier version, before this change.
+    #[schema(value_type = Option<Object>)]
+    pub previous: Option<Value>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryView {
+    pub entries: Vec<HistoryEntryView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CancellationView {
+    pub state: String,
+    /// What cancelling now costs; confirm with exactly this amount.
+    pub fee: MoneyView,
+    pub percent_bp: u32,
+    /// When the fee next goes up, if it does.
+    pub changes_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// The fee shown by `GET …/cancellation`, in minor units.
+    pub acknowledged_fee_minor: i64,
+}
+
+fn check_flight_number(raw: &str) -> Result<String, ApiError> {
+    let flight: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    let (airline, number) = flight.split_at(flight.len().min(2));
+    let ok = flight.len() <= 8
+        && airline.len() == 2
+        && airline.chars().all(|c| c.is_ascii_alphanumeric())
+        && !number.is_empty()
+        && number.chars().take_while(char::is_ascii_digit).count() >= 1
+        && number.chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(flight)
+    } else {
+        Err(ApiError::unprocessable(
+            "invalid_flight_number",
+            "give the flight number as airline code and number, e.g. LH 2031",
+        ))
+    }
+}
+
+/// Book a quote. Needs a session and an `Idempotency-Key`: the same key and body replay the
+/// first answer; the same key with another body is 422; a key still in use is 409.
+#[utoipa::path(post, path = "/v1/bookings", tag = "bookings", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Unique per booking attempt, e.g. a UUID")),
+    request_body = CreateBookingRequest,
+    responses(
+        (status = 201, description = "Booked (Location names it); a replay answers the first answer again with Idempotent-Replayed: true", body = BookingView),
+        (status = 400, description = "Missing or invalid Idempotency-Key, or malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The first request with this key is still running (idempotency_key_in_use)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, tampered or expired quote; invalid body; key reused with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_booking(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    IdempotencyKey(key): IdempotencyKey,
+    HashedJson {
+        value: request,
+        hash: request_hash,
+    }: HashedJson<CreateBookingRequest>,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let quote = state
+        .signer
+        .verify(request.quote_token.trim())
+        .and_then(|(claim, class)| claim.reprice(&state.catalog, class))
+        .map_err(|e| match e {
+            TokenError::CatalogChanged => ApiError::unprocessable(
+                "quote_expired",
+                "prices were updated since this quote; ask for a new one",
+            ),
+            TokenError::Malformed | TokenError::BadSignature | TokenError::Inconsistent => {
+                ApiError::unprocessable("quote_invalid", "the quote token is not one we issued")
+            }
+        })?;
+    if !quote.is_valid_at(now) {
+        return Err(ApiError::unprocessable(
+            "quote_expired",
+            format!(
+                "the quote expired at {}; ask for a new one",
+                quote.valid_until
+            ),
+        ));
+    }
+    let quoted_seats = quote
+        .fare
+        .line(FareLineKind::ChildSeats)
+        .map_or(0, |l| l.quantity);
+    if let Some(seats) = request.child_seats {
+        if u64::from(seats) != quoted_seats {
+            return Err(ApiError::unprocessable(
+                "child_seats_mismatch",
+                format!(
+                    "the quote was priced with {quoted_seats} child seats; ask for a new quote"
+                ),
+            ));
+        }
+    }
+    let flight_number = match (&quote.pickup_place, request.flight_number.as_deref()) {
+        (PickupPlace::Airport { iata }, None) => {
+            return Err(ApiError::unprocessable(
+                "flight_number_required",
+                format!(
+                "the pickup is at {iata}: give the flight number so the chauffeur can follow it"
+            ),
+            ))
+        }
+        (_, Some(raw)) => Some(check_flight_number(raw)?),
+        (_, None) => None,
+    };
+    let notes = optional_text(request.notes, "notes", 500)?;
+    let (passenger_name, passenger_phone) = match request.passenger {
+        Some(p) => {
+            let name = optional_text(Some(p.name), "passenger.name", 100)?.ok_or_else(|| {
+                ApiError::unprocessable("invalid_body", "passenger.name is empty")
+            })?;
+            check_phone(p.phone.trim())?;
+            (Some(name), Some(p.phone.trim().to_owned()))
+        }
+        None => (auth.user.name.clone(), auth.user.phone.clone()),
+    };
+
+    // Concurrent duplicates within this process answer 409 at once; across replicas the
+    // store's transaction-scoped lock does the same.
+    let Some(_in_flight) = InFlight::enter(&state.in_flight, auth.user.id, &key) else {
+        return Err(idempotency::key_in_use());
+    };
+    let booking = Booking {
+        id: Uuid::now_v7(),
+        rider_id: auth.user.id,
+        city_id: quote.city_id.clone(),
+        state: BookingState::Pending,
+        vehicle_class: quote.class,
+        product: quote.product,
+        pickup_at: quote.pickup.at,
+        price_minor: quote.total().amount_minor,
+        currency: quote.total().currency.code().to_owned(),
+        quote: serde_json::to_value(&quote).map_err(|_| ApiError::internal())?,
+        child_seats: i64::try_from(quoted_seats).unwrap_or(0),
+        cancellation_fee_minor: None,
+        partner_id: None,
+        chauffeur_id: None,
+        vehicle_id: None,
+        receipt: None,
+        final_price_minor: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let personal = Personal {
+        passenger_name,
+        passenger_phone,
+        flight_number,
+        notes,
+    };
+    let view = booking_view(&booking, &personal)?;
+    let response_body = serde_json::to_string(&view).map_err(|_| ApiError::internal())?;
+    let outcome = state
+        .store
+        .create_booking_idempotent(
+            &IdempotentCreate {
+                user_id: auth.user.id,
+                key: &key,
+                request_hash: &request_hash,
+                response_status: 201,
+                response_body: &response_body,
+            },
+            &booking,
+            &personal,
+        )
+        .await?;
+    match outcome {
+        Created::Created => {}
+        Created::Replay { status, body } => return Ok(idempotency::replay(status, body)),
+        Created::Mismatch => {
+            return Err(ApiError::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request body",
+            ))
+        }
+        Created::InProgress => return Err(idempotency::key_in_use()),
+    }
+    state.metrics.booking_created();
+    // Offer it to partners right away; the dispatcher's timer retries if this fails.
+    if let Err(e) = crate::dispatch::dispatch_booking(&state, booking.id).await {
+        tracing::warn!(booking = %booking.id, error = %e, "first dispatch step failed");
+    }
+    tracing::info!(booking = %booking.id, city = %booking.city_id, "booking created");
+    let mut response = (StatusCode::CREATED, response_body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/bookings/{}", booking.id)) {
+        h.insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// The booking if it exists and belongs to the user; otherwise the same 404 either way.
+pub(super) async fn own_booking(
+    state: &AppState,
+    user: &User,
+    id: Uuid,
+) -> Result<(Booking, Personal), ApiError> {
+    match state.store.booking(id).await? {
+        Some((booking, personal)) if booking.rider_id == user.id => Ok((booking, personal)),
+        _ => Err(ApiError::not_found("booking")),
+    }
+}
+
+/// The signed-in rider's bookings, latest pickup first.
+#[utoipa::path(get, path = "/v1/bookings", tag = "bookings", security(("bearer" = [])),
+    responses(
+        (status = 200, body = BookingList),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_bookings(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<BookingList>, ApiError> {
+    let mut bookings = Vec::new();
+    for b in state.store.bookings_of(auth.user.id).await? {
+        let personal = state
+            .store
+            .booking(b.id)
+            .await?
+            .map(|(_, p)| p)
+            .unwrap_or_default();
+        bookings.push(booking_view(&b, &personal)?);
+    }
+    Ok(Json(BookingList { bookings }))
+}
+
+/// One of the rider's bookings.
+#[utoipa::path(get, path = "/v1/bookings/{id}", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Booking id")),
+    responses(
+        (status = 200, body = BookingView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_booking(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    IdPath(id): IdPath,
+) -> Result<Json<BookingView>, ApiError> {
+    let (booking, personal) = own_booking(&state, &auth.user, id).await?;
+    Ok(Json(booking_view(&booking, &personal)?))
+}
+
+/// Every change to the booking: who, when, from which state to which, and each full version.
+#[utoipa::path(get, path = "/v1/bookings/{id}/history", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Booking id")),
+    responses(
+        (status = 200, body = HistoryView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn booking_history(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    IdPath(id): IdPath,
+) -> Result<Json<HistoryView>, ApiError> {
+    let (booking, _) = own_booking(&state, &auth.user, id).await?;
+    let mut previous: Option<Value> = None;
+    let mut entries = Vec::new();
+    for e in state.store.history(booking.id).await? {
+        entries.push(HistoryEntryView {
+            version: e.version,
+            at: e.at,
+            actor: e.actor,
+            actor_id: e.actor_id,
+            from_state: e.from_state,
+            to_state: e.to_state,
+            booking: e.snapshot.clone(),
+            previous: previous.take(),
+        });
+        previous = Some(e.snapshot);
+    }
+    Ok(Json(HistoryView { entries }))
+}
+
+fn policy_for(state: &AppState, booking: &Booking) -> CancellationPolicy {
+    state
+        .catalog
+        .city(&booking.city_id)
+        .map(|c| c.cancellation.clone())
+        .unwrap_or_default()
+}
+
+fn current_fee(
+    state: &AppState,
+    booking: &Booking,
+    now: DateTime<Utc>,
+) -> Result<chauffeur_core::CancellationFee, ApiError> {
+    let price = Money::new(booking.price_minor, currency_of(booking)?);
+    Ok(cancellation_fee(
+        &policy_for(state, booking),
+        booking.product,
+        booking.state,
+        price,
+        booking.pickup_at,
+        now,
+    )?)
+}
+
+/// Step one of cancelling: what it would cost now.
+#[utoipa::path(get, path = "/v1/bookings/{id}/cancellation", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Booking id")),
+    responses(
+        (status = 200, body = CancellationView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Cannot be cancelled in its state (cancellation_not_allowed)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cancellation_preview(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    IdPath(id): IdPath,
+) -> Result<Json<CancellationView>, ApiError> {
+    let (booking, _) = own_booking(&state, &auth.user, id).await?;
+    let fee = current_fee(&state, &booking, state.now())?;
+    Ok(Json(CancellationView {
+        state: booking.state.as_str().to_owned(),
+        fee: fee.fee.into(),
+        percent_bp: fee.percent_bp,
+        changes_at: fee.changes_at,
+    }))
+}
+
+/// Step two: cancel, confirming the fee you were shown. A changed fee answers 409.
+#[utoipa::path(post, path = "/v1/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Booking id")),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, body = BookingView),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Fee changed, or not cancellable in its state", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body (invalid_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cancel_booking(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<CancelRequest>,
+) -> Result<Json<BookingView>, ApiError> {
+    let (booking, personal) = own_booking(&state, &auth.user, id).await?;
+    let now = state.now();
+    let fee = current_fee(&state, &booking, now)?;
+    let fee = confirm_cancellation(
+        &fee,
+        Money::new(body.acknowledged_fee_minor, fee.fee.currency),
+    )?;
+    let to = transition(booking.state, BookingState::Cancelled, Actor::Rider)?;
+    let updated = state
+        .store
+        .transition(&store::Transition {
+            cancellation_fee_minor: Some(fee.amount_minor),
+            ..store::Transition::new(&booking, to, Actor::Rider, Some(auth.user.id), now)
+        })
+        .await?;
+    tracing::info!(booking = %booking.id, fee = %fee, "booking cancelled by rider");
+    Ok(Json(booking_view(&updated, &personal)?))
+}

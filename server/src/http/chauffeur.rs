@@ -1,0 +1,285 @@
+//! A chauffeur's app: assigned rides, on-demand offers, position updates and ride progress.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chauffeur_core::booking::Actor;
+use chauffeur_core::{transition, BookingState, Quote};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, Problem};
+use crate::http::extract::{ApiJson, ChauffeurUser, IdPath};
+use crate::http::partner::{offer_view, ride_list, ride_view, OfferList, RideList, RideView};
+use crate::state::AppState;
+use crate::store;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(chauffeur_rides))
+        .routes(routes!(chauffeur_offers))
+        .routes(routes!(chauffeur_accept_offer))
+        .routes(routes!(chauffeur_location))
+        .routes(routes!(chauffeur_status))
+}
+
+/// The rides assigned to the signed-in chauffeur.
+#[utoipa::path(get, path = "/v1/chauffeur/rides", tag = "chauffeurs", security(("bearer" = [])),
+    responses(
+        (status = 200, body = RideList),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a chauffeur account (not_a_chauffeur)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn chauffeur_rides(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+) -> Result<Json<RideList>, ApiError> {
+    let bookings = state.store.bookings_of_chauffeur(user.id).await?;
+    ride_list(&state, bookings).await
+}
+
+/// On-demand offers made to the signed-in chauffeur (the nearest available one).
+#[utoipa::path(get, path = "/v1/chauffeur/offers", tag = "chauffeurs", security(("bearer" = [])),
+    responses(
+        (status = 200, body = OfferList),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a chauffeur account (not_a_chauffeur)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn chauffeur_offers(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+) -> Result<Json<OfferList>, ApiError> {
+    let mut offers = Vec::new();
+    for (offer, booking) in state
+        .store
+        .open_offers_of_chauffeur(user.id, state.now())
+        .await?
+    {
+        offers.push(offer_view(&offer, &booking)?);
+    }
+    Ok(Json(OfferList { offers }))
+}
+
+/// Accept an on-demand offer: the ride is assigned to this chauffeur at once. The first accept
+/// wins.
+#[utoipa::path(post, path = "/v1/chauffeur/offers/{id}/accept", tag = "chauffeurs", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Offer id")),
+    responses(
+        (status = 200, body = RideView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a chauffeur account (not_a_chauffeur)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such offer, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Taken, expired, answered, or an overlapping ride (chauffeur_busy)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn chauffeur_accept_offer(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+    IdPath(offer_id): IdPath,
+) -> Result<Json<RideView>, ApiError> {
+    let offer = match state.store.offer_by_id(offer_id).await? {
+        Some(o) if o.chauffeur_id == Some(user.id) => o,
+        _ => return Err(ApiError::not_found("offer")),
+    };
+    let (booking, personal) = state
+        .store
+        .booking(offer.booking_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("offer"))?;
+    // The core's table allows a chauffeur to take a pending ride (on demand) straight to assigned.
+    transition(
+        booking.state,
+        BookingState::ChauffeurAssigned,
+        Actor::Chauffeur,
+    )
+    .map_err(|_| {
+        ApiError::conflict(
+            "offer_taken",
+            "this ride is no longer looking for a chauffeur",
+        )
+    })?;
+    let busy = crate::dispatch::busy_window(&booking);
+    let outcome = state
+        .store
+        .accept_chauffeur_offer(offer_id, user.id, state.now(), busy)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict("chauffeur_busy") => {
+                ApiError::conflict("chauffeur_busy", "you have a ride at an overlapping time")
+            }
+            other => other.into(),
+        })?;
+    match outcome {
+        store::Accepted::Won(updated) => Ok(Json(ride_view(&updated, &personal)?)),
+        store::Accepted::NotFound => Err(ApiError::not_found("offer")),
+        store::Accepted::Taken => Err(ApiError::conflict(
+            "offer_taken",
+            "another chauffeur accepted this ride first",
+        )),
+        store::Accepted::Expired => Err(ApiError::conflict(
+            "offer_expired",
+            "the time to answer this offer ran out",
+        )),
+        store::Accepted::Closed(was) => Err(ApiError::conflict(
+            "offer_closed",
+            format!("this offer is already {was}"),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationRequest {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// The chauffeur's current position. At most about one a second is taken (429 otherwise); they
+/// are written in batches and shown to the rider of a ride on its way.
+#[utoipa::path(post, path = "/v1/chauffeur/location", tag = "chauffeurs", security(("bearer" = [])),
+    request_body = LocationRequest,
+    responses(
+        (status = 202, description = "Taken"),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a chauffeur account (not_a_chauffeur)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid position, or invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Sent too often (too_many_updates; Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn chauffeur_location(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+    ApiJson(body): ApiJson<LocationRequest>,
+) -> Result<StatusCode, ApiError> {
+    chauffeur_core::LatLon::new(body.lat, body.lon, "location")?;
+    let position = crate::live::Position {
+        lat: body.lat,
+        lon: body.lon,
+        at: state.now(),
+    };
+    if state.positions.offer(user.id, position) {
+        Ok(StatusCode::ACCEPTED)
+    } else {
+        Err(ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_updates",
+                "send at most one position a second",
+            )
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// en_route, arrived, on_board, completed or no_show.
+    pub status: String,
+    /// On completion of a transfer: minutes waited from the later of pickup time and arrival.
+    #[serde(default)]
+    pub waiting_minutes: u32,
+    /// On completion of an hourly hire: kilometres driven and minutes the hire lasted.
+    #[serde(default)]
+    pub driven_km: u32,
+    #[serde(default)]
+    pub hire_minutes: u32,
+}
+
+/// Report the ride's progress. Every change goes through the core's transition table; no-show
+/// only after the free waiting time; completion computes the receipt from the quote and the
+/// declared extras.
+#[utoipa::path(post, path = "/v1/chauffeur/rides/{id}/status", tag = "chauffeurs", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ride (booking) id")),
+    request_body = StatusRequest,
+    responses(
+        (status = 200, body = RideView),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a chauffeur account (not_a_chauffeur)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ride, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Illegal transition, or no-show too early", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown status, or invalid body or extras", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn chauffeur_status(
+    State(state): State<AppState>,
+    ChauffeurUser(user): ChauffeurUser,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<StatusRequest>,
+) -> Result<Json<RideView>, ApiError> {
+    let (booking, personal) = match state.store.booking(id).await? {
+        Some((b, p)) if b.chauffeur_id == Some(user.id) => (b, p),
+        _ => return Err(ApiError::not_found("ride")),
+    };
+    let wanted = BookingState::parse(&body.status)
+        .filter(|s| {
+            matches!(
+                s,
+                BookingState::EnRoute
+                    | BookingState::Arrived
+                    | BookingState::OnBoard
+                    | BookingState::Completed
+                    | BookingState::NoShow
+            )
+        })
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_status",
+                "status is one of en_route, arrived, on_board, completed, no_show",
+            )
+        })?;
+    let to = transition(booking.state, wanted, Actor::Chauffeur)?;
+    let now = state.now();
+    let quote: Quote =
+        serde_json::from_value(booking.quote.clone()).map_err(|_| ApiError::internal())?;
+    let mut change = store::Transition::new(&booking, to, Actor::Chauffeur, Some(user.id), now);
+    if to == BookingState::NoShow {
+        let arrived_at = state
+            .store
+            .history(booking.id)
+            .await?
+            .iter()
+            .rev()
+            .find(|e| e.to_state == "arrived")
+            .map_or(now, |e| e.at);
+        chauffeur_core::booking::check_no_show(
+            booking.pickup_at,
+            arrived_at,
+            quote.extras_tariff.free_waiting_minutes,
+            now,
+        )?;
+    }
+    if to == BookingState::Completed {
+        let receipt = chauffeur_core::final_fare(
+            &quote,
+            &chauffeur_core::DeclaredExtras {
+                waiting_minutes: body.waiting_minutes,
+                driven_km: body.driven_km,
+                hire_minutes: body.hire_minutes,
+                ..Default::default()
+            },
+        )?;
+        let total = receipt.fare.total.amount_minor;
+        change.receipt = Some((
+            serde_json::to_value(&receipt).map_err(|_| ApiError::internal())?,
+            total,
+        ));
+    }
+    let updated = state.store.transition(&change).await?;
+    tracing::info!(booking = %booking.id, state = %to, "ride status");
+    Ok(Json(ride_view(&updated, &personal)?))
+}

@@ -1,0 +1,212 @@
+//! Extractors shared by the resources: JSON bodies that answer problem+json, the signed-in
+//! user in each role, and ids in the path.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{Role, User};
+
+/// A JSON body whose rejections answer as problem+json.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// The signed-in user, from `Authorization: Bearer <token>`.
+pub struct Authenticated {
+    pub user: User,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .ok_or_else(ApiError::unauthorized)?;
+        let token_hash = auth::token_hash(token);
+        let user = state
+            .store
+            .session_user(&token_hash, state.now())
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Authenticated { user, token_hash })
+    }
+}
+
+/// A JSON body together with the SHA-256 of its bytes (hex), for idempotent creates that must
+/// tell a replay from a different body under the same key (the hash is of the exact bytes).
+pub struct HashedJson<T> {
+    pub value: T,
+    pub hash: String,
+}
+
+impl<T, S> FromRequest<S> for HashedJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = is_json(req.headers());
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is too large",
+            )
+        })?;
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        Ok(HashedJson {
+            value: parse_body(&body)?,
+            hash: hex::encode(Sha256::digest(&body)),
+        })
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::bad_request("malformed_body", e.to_string())
+        } else {
+            ApiError::unprocessable("invalid_body", e.to_string())
+        }
+    })
+}
+
+/// A signed-in member of a partner (a dispatcher account with the partner role).
+pub struct PartnerMember {
+    pub user: User,
+    pub partner_id: Uuid,
+}
+
+impl FromRequestParts<AppState> for PartnerMember {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        let partner_id = match auth.user.role {
+            Role::Partner | Role::Operator => state.store.partner_of(auth.user.id).await?,
+            _ => None,
+        };
+        match partner_id {
+            Some(partner_id) => Ok(PartnerMember {
+                user: auth.user,
+                partner_id,
+            }),
+            None => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_a_partner",
+                "this account does not dispatch for a partner",
+            )),
+        }
+    }
+}
+
+/// A signed-in chauffeur account.
+pub struct ChauffeurUser(pub User);
+
+impl FromRequestParts<AppState> for ChauffeurUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        if auth.user.role == Role::Chauffeur {
+            Ok(ChauffeurUser(auth.user))
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_a_chauffeur",
+                "this account is not a chauffeur's",
+            ))
+        }
+    }
+}
+
+/// A signed-in operator.
+pub struct Operator(pub User);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        if auth.user.role == Role::Operator {
+            Ok(Operator(auth.user))
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_an_operator",
+                "this needs an operator account",
+            ))
+        }
+    }
+}
+
+/// A resource id from the path. One that is not a UUID names nothing: 404 problem+json, with
+/// the resource named as the path names it (`/v1/bookings/{id}` → "no such booking").
+pub struct IdPath(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
+        Uuid::parse_str(&raw)
+            .map(IdPath)
+            .map_err(|_| ApiError::not_found(&resource_named_by(parts)))
+    }
+}
+
+/// The singular of the path segment before `{id}`: "bookings" → "booking".
+fn resource_named_by(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<MatchedPath>()
+        .and_then(|matched| {
+            let segments: Vec<&str> = matched.as_str().split('/').collect();
+            let at = segments.iter().position(|s| *s == "{id}")?;
+            let plural = segments.get(at.checked_sub(1)?)?;
+            Some(plural.strip_suffix('s').unwrap_or(plural).to_owned())
+        })
+        .unwrap_or_else(|| "resource".to_owned())
+}

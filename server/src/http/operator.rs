@@ -1,0 +1,199 @@
+//! Operators' partner management: list and register partners, their members and vehicles.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::http::extract::{ApiJson, IdPath, Operator};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(operator_partners, operator_create_partner))
+        .routes(routes!(operator_add_member))
+        .routes(routes!(operator_add_vehicle))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPartnerRequest {
+    pub name: String,
+    /// Catalog city ids.
+    pub cities: Vec<String>,
+    /// business, first, van.
+    pub classes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMemberRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    /// partner (a dispatcher) or chauffeur.
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVehicleRequest {
+    pub class: String,
+    pub plate: String,
+    pub seats: i64,
+    pub bags: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedId {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PartnerSummaryView {
+    pub id: Uuid,
+    pub name: String,
+    pub active: bool,
+    pub cities: Vec<String>,
+    pub classes: Vec<String>,
+    pub members: i64,
+    pub vehicles: i64,
+}
+
+/// All partners.
+#[utoipa::path(get, path = "/v1/operator/partners", tag = "operators", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<PartnerSummaryView>),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator account (not_an_operator)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn operator_partners(
+    State(state): State<AppState>,
+    _op: Operator,
+) -> Result<Json<Vec<PartnerSummaryView>>, ApiError> {
+    let partners = state.store.partners().await?;
+    Ok(Json(
+        partners
+            .into_iter()
+            .map(|p| PartnerSummaryView {
+                id: p.id,
+                name: p.name,
+                active: p.active,
+                cities: p.cities,
+                classes: p.classes,
+                members: p.members,
+                vehicles: p.vehicles,
+            })
+            .collect(),
+    ))
+}
+
+/// Register a partner.
+#[utoipa::path(post, path = "/v1/operator/partners", tag = "operators", security(("bearer" = [])),
+    request_body = NewPartnerRequest,
+    responses(
+        (status = 201, body = CreatedId),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator account (not_an_operator)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A partner of that name exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown city or class, or invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn operator_create_partner(
+    State(state): State<AppState>,
+    _op: Operator,
+    ApiJson(body): ApiJson<NewPartnerRequest>,
+) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
+    let id = crate::partners::create_partner(
+        &state.store,
+        &state.catalog,
+        &body.name,
+        &body.cities,
+        &body.classes,
+        state.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedId { id })))
+}
+
+/// Create a dispatcher or chauffeur account of a partner.
+#[utoipa::path(post, path = "/v1/operator/partners/{id}/members", tag = "operators", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Partner id")),
+    request_body = NewMemberRequest,
+    responses(
+        (status = 201, body = CreatedId),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator account (not_an_operator)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such partner, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "E-mail already registered (email_taken)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid e-mail, password, role or body", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn operator_add_member(
+    State(state): State<AppState>,
+    _op: Operator,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<NewMemberRequest>,
+) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
+    let id = crate::partners::add_member(
+        &state.store,
+        &state.hashing,
+        id,
+        &body.email,
+        &body.password,
+        &body.name,
+        &body.role,
+        state.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedId { id })))
+}
+
+/// Register a vehicle of a partner.
+#[utoipa::path(post, path = "/v1/operator/partners/{id}/vehicles", tag = "operators", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Partner id")),
+    request_body = NewVehicleRequest,
+    responses(
+        (status = 201, body = CreatedId),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator account (not_an_operator)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such partner, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A vehicle with this plate exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown class, or invalid seats, bags or body", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn operator_add_vehicle(
+    State(state): State<AppState>,
+    _op: Operator,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<NewVehicleRequest>,
+) -> Result<(StatusCode, Json<CreatedId>), ApiError> {
+    let id = crate::partners::add_vehicle(
+        &state.store,
+        id,
+        &body.class,
+        &body.plate,
+        body.seats,
+        body.bags,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedId { id })))
+}

@@ -1,0 +1,487 @@
+//! A partner's dispatch desk: offers, accepted rides, assigning a chauffeur and a vehicle,
+//! giving a ride back, and the partner's own chauffeurs and vehicles.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chauffeur_core::booking::Actor;
+use chauffeur_core::catalog::PickupPlace;
+use chauffeur_core::{transition, BookingState, Money, Quote};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::http::bookings::{currency_of, PassengerView};
+use crate::http::extract::{ApiJson, IdPath, PartnerMember};
+use crate::http::quotes::MoneyView;
+use crate::state::AppState;
+use crate::store::{self, Booking, Personal};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(partner_offers))
+        .routes(routes!(accept_offer))
+        .routes(routes!(decline_offer))
+        .routes(routes!(partner_rides))
+        .routes(routes!(assign_ride))
+        .routes(routes!(give_back_ride))
+        .routes(routes!(partner_chauffeurs))
+        .routes(routes!(partner_vehicles))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfferView {
+    pub id: Uuid,
+    pub booking_id: Uuid,
+    pub city_id: String,
+    pub class: String,
+    pub product: String,
+    pub pickup_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>)]
+    pub pickup_local: Option<NaiveDateTime>,
+    pub passengers: Option<u32>,
+    pub bags: Option<u32>,
+    pub price: MoneyView,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfferList {
+    pub offers: Vec<OfferView>,
+}
+
+/// The partner's open offers, soonest pickup first.
+#[utoipa::path(get, path = "/v1/partner/offers", tag = "partners", security(("bearer" = [])),
+    responses(
+        (status = 200, body = OfferList),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn partner_offers(
+    State(state): State<AppState>,
+    member: PartnerMember,
+) -> Result<Json<OfferList>, ApiError> {
+    let mut offers = Vec::new();
+    for (offer, booking) in state
+        .store
+        .open_offers_of_partner(member.partner_id, state.now())
+        .await?
+    {
+        offers.push(offer_view(&offer, &booking)?);
+    }
+    Ok(Json(OfferList { offers }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AcceptedView {
+    pub booking_id: Uuid,
+    pub state: String,
+    pub version: i64,
+}
+
+/// Accept an offer. The first accept wins; the others answer 409 `offer_taken`.
+#[utoipa::path(post, path = "/v1/partner/offers/{id}/accept", tag = "partners", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Offer id")),
+    responses(
+        (status = 200, body = AcceptedView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such offer, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Taken by another partner, expired or already answered (offer_taken, offer_expired, offer_closed)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn accept_offer(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    IdPath(offer_id): IdPath,
+) -> Result<Json<AcceptedView>, ApiError> {
+    match state
+        .store
+        .accept_offer(offer_id, member.partner_id, member.user.id, state.now())
+        .await?
+    {
+        store::Accepted::Won(booking) => {
+            tracing::info!(booking = %booking.id, partner = %member.partner_id, "offer accepted");
+            Ok(Json(AcceptedView {
+                booking_id: booking.id,
+                state: booking.state.as_str().to_owned(),
+                version: booking.version,
+            }))
+        }
+        store::Accepted::NotFound => Err(ApiError::not_found("offer")),
+        store::Accepted::Taken => Err(ApiError::conflict(
+            "offer_taken",
+            "another partner accepted this ride first",
+        )),
+        store::Accepted::Expired => Err(ApiError::conflict(
+            "offer_expired",
+            "the time to answer this offer ran out",
+        )),
+        store::Accepted::Closed(was) => Err(ApiError::conflict(
+            "offer_closed",
+            format!("this offer is already {was}"),
+        )),
+    }
+}
+
+/// Decline an offer; it counts in the partner's ranking.
+#[utoipa::path(post, path = "/v1/partner/offers/{id}/decline", tag = "partners", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Offer id")),
+    responses(
+        (status = 204, description = "Declined"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such open offer of this partner (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decline_offer(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    IdPath(offer_id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    if state
+        .store
+        .decline_offer(offer_id, member.partner_id, state.now())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("open offer"))
+    }
+}
+
+/// What a partner or chauffeur sees of a ride they serve (with what they need to serve it).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RideView {
+    pub id: Uuid,
+    pub state: String,
+    pub city_id: String,
+    pub class: String,
+    pub product: String,
+    pub pickup_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>)]
+    pub pickup_local: Option<NaiveDateTime>,
+    #[schema(value_type = Option<Object>)]
+    pub pickup_place: Option<PickupPlace>,
+    pub passengers: Option<u32>,
+    pub bags: Option<u32>,
+    pub price: MoneyView,
+    pub passenger: PassengerView,
+    pub flight_number: Option<String>,
+    pub notes: Option<String>,
+    pub chauffeur_id: Option<Uuid>,
+    pub vehicle_id: Option<Uuid>,
+    pub final_price: Option<MoneyView>,
+    pub version: i64,
+}
+
+pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideView, ApiError> {
+    let currency = currency_of(booking)?;
+    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    Ok(RideView {
+        id: booking.id,
+        state: booking.state.as_str().to_owned(),
+        city_id: booking.city_id.clone(),
+        class: booking.vehicle_class.as_str().to_owned(),
+        product: booking.product.as_str().to_owned(),
+        pickup_at: booking.pickup_at,
+        pickup_local: quote.as_ref().map(|q| q.pickup.local),
+        pickup_place: quote.as_ref().map(|q| q.pickup_place.clone()),
+        passengers: quote.as_ref().map(|q| q.passengers),
+        bags: quote.as_ref().map(|q| q.bags),
+        price: Money::new(booking.price_minor, currency).into(),
+        passenger: PassengerView {
+            name: personal.passenger_name.clone(),
+            phone: personal.passenger_phone.clone(),
+        },
+        flight_number: personal.flight_number.clone(),
+        notes: personal.notes.clone(),
+        chauffeur_id: booking.chauffeur_id,
+        vehicle_id: booking.vehicle_id,
+        final_price: booking
+            .final_price_minor
+            .map(|m| Money::new(m, currency).into()),
+        version: booking.version,
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RideList {
+    pub rides: Vec<RideView>,
+}
+
+pub(super) async fn ride_list(
+    state: &AppState,
+    bookings: Vec<Booking>,
+) -> Result<Json<RideList>, ApiError> {
+    let mut rides = Vec::with_capacity(bookings.len());
+    for b in bookings {
+        let personal = state
+            .store
+            .booking(b.id)
+            .await?
+            .map(|(_, p)| p)
+            .unwrap_or_default();
+        rides.push(ride_view(&b, &personal)?);
+    }
+    Ok(Json(RideList { rides }))
+}
+
+/// A ride this partner accepted; another partner's (or none) answers 404.
+async fn partner_ride(
+    state: &AppState,
+    member: &PartnerMember,
+    id: Uuid,
+) -> Result<(Booking, Personal), ApiError> {
+    match state.store.booking(id).await? {
+        Some((b, p)) if b.partner_id == Some(member.partner_id) => Ok((b, p)),
+        _ => Err(ApiError::not_found("ride")),
+    }
+}
+
+/// The rides this partner accepted, soonest first.
+#[utoipa::path(get, path = "/v1/partner/rides", tag = "partners", security(("bearer" = [])),
+    responses(
+        (status = 200, body = RideList),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn partner_rides(
+    State(state): State<AppState>,
+    member: PartnerMember,
+) -> Result<Json<RideList>, ApiError> {
+    let bookings = state.store.bookings_of_partner(member.partner_id).await?;
+    ride_list(&state, bookings).await
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// A chauffeur account of this partner.
+    pub chauffeur_id: Uuid,
+    /// A vehicle of this partner, of the booked class, big enough for the party.
+    pub vehicle_id: Uuid,
+}
+
+/// Assign a chauffeur and a vehicle (again, to change them). A chauffeur cannot hold two rides
+/// whose times overlap.
+#[utoipa::path(post, path = "/v1/partner/rides/{id}/assign", tag = "partners", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ride (booking) id")),
+    request_body = AssignRequest,
+    responses(
+        (status = 200, body = RideView),
+        (status = 400, description = "Malformed JSON body (malformed_body)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ride, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Overlapping ride (chauffeur_busy), or not assignable in its state", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not this partner's chauffeur or a fitting vehicle; invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn assign_ride(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<AssignRequest>,
+) -> Result<Json<RideView>, ApiError> {
+    let (booking, personal) = partner_ride(&state, &member, id).await?;
+    let to = transition(
+        booking.state,
+        BookingState::ChauffeurAssigned,
+        Actor::Partner,
+    )
+    .or_else(|e| {
+        // Re-assigning an assigned ride changes who drives, not the state.
+        if booking.state == BookingState::ChauffeurAssigned {
+            Ok(booking.state)
+        } else {
+            Err(e)
+        }
+    })?;
+    if !state
+        .store
+        .is_partner_chauffeur(member.partner_id, body.chauffeur_id)
+        .await?
+    {
+        return Err(ApiError::unprocessable(
+            "unknown_chauffeur",
+            "that is not a chauffeur of this partner",
+        ));
+    }
+    let (passengers, bags) = serde_json::from_value::<Quote>(booking.quote.clone())
+        .map(|q| (i64::from(q.passengers), i64::from(q.bags)))
+        .unwrap_or((1, 0));
+    match state
+        .store
+        .vehicle_of(member.partner_id, body.vehicle_id)
+        .await?
+    {
+        Some((class, seats, vehicle_bags, true))
+            if class == booking.vehicle_class.as_str()
+                && seats >= passengers
+                && vehicle_bags >= bags => {}
+        _ => return Err(ApiError::unprocessable(
+            "unfit_vehicle",
+            "use an active vehicle of this partner, of the booked class, big enough for the party",
+        )),
+    }
+    let (starts_at, ends_at) = crate::dispatch::busy_window(&booking);
+    let updated = state
+        .store
+        .transition(&store::Transition {
+            assignment: store::AssignmentChange::Assign {
+                partner_id: member.partner_id,
+                chauffeur_id: body.chauffeur_id,
+                vehicle_id: body.vehicle_id,
+                starts_at,
+                ends_at,
+            },
+            ..store::Transition::new(
+                &booking,
+                to,
+                Actor::Partner,
+                Some(member.user.id),
+                state.now(),
+            )
+        })
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict("chauffeur_busy") => ApiError::conflict(
+                "chauffeur_busy",
+                "this chauffeur already has a ride at an overlapping time",
+            ),
+            other => other.into(),
+        })?;
+    Ok(Json(ride_view(&updated, &personal)?))
+}
+
+/// Give a ride back (until 2 hours before pickup); it is offered again, to other partners first.
+#[utoipa::path(post, path = "/v1/partner/rides/{id}/give-back", tag = "partners", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ride (booking) id")),
+    responses(
+        (status = 200, body = RideView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ride, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Too late (give_back_too_late) or not in a state to give back", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn give_back_ride(
+    State(state): State<AppState>,
+    member: PartnerMember,
+    IdPath(id): IdPath,
+) -> Result<Json<RideView>, ApiError> {
+    let (booking, personal) = partner_ride(&state, &member, id).await?;
+    let now = state.now();
+    chauffeur_core::dispatch::check_give_back(booking.pickup_at, now)?;
+    let to = transition(booking.state, BookingState::Pending, Actor::Partner)?;
+    let updated = state
+        .store
+        .transition(&store::Transition {
+            given_back_by: Some(member.partner_id),
+            ..store::Transition::new(&booking, to, Actor::Partner, Some(member.user.id), now)
+        })
+        .await?;
+    tracing::info!(booking = %booking.id, partner = %member.partner_id, "ride given back");
+    if let Err(e) = crate::dispatch::dispatch_booking(&state, booking.id).await {
+        tracing::warn!(booking = %booking.id, error = %e, "re-dispatch after give-back failed; the timer retries");
+    }
+    Ok(Json(ride_view(&updated, &personal)?))
+}
+
+/// What a partner or chauffeur sees of an offer.
+pub(super) fn offer_view(offer: &store::Offer, booking: &Booking) -> Result<OfferView, ApiError> {
+    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    Ok(OfferView {
+        id: offer.id,
+        booking_id: booking.id,
+        city_id: booking.city_id.clone(),
+        class: booking.vehicle_class.as_str().to_owned(),
+        product: booking.product.as_str().to_owned(),
+        pickup_at: booking.pickup_at,
+        pickup_local: quote.as_ref().map(|q| q.pickup.local),
+        passengers: quote.as_ref().map(|q| q.passengers),
+        bags: quote.as_ref().map(|q| q.bags),
+        price: Money::new(booking.price_minor, currency_of(booking)?).into(),
+        expires_at: offer.expires_at,
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChauffeurView {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VehicleView {
+    pub id: Uuid,
+    pub class: String,
+    pub plate: String,
+    pub seats: i64,
+    pub bags: i64,
+    pub active: bool,
+}
+
+/// This partner's chauffeurs.
+#[utoipa::path(get, path = "/v1/partner/chauffeurs", tag = "partners", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<ChauffeurView>),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn partner_chauffeurs(
+    State(state): State<AppState>,
+    member: PartnerMember,
+) -> Result<Json<Vec<ChauffeurView>>, ApiError> {
+    let rows = state.store.partner_chauffeurs(member.partner_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(id, name, email)| ChauffeurView { id, name, email })
+            .collect(),
+    ))
+}
+
+/// This partner's vehicles.
+#[utoipa::path(get, path = "/v1/partner/vehicles", tag = "partners", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<VehicleView>),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn partner_vehicles(
+    State(state): State<AppState>,
+    member: PartnerMember,
+) -> Result<Json<Vec<VehicleView>>, ApiError> {
+    let rows = state.store.partner_vehicles(member.partner_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(id, class, plate, seats, bags, active)| VehicleView {
+                id,
+                class,
+                plate,
+                seats,
+                bags,
+                active,
+            })
+            .collect(),
+    ))
+}
