@@ -200,7 +200,6 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
-
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
         let detail = rejection.body_text();

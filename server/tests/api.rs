@@ -168,6 +168,14 @@ fn quotes_need_no_account_and_bad_requests_get_the_cores_codes() {
                 json!({"kind": "instant", "at": "2020-01-01T10:00:00Z"}),
             )),
             422,
+            "pickup_in_past",
+        );
+        let in_ten_minutes = chrono::Utc::now() + chrono::Duration::minutes(10);
+        assert_problem(
+            post(berlin_transfer(
+                json!({"kind": "instant", "at": in_ten_minutes.to_rfc3339()}),
+            )),
+            422,
             "pickup_too_soon",
         );
         // 02:30 on the last Sunday of March 2027 does not exist in Berlin.

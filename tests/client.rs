@@ -3,11 +3,9 @@
 //! equals the server's binding quote for the same inputs and catalog version.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
-
 use chauffeur_core::client::{ApiClient, ClientError};
 use chauffeur_core::*;
-use common::*;
+use chauffeur_e2e::*;
 use serde_json::json;
 
 fn transfer(

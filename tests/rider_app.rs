@@ -8,8 +8,6 @@
 //! chosen point of a booking request.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -21,7 +19,7 @@ use chauffeur_core::client::ApiClient;
 use chauffeur_core::rider_app::{QuoteForm, RiderApp, RiderConfig, RiderError};
 use chauffeur_core::secure_store::FileSecureStore;
 use chauffeur_core::LatLon;
-use common::*;
+use chauffeur_e2e::*;
 use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
