@@ -1,0 +1,197 @@
+//! Bookings: creating is in `idempotency`; here reading, listing, history, state transitions,
+//! and the personal-data export and erasure.
+
+use chauffeur_core::booking::{Actor, BookingState};
+use chauffeur_core::catalog::VehicleClass;
+use chauffeur_core::fare::ProductKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Store, StoreError, User};
+
+/// A booking as stored, without personal data: this is also what the history snapshots hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: Uuid,
+    pub rider_id: Uuid,
+    pub city_id: String,
+    pub state: BookingState,
+    pub vehicle_class: VehicleClass,
+    pub product: ProductKind,
+    pub pickup_at: DateTime<Utc>,
+    pub price_minor: i64,
+    pub currency: String,
+    /// The signed quote the rider booked (the domain `Quote` as JSON).
+    pub quote: Value,
+    pub child_seats: i64,
+    pub cancellation_fee_minor: Option<i64>,
+    /// The partner that accepted the ride, once one did.
+    #[serde(default)]
+    pub partner_id: Option<Uuid>,
+    /// The chauffeur and vehicle the partner assigned.
+    #[serde(default)]
+    pub chauffeur_id: Option<Uuid>,
+    #[serde(default)]
+    pub vehicle_id: Option<Uuid>,
+    /// After completion: the core's receipt (quote + declared extras) and its total.
+    #[serde(default)]
+    pub receipt: Option<Value>,
+    #[serde(default)]
+    pub final_price_minor: Option<i64>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A booking's personal data; erased (set to None) when the rider deletes their account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Personal {
+    pub passenger_name: Option<String>,
+    pub passenger_phone: Option<String>,
+    pub flight_number: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_id: Option<Uuid>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    /// The booking as it was after this change.
+    pub snapshot: Value,
+}
+
+pub struct Transition {
+    pub booking_id: Uuid,
+    pub expected_version: i64,
+    pub to: BookingState,
+    pub actor: Actor,
+    pub actor_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub cancellation_fee_minor: Option<i64>,
+    /// The receipt and its total, on completion.
+    pub receipt: Option<(Value, i64)>,
+    pub assignment: AssignmentChange,
+    /// The partner giving the ride back (the booking loses its partner).
+    pub given_back_by: Option<Uuid>,
+}
+
+impl Transition {
+    pub fn new(
+        booking: &Booking,
+        to: BookingState,
+        actor: Actor,
+        actor_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Transition {
+        let assignment = match to {
+            BookingState::Cancelled
+            | BookingState::Pending
+            | BookingState::Confirmed
+            | BookingState::Unfulfilled => AssignmentChange::Release,
+            _ => AssignmentChange::Keep,
+        };
+        Transition {
+            booking_id: booking.id,
+            expected_version: booking.version,
+            to,
+            actor,
+            actor_id,
+            at,
+            cancellation_fee_minor: None,
+            receipt: None,
+            assignment,
+            given_back_by: None,
+        }
+    }
+}
+
+/// What a transition does to the chauffeur's assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssignmentChange {
+    Keep,
+    /// The chauffeur is free again (cancelled, given back, unassigned).
+    Release,
+    /// This chauffeur and vehicle drive the ride, busy from `starts_at` to `ends_at`.
+    Assign {
+        partner_id: Uuid,
+        chauffeur_id: Uuid,
+        vehicle_id: Uuid,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Export {
+    pub user: User,
+    pub bookings: Vec<ExportedBooking>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedBooking {
+    pub booking: Booking,
+    pub personal: Personal,
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Store {
+    pub async fn bookings_of(&self, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
+        read!(self, bookings::bookings_of(rider_id))
+    }
+
+    pub async fn booking(&self, id: Uuid) -> Result<Option<(Booking, Personal)>, StoreError> {
+        read!(self, bookings::booking(id))
+    }
+
+    pub async fn history(&self, booking_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        read!(self, bookings::history(booking_id))
+    }
+
+    pub async fn transition(&self, t: &Transition) -> Result<Booking, StoreError> {
+        write_turn!(self, bookings::transition(t))
+    }
+
+    pub async fn bookings_of_partner(&self, partner_id: Uuid) -> Result<Vec<Booking>, StoreError> {
+        read!(self, bookings::bookings_served_by(Some(partner_id), None))
+    }
+
+    pub async fn bookings_of_chauffeur(
+        &self,
+        chauffeur_id: Uuid,
+    ) -> Result<Vec<Booking>, StoreError> {
+        read!(self, bookings::bookings_served_by(None, Some(chauffeur_id)))
+    }
+
+    pub async fn pending_bookings(&self, limit: i64) -> Result<Vec<Uuid>, StoreError> {
+        read!(self, bookings::pending_bookings(limit))
+    }
+
+    pub async fn erase_user(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        write_turn!(self, bookings::erase_user(user_id, now))
+    }
+
+    /// Everything stored about a user.
+    pub async fn export(&self, user: User) -> Result<Export, StoreError> {
+        let mut bookings = Vec::new();
+        for b in self.bookings_of(user.id).await? {
+            let personal = self
+                .booking(b.id)
+                .await?
+                .map(|(_, p)| p)
+                .unwrap_or_default();
+            let history = self.history(b.id).await?;
+            bookings.push(ExportedBooking {
+                booking: b,
+                personal,
+                history,
+            });
+        }
+        Ok(Export { user, bookings })
+    }
+}
