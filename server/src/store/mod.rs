@@ -56,6 +56,15 @@ macro_rules! write_turn {
     }};
 }
 
+/// The columns a `rows::BookingRow` reads, to `concat!` into a query's text.
+macro_rules! booking_columns {
+    () => {
+        "id, rider_id, city_id, state, vehicle_class, product, pickup_at, price_minor, currency, \
+         quote, child_seats, cancellation_fee_minor, version, created_at, updated_at, partner_id, \
+         chauffeur_id, vehicle_id, receipt, final_price_minor"
+    };
+}
+
 mod accounts;
 mod bookings;
 mod events;
@@ -63,6 +72,7 @@ mod fleet;
 mod idempotency;
 mod positions;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 pub use accounts::{NewUser, Role, User};

@@ -6,7 +6,6 @@
 
 pub type Db = sqlx::Postgres;
 pub type Conn = sqlx::PgConnection;
-pub type DbRow = sqlx::postgres::PgRow;
 
 pub const BEGIN_WRITE: &str = "BEGIN";
 /// Serialises work on one idempotency key across replicas: a transaction-scoped advisory lock,

@@ -6,7 +6,6 @@
 
 pub type Db = sqlx::Sqlite;
 pub type Conn = sqlx::SqliteConnection;
-pub type DbRow = sqlx::sqlite::SqliteRow;
 
 /// SQLite has one writer at a time: a write transaction takes the write lock when it begins, so
 /// it never fails half-way on a lock upgrade.

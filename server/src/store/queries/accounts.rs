@@ -1,23 +1,12 @@
 //! Users, sessions and login failures.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Pool, Row};
+use sqlx::Pool;
 use uuid::Uuid;
 
-use super::{Db, DbRow, BEGIN_WRITE};
-use crate::store::{is_unique_violation, NewUser, Role, StoreError, User};
-
-fn user_from(row: &DbRow) -> Result<User, StoreError> {
-    Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        role: Role::parse(row.try_get::<&str, _>("role")?)?,
-        name: row.try_get("name")?,
-        phone: row.try_get("phone")?,
-        created_at: row.try_get("created_at")?,
-        erased_at: row.try_get("erased_at")?,
-    })
-}
+use super::{Db, BEGIN_WRITE};
+use crate::store::rows::{CredentialsRow, UserRow};
+use crate::store::{is_unique_violation, NewUser, StoreError, User};
 
 pub async fn create_user(
     pool: &Pool<Db>,
@@ -57,11 +46,13 @@ pub async fn credentials(
     pool: &Pool<Db>,
     email: &str,
 ) -> Result<Option<(User, String)>, StoreError> {
-    let row = sqlx::query::<Db>("SELECT * FROM users WHERE email = $1 AND erased_at IS NULL")
-        .bind(email)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
+    let row = sqlx::query_as::<Db, CredentialsRow>(
+        "SELECT * FROM users WHERE email = $1 AND erased_at IS NULL",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| Ok((r.user.try_into()?, r.password_hash)))
         .transpose()
 }
 
@@ -90,7 +81,7 @@ pub async fn session_user(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<User>, StoreError> {
-    let row = sqlx::query::<Db>(
+    let row = sqlx::query_as::<Db, UserRow>(
         "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
          AND u.erased_at IS NULL",
@@ -99,7 +90,7 @@ pub async fn session_user(
     .bind(now)
     .fetch_optional(pool)
     .await?;
-    row.map(|r| user_from(&r)).transpose()
+    row.map(User::try_from).transpose()
 }
 
 pub async fn revoke_session(
@@ -139,13 +130,14 @@ pub async fn login_failures_since(
     scope: &str,
     since: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let row =
-        sqlx::query::<Db>("SELECT COUNT(*) AS n FROM login_failures WHERE scope = $1 AND at > $2")
-            .bind(scope)
-            .bind(since)
-            .fetch_one(pool)
-            .await?;
-    Ok(row.try_get("n")?)
+    let count = sqlx::query_scalar::<Db, i64>(
+        "SELECT COUNT(*) AS n FROM login_failures WHERE scope = $1 AND at > $2",
+    )
+    .bind(scope)
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok(count)
 }
 
 pub async fn clear_login_failures(pool: &Pool<Db>, scope: &str) -> Result<(), StoreError> {
@@ -157,9 +149,9 @@ pub async fn clear_login_failures(pool: &Pool<Db>, scope: &str) -> Result<(), St
 }
 
 pub async fn user(pool: &Pool<Db>, id: Uuid) -> Result<Option<User>, StoreError> {
-    let row = sqlx::query::<Db>("SELECT * FROM users WHERE id = $1")
+    let row = sqlx::query_as::<Db, UserRow>("SELECT * FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    row.map(|r| user_from(&r)).transpose()
+    row.map(User::try_from).transpose()
 }

@@ -2,66 +2,19 @@
 //! personal data.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Pool, Row};
+use sqlx::Pool;
 use uuid::Uuid;
 
 use chauffeur_core::booking::{Actor, BookingState};
-use chauffeur_core::catalog::VehicleClass;
-use chauffeur_core::fare::ProductKind;
 use serde_json::Value;
 use sqlx::types::Json;
 
 use super::events::{append_event, status_payload};
-use super::{Conn, Db, DbRow, BEGIN_WRITE};
+use super::{Conn, Db, BEGIN_WRITE};
+use crate::store::rows::{BookingRow, BookingWithPersonalRow, HistoryRow};
 use crate::store::{
     is_overlap, AssignmentChange, Booking, HistoryEntry, Personal, StoreError, Transition,
 };
-
-pub(super) fn booking_from(row: &DbRow) -> Result<Booking, StoreError> {
-    let text = |col: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(col)?) };
-    let state = text("state")?;
-    let class = text("vehicle_class")?;
-    let product = text("product")?;
-    Ok(Booking {
-        id: row.try_get("id")?,
-        rider_id: row.try_get("rider_id")?,
-        city_id: text("city_id")?,
-        state: BookingState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?,
-        vehicle_class: VehicleClass::parse(&class)
-            .ok_or_else(|| StoreError::Corrupt(format!("class {class:?}")))?,
-        product: ProductKind::parse(&product)
-            .ok_or_else(|| StoreError::Corrupt(format!("product {product:?}")))?,
-        pickup_at: row.try_get("pickup_at")?,
-        price_minor: row.try_get("price_minor")?,
-        currency: text("currency")?,
-        quote: row.try_get::<Json<Value>, _>("quote")?.0,
-        child_seats: row.try_get("child_seats")?,
-        cancellation_fee_minor: row.try_get("cancellation_fee_minor")?,
-        partner_id: row.try_get("partner_id")?,
-        chauffeur_id: row.try_get("chauffeur_id")?,
-        vehicle_id: row.try_get("vehicle_id")?,
-        receipt: row
-            .try_get::<Option<Json<Value>>, _>("receipt")?
-            .map(|j| j.0),
-        final_price_minor: row.try_get("final_price_minor")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-fn history_from(row: &DbRow) -> Result<HistoryEntry, StoreError> {
-    Ok(HistoryEntry {
-        version: row.try_get("version")?,
-        at: row.try_get("at")?,
-        actor: row.try_get("actor")?,
-        actor_id: row.try_get("actor_id")?,
-        from_state: row.try_get("from_state")?,
-        to_state: row.try_get("to_state")?,
-        snapshot: row.try_get::<Json<Value>, _>("snapshot")?.0,
-    })
-}
 
 fn snapshot(booking: &Booking) -> Result<Json<Value>, StoreError> {
     serde_json::to_value(booking)
@@ -71,16 +24,15 @@ fn snapshot(booking: &Booking) -> Result<Json<Value>, StoreError> {
 
 /// A booking read inside the caller's transaction.
 pub(super) async fn booking_in(tx: &mut Conn, id: Uuid) -> Result<Option<Booking>, StoreError> {
-    let row = sqlx::query::<Db>(
-        "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
-         price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-         created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
-         final_price_minor FROM bookings WHERE id = $1",
-    )
+    let row = sqlx::query_as::<Db, BookingRow>(concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    row.map(|r| booking_from(&r)).transpose()
+    row.map(Booking::try_from).transpose()
 }
 
 /// Appends the booking's new version to its history, in the caller's transaction.
@@ -111,53 +63,41 @@ pub(super) async fn append_history(
 }
 
 pub async fn bookings_of(pool: &Pool<Db>, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
-    let rows = sqlx::query::<Db>(
-        "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
-         price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-         created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
-         final_price_minor FROM bookings WHERE rider_id = $1 \
-         ORDER BY pickup_at DESC, id DESC",
-    )
+    let rows = sqlx::query_as::<Db, BookingRow>(concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE rider_id = $1 ORDER BY pickup_at DESC, id DESC"
+    ))
     .bind(rider_id)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(booking_from).collect()
+    rows.into_iter().map(Booking::try_from).collect()
 }
 
 pub async fn booking(pool: &Pool<Db>, id: Uuid) -> Result<Option<(Booking, Personal)>, StoreError> {
-    let row = sqlx::query::<Db>(
-        "SELECT b.id, b.rider_id, b.city_id, b.state, b.vehicle_class, b.product, \
-         b.pickup_at, b.price_minor, b.currency, b.quote, b.child_seats, \
-         b.cancellation_fee_minor, b.version, b.created_at, b.updated_at, b.partner_id, \
-         b.chauffeur_id, b.vehicle_id, b.receipt, b.final_price_minor, \
-         p.passenger_name, p.passenger_phone, p.flight_number, p.notes \
+    // booking_personal shares no column name with bookings, so the names need no table.
+    let row = sqlx::query_as::<Db, BookingWithPersonalRow>(concat!(
+        "SELECT ",
+        booking_columns!(),
+        ", passenger_name, passenger_phone, flight_number, notes \
          FROM bookings b LEFT JOIN booking_personal p ON p.booking_id = b.id \
-         WHERE b.id = $1",
-    )
+         WHERE b.id = $1"
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    row.map(|r| {
-        let personal = Personal {
-            passenger_name: r.try_get("passenger_name")?,
-            passenger_phone: r.try_get("passenger_phone")?,
-            flight_number: r.try_get("flight_number")?,
-            notes: r.try_get("notes")?,
-        };
-        Ok((booking_from(&r)?, personal))
-    })
-    .transpose()
+    row.map(<(Booking, Personal)>::try_from).transpose()
 }
 
 pub async fn history(pool: &Pool<Db>, booking_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let rows = sqlx::query_as::<Db, HistoryRow>(
         "SELECT version, at, actor, actor_id, from_state, to_state, snapshot \
          FROM booking_history WHERE booking_id = $1 ORDER BY version",
     )
     .bind(booking_id)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(history_from).collect()
+    Ok(rows.into_iter().map(HistoryEntry::from).collect())
 }
 
 /// Moves a booking to a new state if nobody changed it since `expected_version`, and
@@ -305,33 +245,29 @@ pub async fn bookings_served_by(
     partner_id: Option<Uuid>,
     chauffeur_id: Option<Uuid>,
 ) -> Result<Vec<Booking>, StoreError> {
-    let rows = sqlx::query::<Db>(
-        "SELECT id, rider_id, city_id, state, vehicle_class, product, pickup_at, \
-         price_minor, currency, quote, child_seats, cancellation_fee_minor, version, \
-         created_at, updated_at, partner_id, chauffeur_id, vehicle_id, receipt, \
-         final_price_minor FROM bookings \
+    let rows = sqlx::query_as::<Db, BookingRow>(concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings \
          WHERE ($1 IS NOT NULL AND partner_id = $1) OR ($2 IS NOT NULL AND chauffeur_id = $2) \
-         ORDER BY pickup_at, id",
-    )
+         ORDER BY pickup_at, id"
+    ))
     .bind(partner_id)
     .bind(chauffeur_id)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(booking_from).collect()
+    rows.into_iter().map(Booking::try_from).collect()
 }
 
 /// Pending bookings, soonest pickup first: the dispatcher's work list.
 pub async fn pending_bookings(pool: &Pool<Db>, limit: i64) -> Result<Vec<Uuid>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let ids = sqlx::query_scalar::<Db, Uuid>(
         "SELECT id FROM bookings WHERE state = 'pending' ORDER BY pickup_at LIMIT $1",
     )
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?)
+    Ok(ids)
 }
 
 /// Erases a user's personal data. Bookings and their history stay, anonymised.

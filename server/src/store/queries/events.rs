@@ -1,13 +1,14 @@
 //! Events for the riders' and partners' streams.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Pool, Row};
+use sqlx::Pool;
 use uuid::Uuid;
 
 use serde_json::Value;
 use sqlx::types::Json;
 
 use super::{Conn, Db, NOTIFY};
+use crate::store::rows::EventRow;
 use crate::store::{Booking, StoreError, StreamEvent};
 
 /// Appends an event for the streams, in the caller's transaction.
@@ -51,7 +52,7 @@ pub async fn events_after(
     partner_id: Option<Uuid>,
     after_id: i64,
 ) -> Result<Vec<StreamEvent>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let rows = sqlx::query_as::<Db, EventRow>(
         "SELECT id, kind, payload, at FROM events \
          WHERE id > $1 \
          AND (($2 IS NOT NULL AND booking_id = $2) OR ($3 IS NOT NULL AND partner_id = $3)) \
@@ -62,13 +63,5 @@ pub async fn events_after(
     .bind(partner_id)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StreamEvent {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                payload: r.try_get::<Json<Value>, _>("payload")?.0,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(StreamEvent::from).collect())
 }

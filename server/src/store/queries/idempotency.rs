@@ -2,11 +2,12 @@
 
 use chauffeur_core::booking::Actor;
 use sqlx::types::Json;
-use sqlx::{Pool, Row};
+use sqlx::Pool;
 
 use super::bookings::append_history;
 use super::events::{append_event, status_payload};
 use super::{Conn, Db, BEGIN_WRITE, TRY_KEY_LOCK};
+use crate::store::rows::StoredKeyRow;
 use crate::store::{is_unique_violation, Booking, Created, IdempotentCreate, Personal, StoreError};
 
 /// Creates the booking under its idempotency key, all in one transaction: the key
@@ -40,16 +41,15 @@ pub async fn create_booking_idempotent_in(
     if let Some(lock_sql) = TRY_KEY_LOCK {
         // Another replica (or connection) working on the same key holds this lock
         // until its transaction ends.
-        let locked: bool = sqlx::query::<Db>(lock_sql)
+        let locked = sqlx::query_scalar::<Db, bool>(lock_sql)
             .bind(format!("{}:{}", request.user_id, request.key))
             .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+            .await?;
         if !locked {
             return Ok(Created::InProgress);
         }
     }
-    let existing = sqlx::query::<Db>(
+    let existing = sqlx::query_as::<Db, StoredKeyRow>(
         "SELECT request_hash, response_status, response_body FROM idempotency_keys \
          WHERE user_id = $1 AND idem_key = $2",
     )
@@ -57,13 +57,11 @@ pub async fn create_booking_idempotent_in(
     .bind(request.key)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some(row) = existing {
-        let stored_hash: String = row.try_get("request_hash")?;
-        let outcome = if stored_hash == request.request_hash {
-            let status: i32 = row.try_get("response_status")?;
+    if let Some(stored) = existing {
+        let outcome = if stored.request_hash == request.request_hash {
             Created::Replay {
-                status: u16::try_from(status).unwrap_or(500),
-                body: row.try_get("response_body")?,
+                status: u16::try_from(stored.response_status).unwrap_or(500),
+                body: stored.response_body,
             }
         } else {
             Created::Mismatch

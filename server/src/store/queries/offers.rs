@@ -2,39 +2,28 @@
 //! them: the first accept wins.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Pool, Row};
+use sqlx::Pool;
 use uuid::Uuid;
 
 use chauffeur_core::booking::{Actor, BookingState};
 
-use super::bookings::{append_history, booking_from, booking_in};
+use super::bookings::{append_history, booking_in};
 use super::events::{append_event, status_payload};
-use super::{Conn, Db, DbRow, BEGIN_WRITE};
+use super::{Conn, Db, BEGIN_WRITE};
+use crate::store::rows::{OfferRecipientRow, OfferRow, OfferState, OfferWithBookingRow};
 use crate::store::{is_overlap, is_unique_violation, Accepted, Booking, Offer, StoreError};
-
-fn offer_from(row: &DbRow) -> Result<Offer, StoreError> {
-    Ok(Offer {
-        id: row.try_get("id")?,
-        booking_id: row.try_get("booking_id")?,
-        partner_id: row.try_get("partner_id")?,
-        chauffeur_id: row.try_get("chauffeur_id")?,
-        vehicle_id: row.try_get("vehicle_id")?,
-        batch: row.try_get::<i64, _>("batch")?,
-        state: row.try_get("state")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-    })
-}
 
 pub async fn offers_of_booking(
     pool: &Pool<Db>,
     booking_id: Uuid,
 ) -> Result<Vec<Offer>, StoreError> {
-    let rows = sqlx::query::<Db>("SELECT * FROM offers WHERE booking_id = $1 ORDER BY batch, id")
-        .bind(booking_id)
-        .fetch_all(pool)
-        .await?;
-    rows.iter().map(offer_from).collect()
+    let rows = sqlx::query_as::<Db, OfferRow>(
+        "SELECT * FROM offers WHERE booking_id = $1 ORDER BY batch, id",
+    )
+    .bind(booking_id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Offer::try_from).collect()
 }
 
 /// Closes the booking's open offers whose time ran out.
@@ -44,7 +33,7 @@ pub async fn expire_offers(
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let expired = sqlx::query::<Db>(
+    let expired = sqlx::query_as::<Db, OfferRecipientRow>(
         "UPDATE offers SET state = 'expired' \
          WHERE booking_id = $1 AND state = 'open' AND expires_at <= $2 RETURNING id, partner_id",
     )
@@ -52,10 +41,10 @@ pub async fn expire_offers(
     .bind(now)
     .fetch_all(&mut *tx)
     .await?;
-    for row in &expired {
-        let (id, partner): (Uuid, Uuid) = (row.try_get("id")?, row.try_get("partner_id")?);
-        let payload = serde_json::json!({"offer_id": id, "booking_id": booking_id});
-        append_event(&mut tx, None, Some(partner), "offer_expired", payload, now).await?;
+    for offer in &expired {
+        let payload = serde_json::json!({"offer_id": offer.id, "booking_id": booking_id});
+        let partner = Some(offer.partner_id);
+        append_event(&mut tx, None, partner, "offer_expired", payload, now).await?;
     }
     tx.commit().await?;
     Ok(expired.len() as u64)
@@ -87,7 +76,7 @@ pub async fn insert_offers(
             chauffeur_id: None,
             vehicle_id: None,
             batch,
-            state: "open".into(),
+            state: OfferState::Open.as_str().to_owned(),
             created_at: now,
             expires_at,
         };
@@ -123,7 +112,7 @@ pub async fn open_offers(
     chauffeur: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Offer, Booking)>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let rows = sqlx::query_as::<Db, OfferWithBookingRow>(
         "SELECT o.id AS offer_id, o.booking_id, o.partner_id AS offered_partner, o.batch, \
          o.chauffeur_id AS offered_chauffeur, o.vehicle_id AS offered_vehicle, \
          o.state AS offer_state, o.created_at AS offered_at, o.expires_at, \
@@ -142,22 +131,7 @@ pub async fn open_offers(
     .bind(chauffeur)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let offer = Offer {
-                id: r.try_get("offer_id")?,
-                booking_id: r.try_get("booking_id")?,
-                partner_id: r.try_get("offered_partner")?,
-                chauffeur_id: r.try_get("offered_chauffeur")?,
-                vehicle_id: r.try_get("offered_vehicle")?,
-                batch: r.try_get::<i64, _>("batch")?,
-                state: r.try_get("offer_state")?,
-                created_at: r.try_get("offered_at")?,
-                expires_at: r.try_get("expires_at")?,
-            };
-            Ok((offer, booking_from(r)?))
-        })
-        .collect()
+    rows.into_iter().map(<(Offer, Booking)>::try_from).collect()
 }
 
 /// Why an offer cannot be accepted now, if it cannot; an offer whose time ran out is
@@ -167,11 +141,11 @@ async fn unacceptable(
     offer: &Offer,
     now: DateTime<Utc>,
 ) -> Result<Option<Accepted>, StoreError> {
-    match offer.state.as_str() {
-        "open" => {}
+    match OfferState::parse(&offer.state)? {
+        OfferState::Open => {}
         // Withdrawn because somebody else accepted first.
-        "withdrawn" => return Ok(Some(Accepted::Taken)),
-        other => return Ok(Some(Accepted::Closed(other.to_owned()))),
+        OfferState::Withdrawn => return Ok(Some(Accepted::Taken)),
+        other => return Ok(Some(Accepted::Closed(other.as_str().to_owned()))),
     }
     if offer.expires_at <= now {
         sqlx::query::<Db>("UPDATE offers SET state = 'expired' WHERE id = $1 AND state = 'open'")
@@ -206,7 +180,7 @@ async fn settle_accept(
         Ok(done) if done.rows_affected() != 1 => return Ok(Accepted::Taken),
         Ok(_) => {}
     }
-    let withdrawn = sqlx::query::<Db>(
+    let withdrawn = sqlx::query_as::<Db, OfferRecipientRow>(
         "UPDATE offers SET state = 'withdrawn', answered_at = $1 \
          WHERE booking_id = $2 AND state = 'open' RETURNING id, partner_id",
     )
@@ -214,13 +188,12 @@ async fn settle_accept(
     .bind(offer.booking_id)
     .fetch_all(&mut *tx)
     .await?;
-    for row in &withdrawn {
-        let (id, partner): (Uuid, Uuid) = (row.try_get("id")?, row.try_get("partner_id")?);
-        let payload = serde_json::json!({"offer_id": id, "booking_id": offer.booking_id});
+    for other in &withdrawn {
+        let payload = serde_json::json!({"offer_id": other.id, "booking_id": offer.booking_id});
         append_event(
             &mut *tx,
             None,
-            Some(partner),
+            Some(other.partner_id),
             "offer_withdrawn",
             payload,
             now,
@@ -262,7 +235,7 @@ pub async fn accept_offer(
     now: DateTime<Utc>,
 ) -> Result<Accepted, StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let row = sqlx::query::<Db>(
+    let row = sqlx::query_as::<Db, OfferRow>(
         "SELECT * FROM offers WHERE id = $1 AND partner_id = $2 AND chauffeur_id IS NULL",
     )
     .bind(offer_id)
@@ -272,7 +245,7 @@ pub async fn accept_offer(
     let Some(row) = row else {
         return Ok(Accepted::NotFound);
     };
-    let offer = offer_from(&row)?;
+    let offer = Offer::try_from(row)?;
     if let Some(outcome) = unacceptable(&mut tx, &offer, now).await? {
         tx.commit().await?; // keeps an expiry it recorded
         return Ok(outcome);
@@ -382,15 +355,16 @@ pub async fn accept_chauffeur_offer(
     busy: (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<Accepted, StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let row = sqlx::query::<Db>("SELECT * FROM offers WHERE id = $1 AND chauffeur_id = $2")
-        .bind(offer_id)
-        .bind(chauffeur_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row =
+        sqlx::query_as::<Db, OfferRow>("SELECT * FROM offers WHERE id = $1 AND chauffeur_id = $2")
+            .bind(offer_id)
+            .bind(chauffeur_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some(row) = row else {
         return Ok(Accepted::NotFound);
     };
-    let offer = offer_from(&row)?;
+    let offer = Offer::try_from(row)?;
     if let Some(outcome) = unacceptable(&mut tx, &offer, now).await? {
         tx.commit().await?; // keeps an expiry it recorded
         return Ok(outcome);
@@ -442,9 +416,9 @@ pub async fn accept_chauffeur_offer(
 }
 
 pub async fn offer_by_id(pool: &Pool<Db>, offer_id: Uuid) -> Result<Option<Offer>, StoreError> {
-    let row = sqlx::query::<Db>("SELECT * FROM offers WHERE id = $1")
+    let row = sqlx::query_as::<Db, OfferRow>("SELECT * FROM offers WHERE id = $1")
         .bind(offer_id)
         .fetch_optional(pool)
         .await?;
-    row.map(|r| offer_from(&r)).transpose()
+    row.map(Offer::try_from).transpose()
 }

@@ -1,13 +1,13 @@
 //! Partners, their member accounts and vehicles, and what dispatch needs to rank them.
 
-use chrono::{DateTime, Utc};
-use sqlx::{Pool, Row};
-use uuid::Uuid;
-
 use chauffeur_core::catalog::VehicleClass;
 use chauffeur_core::dispatch::PartnerRecord;
+use chrono::{DateTime, Utc};
+use sqlx::Pool;
+use uuid::Uuid;
 
 use super::{Db, BEGIN_WRITE};
+use crate::store::rows::{EligiblePartnerRow, PartnerListRow};
 use crate::store::{is_unique_violation, PartnerSummary, StoreError};
 
 pub async fn create_partner(
@@ -96,15 +96,16 @@ pub async fn add_vehicle(
 }
 
 pub async fn partner_of(pool: &Pool<Db>, user_id: Uuid) -> Result<Option<Uuid>, StoreError> {
-    let row = sqlx::query::<Db>("SELECT partner_id FROM partner_members WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(|r| r.try_get("partner_id")).transpose()?)
+    let partner =
+        sqlx::query_scalar::<Db, Uuid>("SELECT partner_id FROM partner_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(partner)
 }
 
 pub async fn partners(pool: &Pool<Db>) -> Result<Vec<PartnerSummary>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let rows = sqlx::query_as::<Db, PartnerListRow>(
         "SELECT p.id, p.name, p.active, \
          (SELECT COUNT(*) FROM partner_members m WHERE m.partner_id = p.id) AS members, \
          (SELECT COUNT(*) FROM vehicles v WHERE v.partner_id = p.id) AS vehicles \
@@ -114,34 +115,27 @@ pub async fn partners(pool: &Pool<Db>) -> Result<Vec<PartnerSummary>, StoreError
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let id: Uuid = row.try_get("id")?;
-        let cities = sqlx::query::<Db>(
+        let cities = sqlx::query_scalar::<Db, String>(
             "SELECT city_id FROM partner_cities WHERE partner_id = $1 ORDER BY city_id",
         )
-        .bind(id)
+        .bind(row.id)
         .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("city_id"))
-        .collect::<Result<Vec<_>, _>>()?;
-        let classes = sqlx::query::<Db>(
+        .await?;
+        let classes = sqlx::query_scalar::<Db, String>(
             "SELECT vehicle_class FROM partner_classes WHERE partner_id = $1 \
              ORDER BY vehicle_class",
         )
-        .bind(id)
+        .bind(row.id)
         .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("vehicle_class"))
-        .collect::<Result<Vec<_>, _>>()?;
+        .await?;
         out.push(PartnerSummary {
-            id,
-            name: row.try_get("name")?,
-            active: row.try_get("active")?,
+            id: row.id,
+            name: row.name,
+            active: row.active,
             cities,
             classes,
-            members: row.try_get("members")?,
-            vehicles: row.try_get("vehicles")?,
+            members: row.members,
+            vehicles: row.vehicles,
         });
     }
     Ok(out)
@@ -157,7 +151,7 @@ pub async fn eligible_partners(
     bags: i64,
     give_backs_since: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, PartnerRecord)>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let rows = sqlx::query_as::<Db, EligiblePartnerRow>(
         "SELECT p.id, \
          (SELECT COUNT(*) FROM offers o WHERE o.partner_id = p.id \
             AND o.state IN ('accepted', 'declined', 'expired')) AS offers, \
@@ -182,23 +176,10 @@ pub async fn eligible_partners(
     .bind(give_backs_since)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let count = |col: &str| -> Result<u32, StoreError> {
-                Ok(u32::try_from(r.try_get::<i64, _>(col)?).unwrap_or(u32::MAX))
-            };
-            Ok((
-                r.try_get("id")?,
-                PartnerRecord {
-                    offers: count("offers")?,
-                    accepts: count("accepts")?,
-                    declines: count("declines")?,
-                    recent_give_backs: count("give_backs")?,
-                    rating_milli: None,
-                },
-            ))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(<(Uuid, PartnerRecord)>::from)
+        .collect())
 }
 
 /// Whether `user_id` is a chauffeur account of this partner.
@@ -225,22 +206,15 @@ pub async fn vehicle_of(
     partner_id: Uuid,
     vehicle_id: Uuid,
 ) -> Result<Option<(String, i64, i64, bool)>, StoreError> {
-    let row = sqlx::query::<Db>(
+    // Read straight into the tuple the caller gets, in the order of the columns.
+    let row = sqlx::query_as::<Db, (String, i64, i64, bool)>(
         "SELECT vehicle_class, seats, bags, active FROM vehicles WHERE id = $1 AND partner_id = $2",
     )
     .bind(vehicle_id)
     .bind(partner_id)
     .fetch_optional(pool)
     .await?;
-    row.map(|r| {
-        Ok((
-            r.try_get("vehicle_class")?,
-            r.try_get("seats")?,
-            r.try_get("bags")?,
-            r.try_get("active")?,
-        ))
-    })
-    .transpose()
+    Ok(row)
 }
 
 /// Who gave this booking back, and when.
@@ -248,15 +222,13 @@ pub async fn give_backs_of(
     pool: &Pool<Db>,
     booking_id: Uuid,
 ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let rows = sqlx::query_as::<Db, (Uuid, DateTime<Utc>)>(
         "SELECT partner_id, at FROM give_backs WHERE booking_id = $1 ORDER BY at",
     )
     .bind(booking_id)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("partner_id")?, r.try_get("at")?)))
-        .collect()
+    Ok(rows)
 }
 
 /// The chauffeur accounts of a partner: (id, name, e-mail).
@@ -264,7 +236,7 @@ pub async fn partner_chauffeurs(
     pool: &Pool<Db>,
     partner_id: Uuid,
 ) -> Result<Vec<(Uuid, Option<String>, String)>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let rows = sqlx::query_as::<Db, (Uuid, Option<String>, String)>(
         "SELECT u.id, u.name, u.email FROM partner_members m JOIN users u ON u.id = m.user_id \
          WHERE m.partner_id = $1 AND u.role = 'chauffeur' AND u.erased_at IS NULL \
          ORDER BY u.name, u.id",
@@ -272,9 +244,7 @@ pub async fn partner_chauffeurs(
     .bind(partner_id)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("email")?)))
-        .collect()
+    Ok(rows)
 }
 
 /// The vehicles of a partner: (id, class, plate, seats, bags, active).
@@ -282,23 +252,12 @@ pub async fn partner_vehicles(
     pool: &Pool<Db>,
     partner_id: Uuid,
 ) -> Result<Vec<(Uuid, String, String, i64, i64, bool)>, StoreError> {
-    let rows = sqlx::query::<Db>(
+    let rows = sqlx::query_as::<Db, (Uuid, String, String, i64, i64, bool)>(
         "SELECT id, vehicle_class, plate, seats, bags, active FROM vehicles \
          WHERE partner_id = $1 ORDER BY plate",
     )
     .bind(partner_id)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("id")?,
-                r.try_get("vehicle_class")?,
-                r.try_get("plate")?,
-                r.try_get("seats")?,
-                r.try_get("bags")?,
-                r.try_get("active")?,
-            ))
-        })
-        .collect()
+    Ok(rows)
 }

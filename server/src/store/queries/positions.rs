@@ -1,13 +1,13 @@
 //! Chauffeur positions and the chauffeurs online near a pickup.
 
-use chrono::{DateTime, Utc};
-use sqlx::{Pool, Row};
-use uuid::Uuid;
-
 use chauffeur_core::catalog::VehicleClass;
+use chrono::{DateTime, Utc};
+use sqlx::Pool;
+use uuid::Uuid;
 
 use super::{Db, BEGIN_WRITE, NOTIFY};
 use crate::live::Position;
+use crate::store::rows::{OnlineChauffeurRow, PositionRow};
 use crate::store::StoreError;
 
 /// Upserts the latest positions, all in one transaction.
@@ -42,19 +42,13 @@ pub async fn save_positions(
 }
 
 pub async fn position_of(pool: &Pool<Db>, chauffeur: Uuid) -> Result<Option<Position>, StoreError> {
-    let row =
-        sqlx::query::<Db>("SELECT lat, lon, at FROM chauffeur_positions WHERE chauffeur_id = $1")
-            .bind(chauffeur)
-            .fetch_optional(pool)
-            .await?;
-    row.map(|r| {
-        Ok(Position {
-            lat: r.try_get("lat")?,
-            lon: r.try_get("lon")?,
-            at: r.try_get("at")?,
-        })
-    })
-    .transpose()
+    let row = sqlx::query_as::<Db, PositionRow>(
+        "SELECT lat, lon, at FROM chauffeur_positions WHERE chauffeur_id = $1",
+    )
+    .bind(chauffeur)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(Position::from))
 }
 
 /// Chauffeurs online (a position since `since`) for an on-demand ride: their partner is
@@ -93,7 +87,7 @@ pub async fn online_chauffeurs(
          AND cp.cell IN ({})",
         placeholders.join(", ")
     );
-    let mut query = sqlx::query::<Db>(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<Db, OnlineChauffeurRow>(sqlx::AssertSqlSafe(sql))
         .bind(true)
         .bind(city_id)
         .bind(class.as_str())
@@ -106,17 +100,9 @@ pub async fn online_chauffeurs(
         query = query.bind(*cell);
     }
     let rows = query.fetch_all(pool).await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        if let Some(vehicle) = r.try_get::<Option<Uuid>, _>("vehicle_id")? {
-            out.push((
-                r.try_get("chauffeur_id")?,
-                r.try_get("partner_id")?,
-                vehicle,
-                r.try_get("lat")?,
-                r.try_get("lon")?,
-            ));
-        }
-    }
-    Ok(out)
+    // A chauffeur whose partner has no fitting vehicle cannot take the ride.
+    Ok(rows
+        .into_iter()
+        .filter_map(OnlineChauffeurRow::available)
+        .collect())
 }
