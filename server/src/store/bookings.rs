@@ -1,6 +1,8 @@
 //! Bookings: creating is in `idempotency`; here reading, listing, history, state transitions,
 //! and the personal-data export and erasure.
 
+use std::collections::HashMap;
+
 use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
 use chauffeur_core::fare::ProductKind;
@@ -140,7 +142,39 @@ pub struct ExportedBooking {
     pub history: Vec<HistoryEntry>,
 }
 
+/// Whose bookings to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingsOf {
+    /// A rider's own bookings, latest pickup first.
+    Rider(Uuid),
+    /// The rides a partner accepted, soonest pickup first.
+    Partner(Uuid),
+    /// The rides assigned to a chauffeur, soonest pickup first.
+    Chauffeur(Uuid),
+}
+
 impl Store {
+    /// Bookings with their personal data, read in one query (instead of reading each booking
+    /// again for its personal data).
+    pub async fn bookings_with_personal(
+        &self,
+        of: BookingsOf,
+    ) -> Result<Vec<(Booking, Personal)>, StoreError> {
+        match of {
+            BookingsOf::Rider(rider_id) => {
+                read!(self, bookings::rider_bookings_with_personal(rider_id))
+            }
+            BookingsOf::Partner(partner_id) => read!(
+                self,
+                bookings::served_bookings_with_personal(Some(partner_id), None)
+            ),
+            BookingsOf::Chauffeur(chauffeur_id) => read!(
+                self,
+                bookings::served_bookings_with_personal(None, Some(chauffeur_id))
+            ),
+        }
+    }
+
     pub async fn bookings_of(&self, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
         read!(self, bookings::bookings_of(rider_id))
     }
@@ -177,21 +211,24 @@ impl Store {
     }
 
     /// Everything stored about a user.
+    /// Two queries however many bookings there are: the bookings with their personal data,
+    /// then all their history.
     pub async fn export(&self, user: User) -> Result<Export, StoreError> {
-        let mut bookings = Vec::new();
-        for b in self.bookings_of(user.id).await? {
-            let personal = self
-                .booking(b.id)
-                .await?
-                .map(|(_, p)| p)
-                .unwrap_or_default();
-            let history = self.history(b.id).await?;
-            bookings.push(ExportedBooking {
-                booking: b,
-                personal,
-                history,
-            });
+        let rides = self
+            .bookings_with_personal(BookingsOf::Rider(user.id))
+            .await?;
+        let mut histories: HashMap<Uuid, Vec<HistoryEntry>> = HashMap::new();
+        for (booking_id, entry) in read!(self, bookings::rider_history(user.id))? {
+            histories.entry(booking_id).or_default().push(entry);
         }
+        let bookings = rides
+            .into_iter()
+            .map(|(booking, personal)| ExportedBooking {
+                history: histories.remove(&booking.id).unwrap_or_default(),
+                booking,
+                personal,
+            })
+            .collect();
         Ok(Export { user, bookings })
     }
 }

@@ -77,7 +77,8 @@ pub mod sqlite;
 
 pub use accounts::{NewUser, Role, User};
 pub use bookings::{
-    AssignmentChange, Booking, Export, ExportedBooking, HistoryEntry, Personal, Transition,
+    AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, Personal,
+    Transition,
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
 pub use fleet::{Accepted, DispatchTurn, Offer, PartnerSummary};

@@ -169,6 +169,14 @@ impl From<HistoryRow> for HistoryEntry {
     }
 }
 
+/// A history entry with the booking it belongs to.
+#[derive(sqlx::FromRow)]
+pub(super) struct RiderHistoryRow {
+    pub booking_id: Uuid,
+    #[sqlx(flatten)]
+    pub entry: HistoryRow,
+}
+
 /// What an offer can be in; stored by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum OfferState {

@@ -11,7 +11,7 @@ use sqlx::types::Json;
 
 use super::events::{append_event, status_payload};
 use super::{Conn, Db, BEGIN_WRITE};
-use crate::store::rows::{BookingRow, BookingWithPersonalRow, HistoryRow};
+use crate::store::rows::{BookingRow, BookingWithPersonalRow, HistoryRow, RiderHistoryRow};
 use crate::store::{
     is_overlap, AssignmentChange, Booking, HistoryEntry, Personal, StoreError, Transition,
 };
@@ -98,6 +98,71 @@ pub async fn history(pool: &Pool<Db>, booking_id: Uuid) -> Result<Vec<HistoryEnt
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(HistoryEntry::from).collect())
+}
+
+/// A rider's bookings with their personal data, latest pickup first (the order of
+/// `bookings_of`).
+pub async fn rider_bookings_with_personal(
+    pool: &Pool<Db>,
+    rider_id: Uuid,
+) -> Result<Vec<(Booking, Personal)>, StoreError> {
+    let rows = sqlx::query_as::<Db, BookingWithPersonalRow>(concat!(
+        "SELECT ",
+        booking_columns!(),
+        ", passenger_name, passenger_phone, flight_number, notes \
+         FROM bookings b LEFT JOIN booking_personal p ON p.booking_id = b.id \
+         WHERE rider_id = $1 ORDER BY pickup_at DESC, id DESC"
+    ))
+    .bind(rider_id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(<(Booking, Personal)>::try_from)
+        .collect()
+}
+
+/// Bookings served by a partner or a chauffeur, with their personal data, soonest pickup
+/// first (the order of `bookings_served_by`).
+pub async fn served_bookings_with_personal(
+    pool: &Pool<Db>,
+    partner_id: Option<Uuid>,
+    chauffeur_id: Option<Uuid>,
+) -> Result<Vec<(Booking, Personal)>, StoreError> {
+    let rows = sqlx::query_as::<Db, BookingWithPersonalRow>(concat!(
+        "SELECT ",
+        booking_columns!(),
+        ", passenger_name, passenger_phone, flight_number, notes \
+         FROM bookings b LEFT JOIN booking_personal p ON p.booking_id = b.id \
+         WHERE ($1 IS NOT NULL AND partner_id = $1) OR ($2 IS NOT NULL AND chauffeur_id = $2) \
+         ORDER BY pickup_at, id"
+    ))
+    .bind(partner_id)
+    .bind(chauffeur_id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(<(Booking, Personal)>::try_from)
+        .collect()
+}
+
+/// The history of all of a rider's bookings: (booking, entry), each booking's in version
+/// order.
+pub async fn rider_history(
+    pool: &Pool<Db>,
+    rider_id: Uuid,
+) -> Result<Vec<(Uuid, HistoryEntry)>, StoreError> {
+    let rows = sqlx::query_as::<Db, RiderHistoryRow>(
+        "SELECT h.booking_id, h.version, h.at, h.actor, h.actor_id, h.from_state, h.to_state, \
+         h.snapshot FROM booking_history h JOIN bookings b ON b.id = h.booking_id \
+         WHERE b.rider_id = $1 ORDER BY h.booking_id, h.version",
+    )
+    .bind(rider_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.booking_id, row.entry.into()))
+        .collect())
 }
 
 /// Moves a booking to a new state if nobody changed it since `expected_version`, and
