@@ -56,6 +56,7 @@ pub struct NewUser<'a> {
 }
 
 impl Store {
+    /// A new account; `Conflict` if the e-mail is taken.
     pub async fn create_user(
         &self,
         user: &NewUser<'_>,
@@ -69,10 +70,12 @@ impl Store {
         read!(self, accounts::credentials(email))
     }
 
+    /// An account by id, erased ones included.
     pub async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         read!(self, accounts::user(id))
     }
 
+    /// Stores a session by the hash of its token.
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -86,6 +89,7 @@ impl Store {
         )
     }
 
+    /// The account of an unrevoked, unexpired session, unless it was erased.
     pub async fn session_user(
         &self,
         token_hash: &str,
@@ -94,6 +98,7 @@ impl Store {
         read!(self, accounts::session_user(token_hash, now))
     }
 
+    /// Ends a session; revoking twice is harmless.
     pub async fn revoke_session(
         &self,
         token_hash: &str,
@@ -102,6 +107,7 @@ impl Store {
         write_turn!(self, accounts::revoke_session(token_hash, now))
     }
 
+    /// Counts a failed sign-in against each scope (account, address), at once.
     pub async fn record_login_failure(
         &self,
         scopes: &[&str],
@@ -110,6 +116,7 @@ impl Store {
         write_turn!(self, accounts::record_login_failure(scopes, now))
     }
 
+    /// Failed sign-ins of a scope after `since`.
     pub async fn login_failures_since(
         &self,
         scope: &str,
@@ -118,6 +125,7 @@ impl Store {
         read!(self, accounts::login_failures_since(scope, since))
     }
 
+    /// Forgets a scope's failures (after a successful sign-in).
     pub async fn clear_login_failures(&self, scope: &str) -> Result<(), StoreError> {
         write_turn!(self, accounts::clear_login_failures(scope))
     }

@@ -175,26 +175,34 @@ impl Store {
         }
     }
 
+    /// A rider's bookings, latest pickup first.
     pub async fn bookings_of(&self, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
         read!(self, bookings::bookings_of(rider_id))
     }
 
+    /// A booking with its personal data.
     pub async fn booking(&self, id: Uuid) -> Result<Option<(Booking, Personal)>, StoreError> {
         read!(self, bookings::booking(id))
     }
 
+    /// Every version of a booking, oldest first.
     pub async fn history(&self, booking_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
         read!(self, bookings::history(booking_id))
     }
 
+    /// Moves a booking to a new state if nobody changed it since `expected_version`
+    /// (`Stale` otherwise), with its history entry, assignment and event in the same
+    /// transaction.
     pub async fn transition(&self, t: &Transition) -> Result<Booking, StoreError> {
         write_turn!(self, bookings::transition(t))
     }
 
+    /// The rides a partner accepted, soonest pickup first.
     pub async fn bookings_of_partner(&self, partner_id: Uuid) -> Result<Vec<Booking>, StoreError> {
         read!(self, bookings::bookings_served_by(Some(partner_id), None))
     }
 
+    /// The rides assigned to a chauffeur, soonest pickup first.
     pub async fn bookings_of_chauffeur(
         &self,
         chauffeur_id: Uuid,
@@ -202,10 +210,12 @@ impl Store {
         read!(self, bookings::bookings_served_by(None, Some(chauffeur_id)))
     }
 
+    /// Pending bookings, soonest pickup first: the dispatcher's work list.
     pub async fn pending_bookings(&self, limit: i64) -> Result<Vec<Uuid>, StoreError> {
         read!(self, bookings::pending_bookings(limit))
     }
 
+    /// Erases a user's personal data. Bookings and their history stay, anonymised.
     pub async fn erase_user(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         write_turn!(self, bookings::erase_user(user_id, now))
     }

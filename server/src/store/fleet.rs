@@ -6,7 +6,6 @@ use chauffeur_core::dispatch::PartnerRecord;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::postgres::Postgres;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::{Booking, Store, StoreError};
@@ -71,16 +70,17 @@ impl Store {
                         .await?;
                     return Ok(Some(DispatchTurn(Some(tx))));
                 }
-                let locked: bool =
-                    sqlx::query::<Postgres>("SELECT pg_try_advisory_xact_lock(727275)")
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .try_get(0)?;
+                let locked = sqlx::query_scalar::<Postgres, bool>(
+                    "SELECT pg_try_advisory_xact_lock(727275)",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
                 Ok(locked.then_some(DispatchTurn(Some(tx))))
             }
         }
     }
 
+    /// A new, active partner serving these cities and classes.
     pub async fn create_partner(
         &self,
         name: &str,
@@ -91,6 +91,7 @@ impl Store {
         write_turn!(self, partners::create_partner(name, cities, classes, now))
     }
 
+    /// Makes an account a member of a partner; `Conflict` if it already belongs to one.
     pub async fn add_partner_member(
         &self,
         user_id: Uuid,
@@ -99,6 +100,7 @@ impl Store {
         write_turn!(self, partners::add_partner_member(user_id, partner_id))
     }
 
+    /// A new, active vehicle of a partner; `Conflict` if the plate is taken.
     pub async fn add_vehicle(
         &self,
         partner_id: Uuid,
@@ -113,14 +115,18 @@ impl Store {
         )
     }
 
+    /// The partner an account belongs to.
     pub async fn partner_of(&self, user_id: Uuid) -> Result<Option<Uuid>, StoreError> {
         read!(self, partners::partner_of(user_id))
     }
 
+    /// Every partner with its cities, classes and counts, by name.
     pub async fn partners(&self) -> Result<Vec<PartnerSummary>, StoreError> {
         read!(self, partners::partners())
     }
 
+    /// Active partners serving the city and class with a vehicle big enough, with their
+    /// offer record for ranking.
     pub async fn eligible_partners(
         &self,
         city_id: &str,
@@ -135,6 +141,7 @@ impl Store {
         )
     }
 
+    /// Who gave this booking back, and when.
     pub async fn give_backs_of(
         &self,
         booking_id: Uuid,
@@ -142,10 +149,12 @@ impl Store {
         read!(self, partners::give_backs_of(booking_id))
     }
 
+    /// Every offer of a booking, by batch.
     pub async fn offers_of_booking(&self, booking_id: Uuid) -> Result<Vec<Offer>, StoreError> {
         read!(self, offers::offers_of_booking(booking_id))
     }
 
+    /// Closes the booking's open offers whose time ran out; how many.
     pub async fn expire_offers(
         &self,
         booking_id: Uuid,
@@ -154,6 +163,7 @@ impl Store {
         write_turn!(self, offers::expire_offers(booking_id, now))
     }
 
+    /// Sends a batch of offers, if the booking is still pending (else none).
     pub async fn insert_offers(
         &self,
         booking_id: Uuid,
@@ -168,6 +178,7 @@ impl Store {
         )
     }
 
+    /// A partner dispatcher's open, unexpired offers with their pending bookings.
     pub async fn open_offers_of_partner(
         &self,
         partner_id: Uuid,
@@ -188,6 +199,8 @@ impl Store {
         )
     }
 
+    /// The first accept wins: the booking is confirmed to this partner; everyone else
+    /// hears `Taken`.
     pub async fn accept_offer(
         &self,
         offer_id: Uuid,
@@ -201,6 +214,7 @@ impl Store {
         )
     }
 
+    /// Records a decline; `false` if there was no open offer of this partner to decline.
     pub async fn decline_offer(
         &self,
         offer_id: Uuid,
@@ -210,6 +224,7 @@ impl Store {
         write_turn!(self, offers::decline_offer(offer_id, partner_id, now))
     }
 
+    /// Whether `user_id` is a chauffeur account of this partner.
     pub async fn is_partner_chauffeur(
         &self,
         partner_id: Uuid,
@@ -218,6 +233,7 @@ impl Store {
         read!(self, partners::is_partner_chauffeur(partner_id, user_id))
     }
 
+    /// A vehicle of this partner: (class, seats, bags, active).
     pub async fn vehicle_of(
         &self,
         partner_id: Uuid,
@@ -226,6 +242,7 @@ impl Store {
         read!(self, partners::vehicle_of(partner_id, vehicle_id))
     }
 
+    /// The chauffeur accounts of a partner: (id, name, e-mail).
     pub async fn partner_chauffeurs(
         &self,
         partner_id: Uuid,
@@ -233,6 +250,7 @@ impl Store {
         read!(self, partners::partner_chauffeurs(partner_id))
     }
 
+    /// The vehicles of a partner: (id, class, plate, seats, bags, active).
     #[allow(clippy::type_complexity)]
     pub async fn partner_vehicles(
         &self,
@@ -241,6 +259,7 @@ impl Store {
         read!(self, partners::partner_vehicles(partner_id))
     }
 
+    /// An on-demand offer to one chauffeur, if the booking is still pending.
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_chauffeur_offer(
         &self,
@@ -266,6 +285,8 @@ impl Store {
         )
     }
 
+    /// A chauffeur accepts an on-demand offer: the first accept wins, and the booking is
+    /// confirmed to the chauffeur's partner and assigned to the chauffeur at once.
     pub async fn accept_chauffeur_offer(
         &self,
         offer_id: Uuid,
@@ -279,6 +300,7 @@ impl Store {
         )
     }
 
+    /// An offer by id.
     pub async fn offer_by_id(&self, offer_id: Uuid) -> Result<Option<Offer>, StoreError> {
         read!(self, offers::offer_by_id(offer_id))
     }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{Store, StoreError};
 
 impl Store {
+    /// Upserts the latest positions, all in one transaction.
     pub async fn save_positions(
         &self,
         positions: &[(Uuid, crate::live::Position)],
@@ -14,6 +15,7 @@ impl Store {
         write_turn!(self, positions::save_positions(positions))
     }
 
+    /// A chauffeur's latest position.
     pub async fn position_of(
         &self,
         chauffeur: Uuid,
@@ -21,6 +23,9 @@ impl Store {
         read!(self, positions::position_of(chauffeur))
     }
 
+    /// Chauffeurs online (a position since `since`, in one of `cells`) for an on-demand
+    /// ride: their partner is active in the city and has a fitting vehicle; they have no ride
+    /// overlapping `[starts, ends)`. Rows: (chauffeur, partner, vehicle, lat, lon).
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     pub async fn online_chauffeurs(
         &self,

@@ -2,7 +2,7 @@
 //! the store's types. Each stored name — a role, a booking state, a vehicle class, a product —
 //! is parsed here, in one place.
 
-use chauffeur_core::booking::BookingState;
+use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
 use chauffeur_core::dispatch::PartnerRecord;
 use chauffeur_core::fare::ProductKind;
@@ -155,9 +155,17 @@ pub(super) struct HistoryRow {
     snapshot: Value,
 }
 
-impl From<HistoryRow> for HistoryEntry {
-    fn from(row: HistoryRow) -> HistoryEntry {
-        HistoryEntry {
+/// The entry keeps its names as text, but only names that parse are let through.
+impl TryFrom<HistoryRow> for HistoryEntry {
+    type Error = StoreError;
+
+    fn try_from(row: HistoryRow) -> Result<HistoryEntry, StoreError> {
+        parse_actor(&row.actor)?;
+        if let Some(from) = &row.from_state {
+            parse_stored("state", from, BookingState::parse)?;
+        }
+        parse_stored("state", &row.to_state, BookingState::parse)?;
+        Ok(HistoryEntry {
             version: row.version,
             at: row.at,
             actor: row.actor,
@@ -165,8 +173,15 @@ impl From<HistoryRow> for HistoryEntry {
             from_state: row.from_state,
             to_state: row.to_state,
             snapshot: row.snapshot,
-        }
+        })
     }
+}
+
+/// Who made a change, by the name the history stores.
+pub(super) fn parse_actor(text: &str) -> Result<Actor, StoreError> {
+    parse_stored("actor", text, |text| {
+        Actor::ALL.into_iter().find(|a| a.as_str() == text)
+    })
 }
 
 /// A history entry with the booking it belongs to.

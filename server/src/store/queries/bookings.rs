@@ -97,7 +97,7 @@ pub async fn history(pool: &Pool<Db>, booking_id: Uuid) -> Result<Vec<HistoryEnt
     .bind(booking_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(HistoryEntry::from).collect())
+    rows.into_iter().map(HistoryEntry::try_from).collect()
 }
 
 /// A rider's bookings with their personal data, latest pickup first (the order of
@@ -159,10 +159,9 @@ pub async fn rider_history(
     .bind(rider_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| (row.booking_id, row.entry.into()))
-        .collect())
+    rows.into_iter()
+        .map(|row| Ok((row.booking_id, row.entry.try_into()?)))
+        .collect()
 }
 
 /// Moves a booking to a new state if nobody changed it since `expected_version`, and
