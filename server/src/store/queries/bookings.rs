@@ -1,13 +1,12 @@
 //! Reading and listing bookings, their history, state transitions, and erasing a user's
 //! personal data.
 
-use chrono::{DateTime, Utc};
-use sqlx::Pool;
-use uuid::Uuid;
-
 use chauffeur_core::booking::{Actor, BookingState};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
+use sqlx::Pool;
+use uuid::Uuid;
 
 use super::events::{append_event, status_payload};
 use super::{Conn, Db, BEGIN_WRITE};

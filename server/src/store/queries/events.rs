@@ -1,11 +1,10 @@
 //! Events for the riders' and partners' streams.
 
 use chrono::{DateTime, Utc};
-use sqlx::Pool;
-use uuid::Uuid;
-
 use serde_json::Value;
 use sqlx::types::Json;
+use sqlx::Pool;
+use uuid::Uuid;
 
 use super::{Conn, Db, NOTIFY};
 use crate::store::rows::EventRow;

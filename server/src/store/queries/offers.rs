@@ -1,11 +1,10 @@
 //! Offers of bookings to partners (scheduled) and to chauffeurs (on demand), and accepting
 //! them: the first accept wins.
 
+use chauffeur_core::booking::{Actor, BookingState};
 use chrono::{DateTime, Utc};
 use sqlx::Pool;
 use uuid::Uuid;
-
-use chauffeur_core::booking::{Actor, BookingState};
 
 use super::bookings::{append_history, booking_in};
 use super::events::{append_event, status_payload};
