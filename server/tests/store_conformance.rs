@@ -8,7 +8,8 @@ use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
 use chauffeur_core::fare::ProductKind;
 use chauffeur_server::store::{
-    Booking, Created, IdempotentCreate, NewUser, Personal, Role, Store, StoreError, Transition,
+    Accepted, Booking, BookingsOf, Created, ExportedBooking, IdempotentCreate, NewUser, Personal,
+    Role, Store, StoreError, Transition,
 };
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use common::{backends, Backend, TempDir};
@@ -411,6 +412,214 @@ fn a_failed_creation_does_not_undo_the_others_committed_with_it() {
             store.bookings_of(u.id).await.unwrap().len(),
             23,
             "every acknowledged booking is there"
+        );
+    });
+}
+
+/// A partner with one chauffeur account and one vehicle: (partner, chauffeur, vehicle).
+async fn partner_with_chauffeur(store: &Store) -> (Uuid, Uuid, Uuid) {
+    let partner = store
+        .create_partner(
+            "Limos",
+            &["berlin".to_owned()],
+            &[VehicleClass::Business],
+            now(),
+        )
+        .await
+        .unwrap();
+    let chauffeur = store
+        .create_user(
+            &NewUser {
+                email: "driver@example.com",
+                password_hash: "x",
+                role: Role::Chauffeur,
+                name: Some("D"),
+                phone: None,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    store
+        .add_partner_member(chauffeur.id, partner)
+        .await
+        .unwrap();
+    let vehicle = store
+        .add_vehicle(partner, VehicleClass::Business, "B-CH 1", 3, 3)
+        .await
+        .unwrap();
+    (partner, chauffeur.id, vehicle)
+}
+
+#[test]
+fn bookings_with_personal_match_reading_each_booking() {
+    each_backend(|store| async move {
+        let u = user(&store, "list@example.com").await;
+        let t = now();
+        let mut ids = Vec::new();
+        for i in 0..3_i64 {
+            let mut b = booking(u.id, t);
+            b.pickup_at += Duration::hours(i);
+            let personal = if i == 1 {
+                Personal::default()
+            } else {
+                Personal {
+                    passenger_name: Some(format!("Guest {i}")),
+                    passenger_phone: None,
+                    flight_number: Some("LH2031".into()),
+                    notes: None,
+                }
+            };
+            let key = format!("k{i}");
+            assert_eq!(
+                create(&store, u.id, &key, "h", &b, &personal).await,
+                Created::Created
+            );
+            ids.push(b.id);
+        }
+        // One ride accepted by a partner's dispatcher, one by a chauffeur on demand.
+        let (partner, chauffeur, vehicle) = partner_with_chauffeur(&store).await;
+        let expires = t + Duration::minutes(5);
+        let offers = store
+            .insert_offers(ids[0], &[partner], 1, t, expires)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .accept_offer(offers[0].id, partner, chauffeur, t)
+                .await
+                .unwrap(),
+            Accepted::Won(_)
+        ));
+        assert!(store
+            .insert_chauffeur_offer(ids[2], partner, chauffeur, vehicle, 1, t, expires)
+            .await
+            .unwrap());
+        let offer = store.offers_of_booking(ids[2]).await.unwrap()[0].clone();
+        let busy = (
+            t + Duration::days(3),
+            t + Duration::days(3) + Duration::hours(1),
+        );
+        assert!(matches!(
+            store
+                .accept_chauffeur_offer(offer.id, chauffeur, t, busy)
+                .await
+                .unwrap(),
+            Accepted::Won(_)
+        ));
+
+        async fn each_read_again(
+            store: &Store,
+            bookings: Vec<Booking>,
+        ) -> Vec<(Booking, Personal)> {
+            let mut out = Vec::new();
+            for b in bookings {
+                out.push(store.booking(b.id).await.unwrap().unwrap());
+            }
+            out
+        }
+        let of_rider = store
+            .bookings_with_personal(BookingsOf::Rider(u.id))
+            .await
+            .unwrap();
+        assert_eq!(of_rider.len(), 3);
+        assert_eq!(
+            of_rider,
+            each_read_again(&store, store.bookings_of(u.id).await.unwrap()).await
+        );
+        let of_partner = store
+            .bookings_with_personal(BookingsOf::Partner(partner))
+            .await
+            .unwrap();
+        assert_eq!(of_partner.len(), 2);
+        assert_eq!(
+            of_partner,
+            each_read_again(&store, store.bookings_of_partner(partner).await.unwrap()).await
+        );
+        let of_chauffeur = store
+            .bookings_with_personal(BookingsOf::Chauffeur(chauffeur))
+            .await
+            .unwrap();
+        assert_eq!(of_chauffeur.len(), 1);
+        assert_eq!(
+            of_chauffeur,
+            each_read_again(
+                &store,
+                store.bookings_of_chauffeur(chauffeur).await.unwrap()
+            )
+            .await
+        );
+        assert!(store
+            .bookings_with_personal(BookingsOf::Rider(Uuid::now_v7()))
+            .await
+            .unwrap()
+            .is_empty());
+    });
+}
+
+#[test]
+fn the_export_holds_each_booking_with_its_personal_data_and_history() {
+    each_backend(|store| async move {
+        let u = user(&store, "export@example.com").await;
+        let other = user(&store, "other@example.com").await;
+        let t = now();
+        let mut expected = Vec::new();
+        for i in 0..2_i64 {
+            let mut b = booking(u.id, t);
+            b.pickup_at += Duration::hours(i);
+            let personal = Personal {
+                notes: Some(format!("note {i}")),
+                ..Personal::default()
+            };
+            let key = format!("k{i}");
+            assert_eq!(
+                create(&store, u.id, &key, "h", &b, &personal).await,
+                Created::Created
+            );
+            expected.push(b);
+        }
+        store
+            .transition(&Transition::new(
+                &expected[0],
+                BookingState::Cancelled,
+                Actor::Rider,
+                Some(u.id),
+                t,
+            ))
+            .await
+            .unwrap();
+        let theirs = booking(other.id, t);
+        assert_eq!(
+            create(&store, other.id, "k", "h", &theirs, &Personal::default()).await,
+            Created::Created
+        );
+
+        let export = store.export(u.clone()).await.unwrap();
+        assert_eq!(export.user, u);
+        let mut composed = Vec::new();
+        for b in store.bookings_of(u.id).await.unwrap() {
+            let (booking, personal) = store.booking(b.id).await.unwrap().unwrap();
+            let history = store.history(b.id).await.unwrap();
+            composed.push((booking, personal, history));
+        }
+        let exported: Vec<_> = export
+            .bookings
+            .into_iter()
+            .map(
+                |ExportedBooking {
+                     booking,
+                     personal,
+                     history,
+                 }| (booking, personal, history),
+            )
+            .collect();
+        assert_eq!(exported, composed);
+        assert_eq!(exported.len(), 2, "only the user's own bookings");
+        let cancelled = exported.iter().find(|e| e.0.id == expected[0].id).unwrap();
+        assert_eq!(
+            cancelled.2.len(),
+            2,
+            "both versions of the cancelled booking"
         );
     });
 }

@@ -1,0 +1,244 @@
+//! Bookings: creating is in `idempotency`; here reading, listing, history, state transitions,
+//! and the personal-data export and erasure.
+
+use std::collections::HashMap;
+
+use chauffeur_core::booking::{Actor, BookingState};
+use chauffeur_core::catalog::VehicleClass;
+use chauffeur_core::fare::ProductKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Store, StoreError, User};
+
+/// A booking as stored, without personal data: this is also what the history snapshots hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: Uuid,
+    pub rider_id: Uuid,
+    pub city_id: String,
+    pub state: BookingState,
+    pub vehicle_class: VehicleClass,
+    pub product: ProductKind,
+    pub pickup_at: DateTime<Utc>,
+    pub price_minor: i64,
+    pub currency: String,
+    /// The signed quote the rider booked (the domain `Quote` as JSON).
+    pub quote: Value,
+    pub child_seats: i64,
+    pub cancellation_fee_minor: Option<i64>,
+    /// The partner that accepted the ride, once one did.
+    #[serde(default)]
+    pub partner_id: Option<Uuid>,
+    /// The chauffeur and vehicle the partner assigned.
+    #[serde(default)]
+    pub chauffeur_id: Option<Uuid>,
+    #[serde(default)]
+    pub vehicle_id: Option<Uuid>,
+    /// After completion: the core's receipt (quote + declared extras) and its total.
+    #[serde(default)]
+    pub receipt: Option<Value>,
+    #[serde(default)]
+    pub final_price_minor: Option<i64>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A booking's personal data; erased (set to None) when the rider deletes their account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Personal {
+    pub passenger_name: Option<String>,
+    pub passenger_phone: Option<String>,
+    pub flight_number: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_id: Option<Uuid>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    /// The booking as it was after this change.
+    pub snapshot: Value,
+}
+
+pub struct Transition {
+    pub booking_id: Uuid,
+    pub expected_version: i64,
+    pub to: BookingState,
+    pub actor: Actor,
+    pub actor_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub cancellation_fee_minor: Option<i64>,
+    /// The receipt and its total, on completion.
+    pub receipt: Option<(Value, i64)>,
+    pub assignment: AssignmentChange,
+    /// The partner giving the ride back (the booking loses its partner).
+    pub given_back_by: Option<Uuid>,
+}
+
+impl Transition {
+    pub fn new(
+        booking: &Booking,
+        to: BookingState,
+        actor: Actor,
+        actor_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    ) -> Transition {
+        let assignment = match to {
+            BookingState::Cancelled
+            | BookingState::Pending
+            | BookingState::Confirmed
+            | BookingState::Unfulfilled => AssignmentChange::Release,
+            _ => AssignmentChange::Keep,
+        };
+        Transition {
+            booking_id: booking.id,
+            expected_version: booking.version,
+            to,
+            actor,
+            actor_id,
+            at,
+            cancellation_fee_minor: None,
+            receipt: None,
+            assignment,
+            given_back_by: None,
+        }
+    }
+}
+
+/// What a transition does to the chauffeur's assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssignmentChange {
+    Keep,
+    /// The chauffeur is free again (cancelled, given back, unassigned).
+    Release,
+    /// This chauffeur and vehicle drive the ride, busy from `starts_at` to `ends_at`.
+    Assign {
+        partner_id: Uuid,
+        chauffeur_id: Uuid,
+        vehicle_id: Uuid,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Export {
+    pub user: User,
+    pub bookings: Vec<ExportedBooking>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedBooking {
+    pub booking: Booking,
+    pub personal: Personal,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// Whose bookings to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingsOf {
+    /// A rider's own bookings, latest pickup first.
+    Rider(Uuid),
+    /// The rides a partner accepted, soonest pickup first.
+    Partner(Uuid),
+    /// The rides assigned to a chauffeur, soonest pickup first.
+    Chauffeur(Uuid),
+}
+
+impl Store {
+    /// Bookings with their personal data, read in one query (instead of reading each booking
+    /// again for its personal data).
+    pub async fn bookings_with_personal(
+        &self,
+        of: BookingsOf,
+    ) -> Result<Vec<(Booking, Personal)>, StoreError> {
+        match of {
+            BookingsOf::Rider(rider_id) => {
+                read!(self, bookings::rider_bookings_with_personal(rider_id))
+            }
+            BookingsOf::Partner(partner_id) => read!(
+                self,
+                bookings::served_bookings_with_personal(Some(partner_id), None)
+            ),
+            BookingsOf::Chauffeur(chauffeur_id) => read!(
+                self,
+                bookings::served_bookings_with_personal(None, Some(chauffeur_id))
+            ),
+        }
+    }
+
+    /// A rider's bookings, latest pickup first.
+    pub async fn bookings_of(&self, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
+        read!(self, bookings::bookings_of(rider_id))
+    }
+
+    /// A booking with its personal data.
+    pub async fn booking(&self, id: Uuid) -> Result<Option<(Booking, Personal)>, StoreError> {
+        read!(self, bookings::booking(id))
+    }
+
+    /// Every version of a booking, oldest first.
+    pub async fn history(&self, booking_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        read!(self, bookings::history(booking_id))
+    }
+
+    /// Moves a booking to a new state if nobody changed it since `expected_version`
+    /// (`Stale` otherwise), with its history entry, assignment and event in the same
+    /// transaction.
+    pub async fn transition(&self, t: &Transition) -> Result<Booking, StoreError> {
+        write_turn!(self, bookings::transition(t))
+    }
+
+    /// The rides a partner accepted, soonest pickup first.
+    pub async fn bookings_of_partner(&self, partner_id: Uuid) -> Result<Vec<Booking>, StoreError> {
+        read!(self, bookings::bookings_served_by(Some(partner_id), None))
+    }
+
+    /// The rides assigned to a chauffeur, soonest pickup first.
+    pub async fn bookings_of_chauffeur(
+        &self,
+        chauffeur_id: Uuid,
+    ) -> Result<Vec<Booking>, StoreError> {
+        read!(self, bookings::bookings_served_by(None, Some(chauffeur_id)))
+    }
+
+    /// Pending bookings, soonest pickup first: the dispatcher's work list.
+    pub async fn pending_bookings(&self, limit: i64) -> Result<Vec<Uuid>, StoreError> {
+        read!(self, bookings::pending_bookings(limit))
+    }
+
+    /// Erases a user's personal data. Bookings and their history stay, anonymised.
+    pub async fn erase_user(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        write_turn!(self, bookings::erase_user(user_id, now))
+    }
+
+    /// Everything stored about a user.
+    /// Two queries however many bookings there are: the bookings with their personal data,
+    /// then all their history.
+    pub async fn export(&self, user: User) -> Result<Export, StoreError> {
+        let rides = self
+            .bookings_with_personal(BookingsOf::Rider(user.id))
+            .await?;
+        let mut histories: HashMap<Uuid, Vec<HistoryEntry>> = HashMap::new();
+        for (booking_id, entry) in read!(self, bookings::rider_history(user.id))? {
+            histories.entry(booking_id).or_default().push(entry);
+        }
+        let bookings = rides
+            .into_iter()
+            .map(|(booking, personal)| ExportedBooking {
+                history: histories.remove(&booking.id).unwrap_or_default(),
+                booking,
+                personal,
+            })
+            .collect();
+        Ok(Export { user, bookings })
+    }
+}

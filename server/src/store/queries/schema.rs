@@ -1,0 +1,34 @@
+//! Migrations and the health check.
+
+use chrono::Utc;
+use sqlx::Pool;
+
+use super::{Conn, Db};
+use crate::store::StoreError;
+
+/// Applies one migration inside the caller's transaction unless it was applied.
+pub async fn apply_migration(
+    tx: &mut Conn,
+    version: i64,
+    sql: &'static str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query::<Db>("SELECT 1 FROM schema_migrations WHERE version = $1")
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if done.is_some() {
+        return Ok(false);
+    }
+    sqlx::raw_sql(sql).execute(&mut *tx).await?;
+    sqlx::query::<Db>("INSERT INTO schema_migrations VALUES ($1, $2)")
+        .bind(version)
+        .bind(Utc::now().to_rfc3339())
+        .execute(&mut *tx)
+        .await?;
+    Ok(true)
+}
+
+pub async fn ping(pool: &Pool<Db>) -> Result<(), StoreError> {
+    sqlx::query::<Db>("SELECT 1").execute(pool).await?;
+    Ok(())
+}
