@@ -28,27 +28,17 @@
 //! # Ok::<(), CoreError>(())
 //! ```
 
-pub mod booking;
+// Purity is checked by lints: `core/clippy.toml` disallows clocks and I/O, and only `rider` may
+// use them (tried: a `Utc::now()` in `domain` fails `cargo clippy -p chauffeur-core -- -D warnings`).
+pub mod domain;
 #[cfg(feature = "client")]
-pub mod cache;
-pub mod cancellation;
-pub mod catalog;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
+pub mod rider;
+
+// The modules' old paths (`chauffeur_core::fare`, `chauffeur_core::client`, …) stay valid.
+pub use domain::{booking, cancellation, catalog, dispatch, distance, error, fare, money, pickup};
 #[cfg(feature = "client")]
-pub mod client;
-pub mod dispatch;
-pub mod distance;
-pub mod error;
-pub mod fare;
-pub mod money;
-pub mod pickup;
-#[cfg(feature = "client")]
-pub mod ride_events;
-#[cfg(feature = "client")]
-pub mod rider_app;
-#[cfg(feature = "client")]
-pub mod secure_store;
-#[cfg(feature = "client")]
-pub mod sync;
+pub use rider::{cache, client, ride_events, rider_app, secure_store, sync};
 
 pub use booking::{transition, Actor, BookingState};
 pub use cancellation::{cancellation_fee, confirm_cancellation, CancellationFee};

@@ -14,7 +14,7 @@ use crate::error::CoreError;
 use crate::money::{Currency, Money};
 
 /// The catalog that ships with this crate (see `core/data/SOURCES.md`).
-pub const SHIPPED_CATALOG_JSON: &str = include_str!("../data/catalog.json");
+pub const SHIPPED_CATALOG_JSON: &str = include_str!("../../data/catalog.json");
 
 /// Vehicle classes, cheapest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
