@@ -350,7 +350,7 @@ struct RideBridge(Arc<dyn RideListener>);
 impl ride_events::RideListener for RideBridge {
     fn on_event(&self, e: ride_events::RideEvent) {
         self.0.on_event(RideEvent {
-            state: e.booking_state(),
+            state: e.booking_state().map(|s| s.as_str().to_owned()),
             position: e.position().map(Into::into),
             kind: e.kind,
             id: e.id,

@@ -36,7 +36,9 @@ pub mod domain;
 pub mod rider;
 
 // The modules' old paths (`chauffeur_core::fare`, `chauffeur_core::client`, …) stay valid.
-pub use domain::{booking, cancellation, catalog, dispatch, distance, error, fare, money, pickup};
+pub use domain::{
+    booking, cancellation, catalog, dispatch, distance, error, fare, money, pickup, wire,
+};
 #[cfg(feature = "client")]
 pub use rider::{cache, client, ride_events, rider_app, secure_store, sync};
 

@@ -10,3 +10,4 @@ pub mod error;
 pub mod fare;
 pub mod money;
 pub mod pickup;
+pub mod wire;
