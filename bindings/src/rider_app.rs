@@ -1,6 +1,6 @@
-//! The rider app as Kotlin and Swift see it: the records of its state (converted from the core's),
-//! the `RiderApp` and `RideSubscription` objects, the state and ride listeners, and the pure
-//! exports (offline estimates, version).
+//! The rider app as Kotlin and Swift see it: the `RiderApp` and `RideSubscription` objects, the
+//! state and ride listeners, and the pure exports (offline estimates, version). The records of its
+//! state are the core's own.
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -15,311 +15,13 @@ use crate::storage::{SecureStorage, StorageBridge};
 // ---------------------------------------------------------------------------------------------
 // Records
 
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
-pub struct LatLon {
-    pub lat: f64,
-    pub lon: f64,
-}
-
-impl From<LatLon> for chauffeur_core::LatLon {
-    fn from(p: LatLon) -> Self {
-        chauffeur_core::LatLon {
-            lat: p.lat,
-            lon: p.lon,
-        }
-    }
-}
-
-impl From<chauffeur_core::LatLon> for LatLon {
-    fn from(p: chauffeur_core::LatLon) -> Self {
-        LatLon {
-            lat: p.lat,
-            lon: p.lon,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DstChoice {
-    Earlier,
-    Later,
-}
-
-impl From<DstChoice> for chauffeur_core::DstChoice {
-    fn from(c: DstChoice) -> Self {
-        match c {
-            DstChoice::Earlier => chauffeur_core::DstChoice::Earlier,
-            DstChoice::Later => chauffeur_core::DstChoice::Later,
-        }
-    }
-}
-
-impl From<chauffeur_core::DstChoice> for DstChoice {
-    fn from(c: chauffeur_core::DstChoice) -> Self {
-        match c {
-            chauffeur_core::DstChoice::Earlier => DstChoice::Earlier,
-            chauffeur_core::DstChoice::Later => DstChoice::Later,
-        }
-    }
-}
-
-/// What the rider typed. Leave `dropoff` empty and set `hours` for an hourly hire; leave
-/// `pickup_local` empty for as soon as possible.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct QuoteForm {
-    pub city_id: String,
-    pub pickup: Option<LatLon>,
-    pub dropoff: Option<LatLon>,
-    pub hours: Option<u32>,
-    /// Wall-clock time in the city, `2026-12-08T14:30`.
-    pub pickup_local: String,
-    pub dst_choice: Option<DstChoice>,
-    pub passengers: u32,
-    pub bags: u32,
-    pub meet_and_greet: bool,
-    pub child_seats: u32,
-    pub flight_number: String,
-    pub notes: String,
-}
-
-impl From<QuoteForm> for core_app::QuoteForm {
-    fn from(f: QuoteForm) -> Self {
-        core_app::QuoteForm {
-            city_id: f.city_id,
-            pickup: f.pickup.map(Into::into),
-            dropoff: f.dropoff.map(Into::into),
-            hours: f.hours,
-            pickup_local: f.pickup_local,
-            dst_choice: f.dst_choice.map(Into::into),
-            passengers: f.passengers,
-            bags: f.bags,
-            meet_and_greet: f.meet_and_greet,
-            child_seats: f.child_seats,
-            flight_number: f.flight_number,
-            notes: f.notes,
-        }
-    }
-}
-
-impl From<core_app::QuoteForm> for QuoteForm {
-    fn from(f: core_app::QuoteForm) -> Self {
-        QuoteForm {
-            city_id: f.city_id,
-            pickup: f.pickup.map(Into::into),
-            dropoff: f.dropoff.map(Into::into),
-            hours: f.hours,
-            pickup_local: f.pickup_local,
-            dst_choice: f.dst_choice.map(Into::into),
-            passengers: f.passengers,
-            bags: f.bags,
-            meet_and_greet: f.meet_and_greet,
-            child_seats: f.child_seats,
-            flight_number: f.flight_number,
-            notes: f.notes,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct FieldError {
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct QuoteOption {
-    pub class: String,
-    pub total_minor: i64,
-    pub currency: String,
-    /// For display: `EUR 93.00`.
-    pub total: String,
-    /// Made offline from the cached catalog; not bookable until the server signs a quote.
-    pub estimate: bool,
-    pub pickup_at: SystemTime,
-    pub valid_until: SystemTime,
-    pub distance_m: u32,
-    pub duration_s: u32,
-    pub catalog_version: String,
-}
-
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct BookingSummary {
-    pub id: String,
-    pub state: String,
-    pub city_id: String,
-    pub class: String,
-    pub pickup_at: SystemTime,
-    pub price: String,
-    pub pending_sync: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct RefusedIntent {
-    pub seq: i64,
-    pub status: Option<u16>,
-    pub kind: String,
-    pub booking_id: Option<String>,
-    pub code: String,
-    pub explanation: String,
-}
-
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct CancellationTerms {
-    pub booking_id: String,
-    pub fee_minor: i64,
-    pub fee: String,
-    pub from_cache: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct ActiveRide {
-    pub booking_id: String,
-    pub state: String,
-    pub chauffeur_position: Option<LatLon>,
-}
-
-/// One change in a booking's life.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct HistoryStep {
-    pub version: i64,
-    pub at: SystemTime,
-    pub actor: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
-}
-
-/// The booking the rider opened, with its history.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct BookingDetails {
-    pub booking: BookingSummary,
-    pub history: Vec<HistoryStep>,
-    pub from_cache: bool,
-}
-
-/// Everything a rider screen renders.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct RiderState {
-    /// Goes up with every change; skip a state older than one already shown.
-    pub revision: u64,
-    pub signed_in_as: Option<String>,
-    pub form: QuoteForm,
-    pub form_errors: Vec<FieldError>,
-    pub quotes: Vec<QuoteOption>,
-    pub confirmation: Option<BookingSummary>,
-    pub upcoming: Vec<BookingSummary>,
-    pub past: Vec<BookingSummary>,
-    pub pending_sync: Vec<BookingSummary>,
-    pub refused: Vec<RefusedIntent>,
-    pub cancellation: Option<CancellationTerms>,
-    pub selected: Option<BookingDetails>,
-    pub active_ride: Option<ActiveRide>,
-    pub offline: bool,
-    pub notice: Option<String>,
-}
-
-fn time(t: chrono::DateTime<chrono::Utc>) -> SystemTime {
-    SystemTime::from(t)
-}
-
-impl From<core_app::BookingSummary> for BookingSummary {
-    fn from(b: core_app::BookingSummary) -> Self {
-        BookingSummary {
-            id: b.id,
-            state: b.state,
-            city_id: b.city_id,
-            class: b.class,
-            pickup_at: time(b.pickup_at),
-            price: b.price,
-            pending_sync: b.pending_sync,
-        }
-    }
-}
-
-impl From<core_app::QuoteOption> for QuoteOption {
-    fn from(q: core_app::QuoteOption) -> Self {
-        QuoteOption {
-            class: q.class,
-            total_minor: q.total_minor,
-            currency: q.currency,
-            total: q.total,
-            estimate: q.estimate,
-            pickup_at: time(q.pickup_at),
-            valid_until: time(q.valid_until),
-            distance_m: q.distance_m,
-            duration_s: q.duration_s,
-            catalog_version: q.catalog_version,
-        }
-    }
-}
-
-fn list<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
-    items.into_iter().map(B::from).collect()
-}
-
-impl From<core_app::RiderState> for RiderState {
-    fn from(s: core_app::RiderState) -> Self {
-        RiderState {
-            revision: s.revision,
-            signed_in_as: s.signed_in_as,
-            form: s.form.into(),
-            form_errors: s
-                .form_errors
-                .into_iter()
-                .map(|e| FieldError {
-                    field: e.field,
-                    code: e.code,
-                    message: e.message,
-                })
-                .collect(),
-            quotes: list(s.quotes),
-            confirmation: s.confirmation.map(Into::into),
-            upcoming: list(s.upcoming),
-            past: list(s.past),
-            pending_sync: list(s.pending_sync),
-            refused: s
-                .refused
-                .into_iter()
-                .map(|r| RefusedIntent {
-                    seq: r.seq,
-                    status: r.status,
-                    kind: r.kind,
-                    booking_id: r.booking_id,
-                    code: r.code,
-                    explanation: r.explanation,
-                })
-                .collect(),
-            cancellation: s.cancellation.map(|c| CancellationTerms {
-                booking_id: c.booking_id,
-                fee_minor: c.fee_minor,
-                fee: c.fee,
-                from_cache: c.from_cache,
-            }),
-            selected: s.selected.map(|d| BookingDetails {
-                booking: d.booking.into(),
-                history: d
-                    .history
-                    .into_iter()
-                    .map(|h| HistoryStep {
-                        version: h.version,
-                        at: time(h.at),
-                        actor: h.actor,
-                        from_state: h.from_state,
-                        to_state: h.to_state,
-                    })
-                    .collect(),
-                from_cache: d.from_cache,
-            }),
-            active_ride: s.active_ride.map(|r| ActiveRide {
-                booking_id: r.booking_id,
-                state: r.state,
-                chauffeur_position: r.chauffeur_position.map(Into::into),
-            }),
-            offline: s.offline,
-            notice: s.notice,
-        }
-    }
-}
+// The rider state and its parts are the core's own records (they derive the FFI traits behind
+// chauffeur-core's `uniffi` feature); only what has no core counterpart is defined here.
+pub use chauffeur_core::rider_app::{
+    ActiveRide, BookingDetails, BookingSummary, CancellationTerms, FieldError, HistoryStep,
+    QuoteForm, QuoteOption, RefusedIntent, RiderState,
+};
+pub use chauffeur_core::{DstChoice, LatLon};
 
 /// One event of a followed ride: `status` (with an id), `position`, or `poll`.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -351,7 +53,7 @@ impl ride_events::RideListener for RideBridge {
     fn on_event(&self, e: ride_events::RideEvent) {
         self.0.on_event(RideEvent {
             state: e.booking_state().map(|s| s.as_str().to_owned()),
-            position: e.position().map(Into::into),
+            position: e.position(),
             kind: e.kind,
             id: e.id,
             data: e.data,
@@ -373,7 +75,7 @@ struct StateBridge(Arc<dyn StateListener>);
 
 impl core_app::StateListener for StateBridge {
     fn on_state(&self, state: core_app::RiderState) {
-        self.0.on_state(state.into());
+        self.0.on_state(state);
     }
 }
 
@@ -442,12 +144,12 @@ pub async fn open_rider_app(
 impl RiderApp {
     /// The current state (memory only; fine on the UI thread).
     pub fn state(&self) -> RiderState {
-        self.core.state().into()
+        self.core.state()
     }
 
     /// Validates the edited form (no I/O) and returns the state with its messages.
     pub fn edit_form(&self, form: QuoteForm) -> RiderState {
-        self.core.edit_form(form.into()).into()
+        self.core.edit_form(form)
     }
 
     pub fn set_listener(&self, listener: Option<Arc<dyn StateListener>>) {
@@ -459,7 +161,7 @@ impl RiderApp {
     /// Binding quotes, or estimates when offline. Invalid input throws `InvalidInput`.
     pub async fn request_quotes(&self) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.request_quotes().await.map(Into::into) }).await
+        on_runtime(async move { app.request_quotes().await }).await
     }
 
     pub async fn sign_up(
@@ -469,12 +171,7 @@ impl RiderApp {
         name: Option<String>,
     ) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move {
-            app.sign_up(&email, &password, name.as_deref())
-                .await
-                .map(Into::into)
-        })
-        .await
+        on_runtime(async move { app.sign_up(&email, &password, name.as_deref()).await }).await
     }
 
     pub async fn log_in(
@@ -483,42 +180,42 @@ impl RiderApp {
         password: String,
     ) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.log_in(&email, &password).await.map(Into::into) }).await
+        on_runtime(async move { app.log_in(&email, &password).await }).await
     }
 
     /// Signs out and forgets the rider's data here. Unsent bookings or cancellations make it
     /// fail with `unsent_changes` unless `discard_unsent`.
     pub async fn log_out(&self, discard_unsent: bool) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.log_out(discard_unsent).await.map(Into::into) }).await
+        on_runtime(async move { app.log_out(discard_unsent).await }).await
     }
 
     /// Books the quoted class (through the outbox: offline it waits, and shows as pending).
     pub async fn book(&self, class: String) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.book(&class).await.map(Into::into) }).await
+        on_runtime(async move { app.book(&class).await }).await
     }
 
     /// Sync the outbox, then refresh the catalog and bookings.
     pub async fn refresh(&self) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.refresh().await.map(Into::into) }).await
+        on_runtime(async move { app.refresh().await }).await
     }
 
     /// Opens a booking with its history (from the cache when offline).
     pub async fn open_booking(&self, booking_id: String) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.open_booking(&booking_id).await.map(Into::into) }).await
+        on_runtime(async move { app.open_booking(&booking_id).await }).await
     }
 
     /// The rider left the booking's screen (no I/O).
     pub fn close_booking(&self) -> RiderState {
-        self.core.close_booking().into()
+        self.core.close_booking()
     }
 
     pub async fn dismiss_refusal(&self, seq: i64) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.dismiss_refusal(seq).await.map(Into::into) }).await
+        on_runtime(async move { app.dismiss_refusal(seq).await }).await
     }
 
     /// Step one of cancelling: the fee to accept.
@@ -527,13 +224,13 @@ impl RiderApp {
         booking_id: String,
     ) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.cancellation_terms(&booking_id).await.map(Into::into) }).await
+        on_runtime(async move { app.cancellation_terms(&booking_id).await }).await
     }
 
     /// Step two: cancel, accepting the fee shown in step one.
     pub async fn confirm_cancellation(&self) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.confirm_cancellation().await.map(Into::into) }).await
+        on_runtime(async move { app.confirm_cancellation().await }).await
     }
 
     /// Follows a booking live; the state's active ride follows it, and `listener` gets every
@@ -566,7 +263,7 @@ pub fn estimate_fares(
     form: QuoteForm,
     now: SystemTime,
 ) -> Result<Vec<QuoteOption>, ChauffeurError> {
-    estimate(&form.into(), now.into())
+    estimate(&form, now.into())
 }
 
 fn estimate(
@@ -574,9 +271,7 @@ fn estimate(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<QuoteOption>, ChauffeurError> {
     let catalog = shipped_catalog()?;
-    core_app::estimate(catalog, form, now)
-        .map(list)
-        .map_err(ChauffeurError::from)
+    core_app::estimate(catalog, form, now).map_err(ChauffeurError::from)
 }
 
 fn shipped_catalog() -> Result<&'static chauffeur_core::Catalog, ChauffeurError> {
@@ -598,7 +293,7 @@ pub fn benchmark_estimate_in_rust(
     now: SystemTime,
     iterations: u32,
 ) -> Result<u64, ChauffeurError> {
-    let form: core_app::QuoteForm = form.into();
+    let form: core_app::QuoteForm = form;
     let now = now.into();
     let started = std::time::Instant::now();
     for _ in 0..iterations {

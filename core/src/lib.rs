@@ -35,6 +35,19 @@ pub mod domain;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)]
 pub mod rider;
 
+// UniFFI (feature `uniffi`): the records and enums the rider app's state is made of derive the FFI
+// traits here, so chauffeur-ffi exports them as they are. Instants cross as `SystemTime`
+// (java.time.Instant, Swift Date).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+#[cfg(feature = "uniffi")]
+#[allow(clippy::disallowed_types)]
+mod ffi_types {
+    /// An instant in UTC; Kotlin and Swift see it as `Timestamp`, an alias of their instant type.
+    pub type Timestamp = chrono::DateTime<chrono::Utc>;
+    uniffi::custom_type!(Timestamp, std::time::SystemTime, { remote });
+}
+
 // The modules' old paths (`chauffeur_core::fare`, `chauffeur_core::client`, …) stay valid.
 pub use domain::{
     booking, cancellation, catalog, dispatch, distance, error, fare, money, pickup, wire,

@@ -14,6 +14,7 @@ pub const MAX_DAYS_AHEAD: i64 = 365;
 
 /// Which of the two instants to take when a local time occurs twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DstChoice {

@@ -39,6 +39,7 @@ const META_FORM: &str = "recent_form";
 /// What the rider typed, as typed. Validation turns it into a [`QuoteRequest`] or into
 /// messages next to the fields.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct QuoteForm {
     pub city_id: String,
@@ -61,6 +62,7 @@ pub struct QuoteForm {
 
 /// A message to show next to one field of the form.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldError {
     /// `city`, `pickup`, `dropoff`, `hours`, `pickup_time`, `passengers`, `bags`, `form`.
     pub field: String,
@@ -71,6 +73,7 @@ pub struct FieldError {
 
 /// One vehicle class's price for the current form.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuoteOption {
     pub class: String,
     pub total_minor: i64,
@@ -91,6 +94,7 @@ pub struct QuoteOption {
 
 /// A booking as the lists show it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BookingSummary {
     pub id: String,
     pub state: String,
@@ -106,6 +110,7 @@ pub struct BookingSummary {
 /// An intent the server refused after it was made (offline, or replayed): kept and explained
 /// until the rider dismisses it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RefusedIntent {
     pub seq: i64,
     /// The server's HTTP status, when its answer could be read.
@@ -134,6 +139,7 @@ impl RefusedIntent {
 
 /// The fee the rider is asked to accept before cancelling.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CancellationTerms {
     pub booking_id: String,
     pub fee_minor: i64,
@@ -145,6 +151,7 @@ pub struct CancellationTerms {
 
 /// The ride being followed live.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActiveRide {
     pub booking_id: String,
     pub state: String,
@@ -154,6 +161,7 @@ pub struct ActiveRide {
 
 /// One change in a booking's life.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryStep {
     pub version: i64,
     pub at: DateTime<Utc>,
@@ -165,6 +173,7 @@ pub struct HistoryStep {
 
 /// The booking the rider opened, with its history.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BookingDetails {
     pub booking: BookingSummary,
     pub history: Vec<HistoryStep>,
@@ -174,6 +183,7 @@ pub struct BookingDetails {
 
 /// Everything a rider screen renders.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RiderState {
     /// Goes up by one with every change. Listeners may be told of two changes made at once in
     /// either order; a state with a lower revision than one already shown is older: skip it.
