@@ -563,6 +563,31 @@ mod tests {
         assert!(serde_json::from_value::<StatusEvent>(status).is_err());
     }
 
+    /// `/openapi.json` shows the quote request's properties, not an opaque object.
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn the_openapi_schemas_name_their_properties() {
+        use utoipa::PartialSchema;
+        let schema = |s| serde_json::to_string(&s).unwrap();
+        let request = schema(QuoteRequest::schema());
+        for field in [
+            "city_id",
+            "pickup",
+            "product",
+            "pickup_time",
+            "passengers",
+            "extras",
+        ] {
+            assert!(
+                request.contains(&format!("\"{field}\"")),
+                "{field} in {request}"
+            );
+        }
+        let booking = schema(BookingView::schema());
+        assert!(booking.contains("\"cancellation_fee\""), "{booking}");
+        assert!(schema(ErrorCode::schema()).contains("\"string\""));
+    }
+
     #[test]
     fn optional_request_fields_are_left_out_not_sent_as_null() {
         let body = CreateBookingRequest {
