@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::booking::{Actor, BookingState};
 use crate::catalog::{PickupPlace, VehicleClass};
-use crate::fare::{FareLine, FareLineKind, ProductKind};
+use crate::fare::{FareLine, FareLineKind, ProductKind, Quote};
 use crate::money::Money;
 
 /// The quote request is the fare engine's own input.
@@ -92,6 +92,30 @@ pub struct QuoteView {
     pub pickup_place: PickupPlace,
     pub valid_until: DateTime<Utc>,
     pub catalog_version: String,
+}
+
+impl QuoteView {
+    /// A quote of the fare engine as answered, with the token that signs it.
+    pub fn new(quote: &Quote, quote_token: String) -> QuoteView {
+        QuoteView {
+            quote_token,
+            class: quote.class,
+            product: quote.product,
+            hours: quote.hours,
+            total: quote.fare.total.into(),
+            net: quote.fare.net.into(),
+            vat: quote.fare.vat.into(),
+            vat_rate_bp: quote.fare.vat_rate_bp,
+            lines: quote.fare.lines.iter().map(LineView::from).collect(),
+            distance_m: quote.route.distance_m,
+            duration_s: quote.route.duration_s,
+            pickup_at: quote.pickup.at,
+            pickup_local: quote.pickup.local,
+            pickup_place: quote.pickup_place.clone(),
+            valid_until: quote.valid_until,
+            catalog_version: quote.catalog_version.clone(),
+        }
+    }
 }
 
 /// The answer of `POST /v1/quotes` (whose request is [`QuoteRequest`]).
@@ -561,6 +585,34 @@ mod tests {
     fn a_missing_field_is_a_decode_error() {
         let status = json!({"booking_id": Uuid::nil(), "state": "confirmed", "version": 2});
         assert!(serde_json::from_value::<StatusEvent>(status).is_err());
+    }
+
+    /// What the server answers for the README's worked example reads back as the same view.
+    #[test]
+    fn a_quote_view_round_trips_through_json() {
+        let catalog = crate::Catalog::shipped().unwrap();
+        let now = "2026-12-01T10:00:00Z".parse().unwrap();
+        let request = QuoteRequest {
+            city_id: "berlin".into(),
+            pickup: crate::LatLon::new(52.3667, 13.5033, "pickup").unwrap(),
+            product: crate::ProductRequest::Transfer {
+                dropoff: crate::LatLon::new(52.5219, 13.4132, "dropoff").unwrap(),
+                stops: vec![],
+            },
+            pickup_time: crate::PickupTime::Instant {
+                at: "2026-12-08T13:00:00Z".parse().unwrap(),
+            },
+            passengers: 2,
+            bags: 2,
+            extras: crate::Extras::default(),
+        };
+        let quotes = crate::quote_all(&catalog, &crate::EstimatedRouter, &request, now).unwrap();
+        let view = QuoteView::new(&quotes[0], "token".into());
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["class"], "business");
+        assert_eq!(json["product"], "transfer");
+        assert_eq!(json["total"]["formatted"], "EUR 93.00");
+        assert_eq!(serde_json::from_value::<QuoteView>(json).unwrap(), view);
     }
 
     /// `/openapi.json` shows the quote request's properties, not an opaque object.
