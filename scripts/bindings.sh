@@ -5,8 +5,13 @@
 #
 #   scripts/bindings.sh [out-dir]     default out-dir: $CARGO_TARGET_DIR/bindings
 #
-# Writes <out-dir>/kotlin/com/chauffeur/sdk/chauffeur_ffi.kt and <out-dir>/swift/{ChauffeurSDK.swift,
-# ChauffeurFFI.h, ChauffeurFFI.modulemap}. Prints the path of the library it used, last.
+# Two UniFFI components, both in the one library: chauffeur-ffi (the SDK) and chauffeur-core (the
+# records and enums of the rider state, feature `uniffi`). Writes
+#   <out-dir>/kotlin/com/chauffeur/sdk/chauffeur_ffi.kt, <out-dir>/kotlin/com/chauffeur/sdk/core/chauffeur_core.kt
+#   <out-dir>/swift/{ChauffeurSDK.swift, ChauffeurFFI.h, ChauffeurFFI.modulemap,
+#                    ChauffeurCore.swift, ChauffeurCoreFFI.h, ChauffeurCoreFFI.modulemap}
+# Both Swift files belong in the one Swift module ChauffeurSDK (UniFFI's multi-crate model: the SDK's
+# file uses the core's types without an import). Prints the path of the library it used, last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -67,7 +67,8 @@ fi
 # The Swift bindings come from the same run; they cannot be compiled here (no Swift toolchain),
 # so check at least that they were generated and carry the SDK's API.
 swift="$build/generated/swift"
-for f in ChauffeurSDK.swift ChauffeurFFI.h ChauffeurFFI.modulemap; do
+for f in ChauffeurSDK.swift ChauffeurFFI.h ChauffeurFFI.modulemap ChauffeurCore.swift ChauffeurCoreFFI.h \
+  ChauffeurCoreFFI.modulemap; do
   [ -s "$swift/$f" ] || { echo "kotlin: Swift binding $f was not generated" >&2; exit 1; }
 done
 grep -q 'open class RiderApp' "$swift/ChauffeurSDK.swift" \

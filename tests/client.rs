@@ -4,9 +4,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use chauffeur_core::client::{ApiClient, ClientError};
+use chauffeur_core::wire::CreateBookingRequest;
 use chauffeur_core::*;
 use chauffeur_e2e::*;
-use serde_json::json;
+
+/// A booking request with just the quote's token.
+fn book(quote_token: &str) -> CreateBookingRequest {
+    CreateBookingRequest {
+        quote_token: quote_token.to_owned(),
+        passenger: None,
+        flight_number: None,
+        notes: None,
+        child_seats: None,
+    }
+}
 
 fn transfer(
     pickup: (f64, f64),
@@ -45,37 +56,38 @@ async fn a_rider_quotes_signs_up_books_lists_and_cancels_through_the_client() {
             .quotes(&transfer((52.5163, 13.3777), (52.5219, 13.4132), week))
             .await
             .unwrap();
-        let token_of_business = quotes["quotes"][0]["quote_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token_of_business = quotes.quotes[0].quote_token.clone();
 
         let email = format!("sdk-{}@example.com", uuid::Uuid::now_v7().simple());
         api.sign_up(&email, "correct horse battery", Some("Sam"))
             .await
             .unwrap();
-        let rider = api.with_token(&api.log_in(&email, "correct horse battery").await.unwrap());
-        let body = json!({"quote_token": token_of_business});
+        let rider = api.with_token(
+            &api.log_in(&email, "correct horse battery")
+                .await
+                .unwrap()
+                .token,
+        );
+        let body = book(&token_of_business);
         let booking = rider.create_booking("sdk-key-1", &body).await.unwrap();
         // The app retried after losing the answer: the same key books nothing new.
         let again = rider.create_booking("sdk-key-1", &body).await.unwrap();
-        assert_eq!(again["id"], booking["id"]);
+        assert_eq!(again.id, booking.id);
         let list = rider.bookings().await.unwrap();
-        assert_eq!(list["bookings"].as_array().unwrap().len(), 1);
-        let id = booking["id"].as_str().unwrap();
-        let fee = rider.cancellation(id).await.unwrap()["fee"]["amount_minor"]
-            .as_i64()
-            .unwrap();
+        assert_eq!(list.bookings.len(), 1);
+        let id = &booking.id.to_string();
+        let fee = rider.cancellation(id).await.unwrap().fee.amount_minor;
         // A wrong fee is the typed error with the server's code.
         let err = rider.cancel(id, fee + 1).await.unwrap_err();
         assert_eq!(err.code(), "cancellation_fee_changed");
         assert!(matches!(err, ClientError::Api { status: 409, .. }));
         let cancelled = rider.cancel(id, fee).await.unwrap();
-        assert_eq!(cancelled["state"], "cancelled");
+        assert_eq!(cancelled.state, BookingState::Cancelled);
 
         // The account itself: who, everything held about them, and erasure.
-        assert_eq!(rider.me().await.unwrap()["email"], email.as_str());
-        let export = rider.export_me().await.unwrap();
+        assert_eq!(rider.me().await.unwrap().email, email.as_str());
+        let export: serde_json::Value =
+            serde_json::from_str(&rider.export_me().await.unwrap()).unwrap();
         assert_eq!(export["bookings"].as_array().map(Vec::len), Some(1));
         rider.erase_account().await.unwrap();
         assert_eq!(rider.me().await.unwrap_err().code(), "unauthenticated");
@@ -137,18 +149,12 @@ async fn the_offline_estimate_equals_the_servers_quote_for_many_random_trips() {
         let at = base + chrono::Duration::minutes((rng.next() * 2_880.0) as i64);
         let request = transfer(pickup, dropoff, at);
         let served = api.quotes(&request).await.unwrap();
-        assert_eq!(served["catalog_version"], catalog.version());
+        assert_eq!(served.catalog_version, catalog.version());
         let offline = quote_all(&catalog, &EstimatedRouter, &request, chrono::Utc::now()).unwrap();
-        let served_totals: Vec<(String, i64)> = served["quotes"]
-            .as_array()
-            .unwrap()
+        let served_totals: Vec<(String, i64)> = served
+            .quotes
             .iter()
-            .map(|q| {
-                (
-                    q["class"].as_str().unwrap().to_owned(),
-                    q["total"]["amount_minor"].as_i64().unwrap(),
-                )
-            })
+            .map(|q| (q.class.to_string(), q.total.amount_minor))
             .collect();
         let offline_totals: Vec<(String, i64)> = offline
             .iter()
@@ -198,21 +204,19 @@ mod outbox {
         let token = api
             .log_in("offline@example.com", "correct horse battery")
             .await
-            .unwrap();
+            .unwrap()
+            .token;
         let quotes = api
             .quotes(&transfer((52.5163, 13.3777), (52.5219, 13.4132), week))
             .await
             .unwrap();
-        let quote_token = quotes["quotes"][0]["quote_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let quote_token = quotes.quotes[0].quote_token.clone();
         drop(tokio::task::spawn_blocking(move || drop(server)).await); // the network goes away
 
         // Offline: the rider books; the intent and the pending booking are stored together.
         {
             let mut cache = Cache::open(&cache_path).unwrap();
-            let body = json!({"quote_token": quote_token}).to_string();
+            let body = serde_json::to_string(&book(&quote_token)).unwrap();
             cache
                 .enqueue(
                     "create_booking",
@@ -222,7 +226,7 @@ mod outbox {
                     chrono::Utc::now(),
                 )
                 .unwrap();
-            let refused_body = json!({"quote_token": "not-a-token"}).to_string();
+            let refused_body = serde_json::to_string(&book("not-a-token")).unwrap();
             cache
                 .enqueue(
                     "create_booking",
@@ -253,7 +257,7 @@ mod outbox {
         {
             let cache = Cache::open(&cache_path).unwrap();
             let first = cache.pending().unwrap().remove(0);
-            let body: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+            let body: CreateBookingRequest = serde_json::from_str(&first.body).unwrap();
             rider
                 .create_booking(&first.idempotency_key, &body)
                 .await
@@ -263,10 +267,7 @@ mod outbox {
         let report = sync_outbox(&mut cache, &rider).await.unwrap();
         assert_eq!((report.sent, report.refused, report.waiting), (1, 1, 0));
         assert_eq!(
-            rider.bookings().await.unwrap()["bookings"]
-                .as_array()
-                .unwrap()
-                .len(),
+            rider.bookings().await.unwrap().bookings.len(),
             1,
             "exactly one booking"
         );
@@ -279,7 +280,7 @@ mod outbox {
         }
         // The server's booking is what the app now shows, no longer pending sync.
         let listed = rider.bookings().await.unwrap();
-        let server_booking = cached_from_server(&listed["bookings"][0]).unwrap();
+        let server_booking = cached_from_server(&listed.bookings[0]).unwrap();
         assert!(cache
             .bookings()
             .unwrap()
@@ -337,7 +338,8 @@ mod ride_events {
         let rider = api.with_token(
             &api.log_in("live@example.com", "correct horse battery")
                 .await
-                .unwrap(),
+                .unwrap()
+                .token,
         );
         let week = chrono::Utc::now() + chrono::Duration::days(7);
         let make_booking = || async {
@@ -345,14 +347,14 @@ mod ride_events {
                 .quotes(&transfer((52.5163, 13.3777), (52.5219, 13.4132), week))
                 .await
                 .unwrap();
-            let body = json!({"quote_token": quotes["quotes"][0]["quote_token"]});
+            let body = book(&quotes.quotes[0].quote_token);
             rider
                 .create_booking(&uuid::Uuid::now_v7().to_string(), &body)
                 .await
                 .unwrap()
         };
         let booking = make_booking().await;
-        let id = booking["id"].as_str().unwrap().to_owned();
+        let id = booking.id.to_string();
 
         let (collect, rx) = listener();
         let handle = subscribe_ride(&rider, &id, None, collect);

@@ -121,11 +121,8 @@ async fn stop(server: TestServer) {
 
 async fn server_bookings(server_url: &str, email: &str) -> usize {
     let api = ApiClient::new(server_url).unwrap();
-    let rider = api.with_token(&api.log_in(email, PASSWORD).await.unwrap());
-    rider.bookings().await.unwrap()["bookings"]
-        .as_array()
-        .unwrap()
-        .len()
+    let rider = api.with_token(&api.log_in(email, PASSWORD).await.unwrap().token);
+    rider.bookings().await.unwrap().bookings.len()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,27 +28,32 @@
 //! # Ok::<(), CoreError>(())
 //! ```
 
-pub mod booking;
+// Purity is checked by lints: `core/clippy.toml` disallows clocks and I/O, and only `rider` may
+// use them (tried: a `Utc::now()` in `domain` fails `cargo clippy -p chauffeur-core -- -D warnings`).
+pub mod domain;
 #[cfg(feature = "client")]
-pub mod cache;
-pub mod cancellation;
-pub mod catalog;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
+pub mod rider;
+
+// UniFFI (feature `uniffi`): the records and enums the rider app's state is made of derive the FFI
+// traits here, so chauffeur-ffi exports them as they are. Instants cross as `SystemTime`
+// (java.time.Instant, Swift Date).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+#[cfg(feature = "uniffi")]
+#[allow(clippy::disallowed_types)]
+mod ffi_types {
+    /// An instant in UTC; Kotlin and Swift see it as `Timestamp`, an alias of their instant type.
+    pub type Timestamp = chrono::DateTime<chrono::Utc>;
+    uniffi::custom_type!(Timestamp, std::time::SystemTime, { remote });
+}
+
+// The modules' old paths (`chauffeur_core::fare`, `chauffeur_core::client`, …) stay valid.
+pub use domain::{
+    booking, cancellation, catalog, dispatch, distance, error, fare, money, pickup, wire,
+};
 #[cfg(feature = "client")]
-pub mod client;
-pub mod dispatch;
-pub mod distance;
-pub mod error;
-pub mod fare;
-pub mod money;
-pub mod pickup;
-#[cfg(feature = "client")]
-pub mod ride_events;
-#[cfg(feature = "client")]
-pub mod rider_app;
-#[cfg(feature = "client")]
-pub mod secure_store;
-#[cfg(feature = "client")]
-pub mod sync;
+pub use rider::{cache, client, ride_events, rider_app, secure_store, sync};
 
 pub use booking::{transition, Actor, BookingState};
 pub use cancellation::{cancellation_fee, confirm_cancellation, CancellationFee};

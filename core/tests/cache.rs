@@ -1,5 +1,6 @@
 #![cfg(feature = "client")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+#![allow(clippy::disallowed_methods)] // the rider cache on real files, named by the clock
 //! The offline cache on real SQLite files: what the app wrote is there after a restart, the
 //! outbox keeps intents in order with their keys, and refusals stay visible.
 

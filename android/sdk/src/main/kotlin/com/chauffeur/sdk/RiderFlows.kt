@@ -1,5 +1,5 @@
-// Idiomatic Kotlin over the generated bindings (chauffeur_ffi.kt, produced by
-// scripts/bindings.sh, never edited): listeners become Flows whose collection owns the
+// Idiomatic Kotlin over the generated bindings (chauffeur_ffi.kt and core/chauffeur_core.kt,
+// produced by scripts/bindings.sh, never edited): listeners become Flows whose collection owns the
 // subscription, so cancelling the collector stops the stream in Rust.
 package com.chauffeur.sdk
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BookingState {
     /// Looking for a partner.
@@ -79,6 +80,7 @@ impl fmt::Display for BookingState {
 
 /// Who asks for a transition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     Rider,

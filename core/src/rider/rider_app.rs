@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::{json, Value};
 
+use crate::booking::BookingState;
 use crate::cache::{Cache, CacheError, CachedBooking, OutboxEntry, OutboxState};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, VehicleClass};
 use crate::client::{ApiClient, ClientError};
 use crate::distance::{EstimatedRouter, LatLon};
 use crate::error::CoreError;
@@ -25,6 +25,9 @@ use crate::pickup::{DstChoice, PickupTime};
 use crate::ride_events::{subscribe_ride, RideEvent, RideListener, SubscriptionHandle};
 use crate::secure_store::SecureStore;
 use crate::sync::{cached_from_server, sync_outbox};
+use crate::wire::{
+    CancelRequest, CreateBookingRequest, HistoryEntryView, MoneyView, QuotesResponse,
+};
 
 /// The secure-store key of the session token.
 const TOKEN_KEY: &str = "session_token";
@@ -36,6 +39,7 @@ const META_FORM: &str = "recent_form";
 /// What the rider typed, as typed. Validation turns it into a [`QuoteRequest`] or into
 /// messages next to the fields.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct QuoteForm {
     pub city_id: String,
@@ -58,6 +62,7 @@ pub struct QuoteForm {
 
 /// A message to show next to one field of the form.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldError {
     /// `city`, `pickup`, `dropoff`, `hours`, `pickup_time`, `passengers`, `bags`, `form`.
     pub field: String,
@@ -68,6 +73,7 @@ pub struct FieldError {
 
 /// One vehicle class's price for the current form.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuoteOption {
     pub class: String,
     pub total_minor: i64,
@@ -88,6 +94,7 @@ pub struct QuoteOption {
 
 /// A booking as the lists show it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BookingSummary {
     pub id: String,
     pub state: String,
@@ -103,6 +110,7 @@ pub struct BookingSummary {
 /// An intent the server refused after it was made (offline, or replayed): kept and explained
 /// until the rider dismisses it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RefusedIntent {
     pub seq: i64,
     /// The server's HTTP status, when its answer could be read.
@@ -131,6 +139,7 @@ impl RefusedIntent {
 
 /// The fee the rider is asked to accept before cancelling.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CancellationTerms {
     pub booking_id: String,
     pub fee_minor: i64,
@@ -142,6 +151,7 @@ pub struct CancellationTerms {
 
 /// The ride being followed live.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActiveRide {
     pub booking_id: String,
     pub state: String,
@@ -151,6 +161,7 @@ pub struct ActiveRide {
 
 /// One change in a booking's life.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryStep {
     pub version: i64,
     pub at: DateTime<Utc>,
@@ -162,6 +173,7 @@ pub struct HistoryStep {
 
 /// The booking the rider opened, with its history.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BookingDetails {
     pub booking: BookingSummary,
     pub history: Vec<HistoryStep>,
@@ -171,6 +183,7 @@ pub struct BookingDetails {
 
 /// Everything a rider screen renders.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RiderState {
     /// Goes up by one with every change. Listeners may be told of two changes made at once in
     /// either order; a state with a lower revision than one already shown is older: skip it.
@@ -356,15 +369,20 @@ impl RiderApp {
             ..RiderState::default()
         };
         state.form.passengers = 1;
-        // The last form and its signed quotes, while they can still be booked.
+        // The last form and its signed quotes, while they can still be booked (`null` once
+        // they were spent on a booking).
         if let (Some(form), Some(quotes)) = (cache.meta(META_FORM)?, cache.meta(META_QUOTES)?) {
             if let Ok(form) = serde_json::from_str::<QuoteForm>(&form) {
                 state.form = form;
-                state.quotes =
-                    quotes_from_server(&serde_json::from_str(&quotes).unwrap_or(Value::Null))
-                        .into_iter()
-                        .filter(|q| clock() < q.valid_until)
-                        .collect();
+                let served = serde_json::from_str::<Option<QuotesResponse>>(&quotes);
+                state.quotes = served
+                    .ok()
+                    .flatten()
+                    .map(|served| quotes_from_server(&served))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|q| clock() < q.valid_until)
+                    .collect();
             }
         }
         let app = RiderApp {
@@ -460,8 +478,10 @@ impl RiderApp {
                     let cache = self.inner.cache.lock().await;
                     let form_json = serde_json::to_string(&form)
                         .map_err(|e| RiderError::Storage(e.to_string()))?;
+                    let quotes_json = serde_json::to_string(&served)
+                        .map_err(|e| RiderError::Storage(e.to_string()))?;
                     cache.set_meta(META_FORM, &form_json)?;
-                    cache.set_meta(META_QUOTES, &served.to_string())?;
+                    cache.set_meta(META_QUOTES, &quotes_json)?;
                 }
                 Ok(self.update(|s| {
                     s.quotes = quotes;
@@ -527,7 +547,7 @@ impl RiderApp {
     /// Signs in: the token goes to the secure store, the e-mail to the cache; then the rider's
     /// bookings are fetched.
     pub async fn log_in(&self, email: &str, password: &str) -> Result<RiderState, RiderError> {
-        let token = self.inner.api.log_in(email, password).await?;
+        let token = self.inner.api.log_in(email, password).await?.token;
         self.inner.secrets.save(TOKEN_KEY, &token)?;
         self.inner.cache.lock().await.set_meta(META_EMAIL, email)?;
         self.update(|s| s.signed_in_as = Some(email.to_owned()));
@@ -582,35 +602,40 @@ impl RiderApp {
         if self.now() >= quote.valid_until {
             return Err(RiderError::QuoteExpired);
         }
-        let mut body = json!({"quote_token": token});
-        if !form.flight_number.trim().is_empty() {
-            body["flight_number"] = json!(form.flight_number.trim());
-        }
-        if !form.notes.trim().is_empty() {
-            body["notes"] = json!(form.notes.trim());
-        }
-        if form.child_seats > 0 {
-            body["child_seats"] = json!(form.child_seats);
-        }
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let body = CreateBookingRequest {
+            quote_token: token,
+            passenger: None,
+            flight_number: text(&form.flight_number),
+            notes: text(&form.notes),
+            child_seats: Some(form.child_seats).filter(|&seats| seats > 0),
+        };
         let key = uuid::Uuid::new_v4().to_string();
-        let placeholder_id = format!("local-{key}");
-        let shown = CachedBooking {
-            id: placeholder_id.clone(),
+        let placeholder = PlaceholderBooking {
+            id: format!("local-{key}"),
+            state: BookingState::Pending,
             city_id: form.city_id.clone(),
-            state: "pending".into(),
+            class: VehicleClass::parse(&quote.class).ok_or_else(|| {
+                RiderError::Unexpected(format!("a quote of unknown class {}", quote.class))
+            })?,
+            pickup_at: quote.pickup_at,
+            price: MoneyView {
+                amount_minor: quote.total_minor,
+                currency: quote.currency.clone(),
+                formatted: quote.total.clone(),
+            },
+        };
+        let shown = CachedBooking {
+            id: placeholder.id.clone(),
+            city_id: form.city_id.clone(),
+            state: placeholder.state.as_str().to_owned(),
             pickup_at: quote.pickup_at,
             version: 0,
-            json: json!({
-                "id": placeholder_id, "state": "pending", "city_id": form.city_id,
-                "class": quote.class, "pickup_at": quote.pickup_at,
-                "price": {"amount_minor": quote.total_minor, "currency": quote.currency,
-                          "formatted": quote.total},
-            })
-            .to_string(),
+            json: to_json(&placeholder)?,
             pending_sync: true,
         };
         match self
-            .send_intent("create_booking", &key, &body.to_string(), &shown)
+            .send_intent("create_booking", &key, &to_json(&body)?, &shown)
             .await?
         {
             Sent::Applied(booking) => {
@@ -620,18 +645,23 @@ impl RiderApp {
                     .lock()
                     .await
                     .set_meta(META_QUOTES, "null")?;
+                let confirmation = booking.as_ref().map(summary_of).transpose()?;
                 Ok(self.update(|s| {
-                    s.confirmation = booking.as_ref().map(summary_of);
+                    s.confirmation = confirmation;
                     s.quotes.clear();
                     s.notice = None;
                 }))
             }
             Sent::Refused(refusal) => Err(refusal.to_error()),
-            Sent::Waiting => Ok(self.update(|s| {
-                s.confirmation = Some(summary_of(&shown));
-                s.notice =
-                    Some("Saved on this phone; it will be booked when you are back online.".into());
-            })),
+            Sent::Waiting => {
+                let confirmation = summary_of(&shown)?;
+                Ok(self.update(|s| {
+                    s.confirmation = Some(confirmation);
+                    s.notice = Some(
+                        "Saved on this phone; it will be booked when you are back online.".into(),
+                    );
+                }))
+            }
         }
     }
 
@@ -682,10 +712,12 @@ impl RiderApp {
         self.sync_and_reload().await?;
         match api.bookings().await {
             Ok(listed) => {
-                let bookings: Vec<CachedBooking> = listed["bookings"]
-                    .as_array()
-                    .map(|all| all.iter().filter_map(cached_from_server).collect())
-                    .unwrap_or_default();
+                let bookings = listed
+                    .bookings
+                    .iter()
+                    .map(cached_from_server)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| RiderError::Storage(e.to_string()))?;
                 self.inner.cache.lock().await.put_bookings(&bookings)?;
                 self.update(|s| s.offline = false);
             }
@@ -763,7 +795,7 @@ impl RiderApp {
             if refused_placeholders.contains(&b.id.as_str()) {
                 continue;
             }
-            let summary = summary_of(b);
+            let summary = summary_of(b)?;
             if b.pending_sync {
                 pending.push(summary);
             } else if is_over(&b.state) || b.pickup_at < now - chrono::Duration::hours(12) {
@@ -795,19 +827,18 @@ impl RiderApp {
         let cached = self.cached_booking(booking_id).await?;
         let (entries, from_cache) = match api.history(booking_id).await {
             Ok(history) => {
-                let entries: Vec<(i64, String)> = history["entries"]
-                    .as_array()
-                    .map(|all| {
-                        all.iter()
-                            .filter_map(|e| {
-                                // The step itself; `previous` repeats the version before.
-                                let mut step = e.clone();
-                                step.as_object_mut()?.remove("previous");
-                                Some((e["version"].as_i64()?, step.to_string()))
-                            })
-                            .collect()
+                let entries = history
+                    .entries
+                    .into_iter()
+                    .map(|step| {
+                        // The step itself; `previous` repeats the version before.
+                        let step = HistoryEntryView {
+                            previous: None,
+                            ..step
+                        };
+                        Ok((step.version, to_json(&step)?))
                     })
-                    .unwrap_or_default();
+                    .collect::<Result<Vec<(i64, String)>, RiderError>>()?;
                 self.inner
                     .cache
                     .lock()
@@ -823,19 +854,19 @@ impl RiderApp {
         };
         let history = entries
             .iter()
-            .filter_map(|(version, json)| {
-                let step: Value = serde_json::from_str(json).ok()?;
-                Some(HistoryStep {
+            .map(|(version, json)| {
+                let step: HistoryEntryView = from_cached_json(json)?;
+                Ok(HistoryStep {
                     version: *version,
-                    at: step["at"].as_str()?.parse().ok()?,
-                    actor: step["actor"].as_str()?.to_owned(),
-                    from_state: step["from_state"].as_str().map(str::to_owned),
-                    to_state: step["to_state"].as_str()?.to_owned(),
+                    at: step.at,
+                    actor: step.actor.as_str().to_owned(),
+                    from_state: step.from_state.map(|s| s.as_str().to_owned()),
+                    to_state: step.to_state.as_str().to_owned(),
                 })
             })
-            .collect();
+            .collect::<Result<_, RiderError>>()?;
         let details = BookingDetails {
-            booking: summary_of(&cached),
+            booking: summary_of(&cached)?,
             history,
             from_cache,
         };
@@ -857,23 +888,21 @@ impl RiderApp {
     pub async fn cancellation_terms(&self, booking_id: &str) -> Result<RiderState, RiderError> {
         let api = self.signed_in_api()?;
         let terms = match api.cancellation(booking_id).await {
-            Ok(preview) => {
-                let fee = &preview["fee"];
-                CancellationTerms {
-                    booking_id: booking_id.to_owned(),
-                    fee_minor: fee["amount_minor"].as_i64().unwrap_or(0),
-                    fee: fee["formatted"].as_str().unwrap_or_default().to_owned(),
-                    from_cache: false,
-                }
-            }
+            Ok(preview) => CancellationTerms {
+                booking_id: booking_id.to_owned(),
+                fee_minor: preview.fee.amount_minor,
+                fee: preview.fee.formatted,
+                from_cache: false,
+            },
             Err(e) if e.is_offline() => {
                 let cached = self.cached_booking(booking_id).await?;
-                let json: Value = serde_json::from_str(&cached.json).unwrap_or(Value::Null);
-                let fee = &json["cancellation_fee"];
+                let shown: ShownBooking = from_cached_json(&cached.json)?;
+                // No fee on the booking the server last showed: none was due then.
+                let fee = shown.cancellation_fee;
                 CancellationTerms {
                     booking_id: booking_id.to_owned(),
-                    fee_minor: fee["amount_minor"].as_i64().unwrap_or(0),
-                    fee: fee["formatted"].as_str().unwrap_or_default().to_owned(),
+                    fee_minor: fee.as_ref().map_or(0, |f| f.amount_minor),
+                    fee: fee.map(|f| f.formatted).unwrap_or_default(),
                     from_cache: true,
                 }
             }
@@ -905,7 +934,9 @@ impl RiderApp {
         shown.state = "cancelled".into();
         shown.pending_sync = true;
         let key = uuid::Uuid::new_v4().to_string();
-        let body = json!({"acknowledged_fee_minor": terms.fee_minor}).to_string();
+        let body = to_json(&CancelRequest {
+            acknowledged_fee_minor: terms.fee_minor,
+        })?;
         let sent = self
             .send_intent("cancel_booking", &key, &body, &shown)
             .await?;
@@ -963,7 +994,8 @@ impl RiderApp {
     }
 
     fn on_ride_event(&self, booking_id: &str, event: &RideEvent) {
-        let (new_state, position) = (event.booking_state(), event.position());
+        let new_state = event.booking_state().map(|s| s.as_str().to_owned());
+        let position = event.position();
         self.update(|s| {
             let Some(ride) = s
                 .active_ride
@@ -1024,47 +1056,70 @@ fn is_over(state: &str) -> bool {
     matches!(state, "completed" | "cancelled" | "no_show" | "unfulfilled")
 }
 
-fn summary_of(b: &CachedBooking) -> BookingSummary {
-    let json: Value = serde_json::from_str(&b.json).unwrap_or(Value::Null);
-    BookingSummary {
+/// What the app shows of a booking made offline until the server has it: the fields of a
+/// [`BookingView`](crate::wire::BookingView) it knows already.
+#[derive(serde::Serialize)]
+struct PlaceholderBooking {
+    id: String,
+    state: BookingState,
+    city_id: String,
+    class: VehicleClass,
+    pickup_at: DateTime<Utc>,
+    price: MoneyView,
+}
+
+/// What the lists read back from a cached booking's JSON: a [`BookingView`](crate::wire::BookingView) the server sent,
+/// or a [`PlaceholderBooking`].
+#[derive(serde::Deserialize)]
+struct ShownBooking {
+    class: VehicleClass,
+    price: MoneyView,
+    /// Only on a [`BookingView`](crate::wire::BookingView).
+    #[serde(default)]
+    cancellation_fee: Option<MoneyView>,
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String, RiderError> {
+    serde_json::to_string(value).map_err(|e| RiderError::Storage(e.to_string()))
+}
+
+/// The JSON this app wrote to its cache, read back; unreadable is a storage failure.
+fn from_cached_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, RiderError> {
+    serde_json::from_str(json)
+        .map_err(|e| RiderError::Storage(format!("a cached record that does not read: {e}")))
+}
+
+fn summary_of(b: &CachedBooking) -> Result<BookingSummary, RiderError> {
+    let shown: ShownBooking = from_cached_json(&b.json)?;
+    Ok(BookingSummary {
         id: b.id.clone(),
         state: b.state.clone(),
         city_id: b.city_id.clone(),
-        class: json["class"].as_str().unwrap_or_default().to_owned(),
+        class: shown.class.as_str().to_owned(),
         pickup_at: b.pickup_at,
-        price: json["price"]["formatted"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        price: shown.price.formatted,
         pending_sync: b.pending_sync,
-    }
+    })
 }
 
-fn quotes_from_server(served: &Value) -> Vec<QuoteOption> {
-    let version = served["catalog_version"].as_str().unwrap_or_default();
-    let time = |v: &Value| v.as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok());
-    served["quotes"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter_map(|q| {
-                    Some(QuoteOption {
-                        class: q["class"].as_str()?.to_owned(),
-                        total_minor: q["total"]["amount_minor"].as_i64()?,
-                        currency: q["total"]["currency"].as_str()?.to_owned(),
-                        total: q["total"]["formatted"].as_str()?.to_owned(),
-                        estimate: false,
-                        quote_token: Some(q["quote_token"].as_str()?.to_owned()),
-                        pickup_at: time(&q["pickup_at"])?,
-                        valid_until: time(&q["valid_until"])?,
-                        distance_m: u32::try_from(q["distance_m"].as_u64()?).ok()?,
-                        duration_s: u32::try_from(q["duration_s"].as_u64()?).ok()?,
-                        catalog_version: version.to_owned(),
-                    })
-                })
-                .collect()
+fn quotes_from_server(served: &QuotesResponse) -> Vec<QuoteOption> {
+    served
+        .quotes
+        .iter()
+        .map(|q| QuoteOption {
+            class: q.class.as_str().to_owned(),
+            total_minor: q.total.amount_minor,
+            currency: q.total.currency.clone(),
+            total: q.total.formatted.clone(),
+            estimate: false,
+            quote_token: Some(q.quote_token.clone()),
+            pickup_at: q.pickup_at,
+            valid_until: q.valid_until,
+            distance_m: q.distance_m,
+            duration_s: q.duration_s,
+            catalog_version: served.catalog_version.clone(),
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// The entry as the rider sees it, if the server refused it.

@@ -22,6 +22,7 @@ use crate::pickup::{resolve_pickup, PickupTime, ResolvedPickup};
 pub const MAX_STOPS: usize = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ProductRequest {
     /// Point to point, optionally through intermediate stops.
@@ -35,6 +36,7 @@ pub enum ProductRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductKind {
     Transfer,
@@ -66,6 +68,7 @@ impl ProductRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Extras {
     #[serde(default)]
@@ -75,6 +78,7 @@ pub struct Extras {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     pub city_id: String,
@@ -90,6 +94,7 @@ pub struct QuoteRequest {
 
 /// What a line of the breakdown is. `quantity` on the line is in the unit named here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FareLineKind {
     /// Base fare (quantity 1).

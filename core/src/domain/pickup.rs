@@ -14,6 +14,8 @@ pub const MAX_DAYS_AHEAD: i64 = 365;
 
 /// Which of the two instants to take when a local time occurs twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DstChoice {
     Earlier,
@@ -21,6 +23,7 @@ pub enum DstChoice {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PickupTime {
     /// As soon as possible (only in cities that offer on-demand rides).

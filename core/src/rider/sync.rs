@@ -3,11 +3,9 @@
 //! app died after the server committed but before it heard the answer. A refusal is kept with
 //! its reason; a network failure stops the round and leaves the rest for the next one.
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-
 use crate::cache::{Cache, CacheError, CachedBooking};
 use crate::client::{ApiClient, ClientError};
+use crate::wire::{BookingView, CancelRequest, CreateBookingRequest};
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct SyncReport {
@@ -25,20 +23,44 @@ pub enum SyncError {
     Cache(#[from] CacheError),
 }
 
-/// The cache's view of a booking the server returned.
-pub fn cached_from_server(booking: &Value) -> Option<CachedBooking> {
-    Some(CachedBooking {
-        id: booking["id"].as_str()?.to_owned(),
-        city_id: booking["city_id"].as_str()?.to_owned(),
-        state: booking["state"].as_str()?.to_owned(),
-        pickup_at: booking["pickup_at"]
-            .as_str()?
-            .parse::<DateTime<Utc>>()
-            .ok()?,
-        version: booking["version"].as_i64()?,
-        json: booking.to_string(),
+/// The cache's view of a booking the server returned (its JSON kept whole).
+pub fn cached_from_server(booking: &BookingView) -> Result<CachedBooking, serde_json::Error> {
+    Ok(CachedBooking {
+        id: booking.id.to_string(),
+        city_id: booking.city_id.clone(),
+        state: booking.state.as_str().to_owned(),
+        pickup_at: booking.pickup_at,
+        version: booking.version,
+        json: serde_json::to_string(booking)?,
         pending_sync: false,
     })
+}
+
+/// Sends one outbox entry: its body is the request as it was stored.
+async fn send_entry(
+    api: &ApiClient,
+    kind: &str,
+    key: &str,
+    booking_id: Option<&str>,
+    body: &str,
+) -> Result<BookingView, ClientError> {
+    let unreadable = |e: serde_json::Error| ClientError::Decode(format!("outbox entry: {e}"));
+    match kind {
+        "create_booking" => {
+            let request: CreateBookingRequest = serde_json::from_str(body).map_err(unreadable)?;
+            api.create_booking(key, &request).await
+        }
+        "cancel_booking" => {
+            let request: CancelRequest = serde_json::from_str(body).map_err(unreadable)?;
+            let Some(id) = booking_id else {
+                return Err(ClientError::Decode("a cancel entry without booking".into()));
+            };
+            api.cancel(id, request.acknowledged_fee_minor).await
+        }
+        other => Err(ClientError::Decode(format!(
+            "unknown outbox entry kind {other:?}"
+        ))),
+    }
 }
 
 /// Sends the pending outbox entries in order.
@@ -47,22 +69,14 @@ pub async fn sync_outbox(cache: &mut Cache, api: &ApiClient) -> Result<SyncRepor
     let pending = cache.pending()?;
     let total = pending.len();
     for entry in pending {
-        let body: Value = serde_json::from_str(&entry.body).unwrap_or(Value::Null);
-        let outcome = match entry.kind.as_str() {
-            "create_booking" => api.create_booking(&entry.idempotency_key, &body).await,
-            "cancel_booking" => match (
-                entry.booking_id.as_deref(),
-                body["acknowledged_fee_minor"].as_i64(),
-            ) {
-                (Some(id), Some(fee)) => api.cancel(id, fee).await,
-                _ => Err(ClientError::Decode(
-                    "a cancel entry without booking or fee".into(),
-                )),
-            },
-            other => Err(ClientError::Decode(format!(
-                "unknown outbox entry kind {other:?}"
-            ))),
-        };
+        let outcome = send_entry(
+            api,
+            &entry.kind,
+            &entry.idempotency_key,
+            entry.booking_id.as_deref(),
+            &entry.body,
+        )
+        .await;
         match outcome {
             // Still no final answer (offline, or the key is being applied by another request,
             // or the server is briefly unavailable): this entry and the rest wait for the next
@@ -72,7 +86,9 @@ pub async fn sync_outbox(cache: &mut Cache, api: &ApiClient) -> Result<SyncRepor
                 break;
             }
             Ok(booking) => {
-                let confirmed = cached_from_server(&booking);
+                // Re-serialising a decoded answer cannot fail; if it did, the entry is still
+                // sent and the next refresh brings the booking.
+                let confirmed = cached_from_server(&booking).ok();
                 cache.mark_sent(entry.seq, confirmed.as_ref())?;
                 report.sent += 1;
                 if let Some(b) = confirmed {

@@ -6,7 +6,16 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+
+use crate::booking::BookingState;
 use crate::client::ApiClient;
+use crate::distance::LatLon;
+use crate::wire::{BookingView, EventKind, PositionEvent, StatusEvent};
+
+/// The kind of the event made on the phone when the booking was read by polling (its data is
+/// the [`BookingView`]); the server's kinds are [`EventKind`]s.
+pub const POLL_EVENT: &str = "poll";
 
 /// One event of the ride's stream: `status` (with an id), `position` (without), or `poll` when
 /// the booking was read by polling because the stream was unreachable.
@@ -19,25 +28,39 @@ pub struct RideEvent {
 }
 
 impl RideEvent {
+    /// The server's name for this event's kind.
+    pub fn event_kind(&self) -> EventKind {
+        EventKind::parse(&self.kind)
+    }
+
     /// The booking's state this event reports (`status` and `poll` events).
-    pub fn booking_state(&self) -> Option<String> {
-        if !matches!(self.kind.as_str(), "status" | "poll") {
-            return None;
+    pub fn booking_state(&self) -> Option<BookingState> {
+        if self.kind == POLL_EVENT {
+            return self.decode::<BookingView>().map(|b| b.state);
         }
-        let data: serde_json::Value = serde_json::from_str(&self.data).ok()?;
-        data["state"].as_str().map(str::to_owned)
+        match self.event_kind() {
+            EventKind::Status => self.decode::<StatusEvent>().map(|s| s.state),
+            _ => None,
+        }
     }
 
     /// The chauffeur's position this event reports (`position` events).
-    pub fn position(&self) -> Option<crate::distance::LatLon> {
-        if self.kind != "position" {
-            return None;
+    pub fn position(&self) -> Option<LatLon> {
+        match self.event_kind() {
+            EventKind::Position => self.decode::<PositionEvent>().map(|p| LatLon {
+                lat: p.lat,
+                lon: p.lon,
+            }),
+            _ => None,
         }
-        let data: serde_json::Value = serde_json::from_str(&self.data).ok()?;
-        Some(crate::distance::LatLon {
-            lat: data["lat"].as_f64()?,
-            lon: data["lon"].as_f64()?,
-        })
+    }
+
+    /// The event's data as `T`; an event that does not decode is logged and reports nothing
+    /// (the stream goes on).
+    fn decode<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_str(&self.data)
+            .map_err(|e| log::warn!("a {} event that does not decode: {e}", self.kind))
+            .ok()
     }
 }
 
@@ -114,11 +137,12 @@ pub fn subscribe_ride(
                 }
                 Err(e) => {
                     // Unreachable stream: read the booking by plain polling meanwhile.
-                    if let Ok(booking) = api.booking(&booking_id).await {
+                    let polled = api.booking(&booking_id).await.ok();
+                    if let Some(data) = polled.and_then(|b| serde_json::to_string(&b).ok()) {
                         listener.on_event(RideEvent {
-                            kind: "poll".into(),
+                            kind: POLL_EVENT.into(),
                             id: None,
-                            data: booking.to_string(),
+                            data,
                         });
                     }
                     e.to_string()

@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
 
+use crate::catalog::Catalog;
 use crate::fare::QuoteRequest;
+use crate::wire::{
+    BookingList, BookingView, CancelRequest, CancellationView, CreateBookingRequest, ErrorCode,
+    HistoryView, LogInRequest, Problem, QuotesResponse, SessionView, SignUpRequest, UserView,
+};
 
 /// Attempts for a retry-safe request (the first included).
 const ATTEMPTS: u32 = 3;
@@ -52,7 +56,9 @@ impl ClientError {
         match self {
             ClientError::Network(_) | ClientError::Timeout => true,
             ClientError::Api { status, code, .. } => {
-                matches!(*status, 502..=504) || code == "idempotency_key_in_use" || code == "busy"
+                matches!(*status, 502..=504)
+                    || code == ErrorCode::IDEMPOTENCY_KEY_IN_USE.as_str()
+                    || code == ErrorCode::BUSY.as_str()
             }
             ClientError::Decode(_) => false,
         }
@@ -71,14 +77,21 @@ impl From<reqwest::Error> for ClientError {
     }
 }
 
-/// The typed error of a problem+json answer (its stable code and explanation).
+/// The typed error of an error answer: the problem+json's stable code and explanation. An
+/// answer that is not a problem (a proxy's 502 page) keeps its status, with `unknown_error`.
 async fn problem(response: reqwest::Response) -> ClientError {
     let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    ClientError::Api {
-        status,
-        code: body["code"].as_str().unwrap_or("unknown_error").to_owned(),
-        detail: body["detail"].as_str().unwrap_or("").to_owned(),
+    match response.json::<Problem>().await {
+        Ok(problem) => ClientError::Api {
+            status,
+            code: problem.code.into(),
+            detail: problem.detail,
+        },
+        Err(_) => ClientError::Api {
+            status,
+            code: "unknown_error".into(),
+            detail: String::new(),
+        },
     }
 }
 
@@ -125,20 +138,29 @@ impl ApiClient {
         }
     }
 
+    /// Sends a request and decodes its answer as `T` (a field missing or of the wrong type is a
+    /// `Decode` error, never a default).
     async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ClientError> {
-        let response = request.send().await?;
+        let response = Self::send_raw(request).await?;
         let status = response.status();
-        if status.is_success() {
-            if status == StatusCode::NO_CONTENT {
-                return serde_json::from_value(Value::Null)
-                    .map_err(|e| ClientError::Decode(e.to_string()));
-            }
-            return response
-                .json::<T>()
-                .await
-                .map_err(|e| ClientError::Decode(e.to_string()));
+        let body = response.bytes().await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            ClientError::Decode(format!("{status} answer is not what API v1 promises: {e}"))
+        })
+    }
+
+    /// Sends a request whose success answer has no body (204).
+    async fn send_no_content(request: RequestBuilder) -> Result<(), ClientError> {
+        Self::send_raw(request).await.map(drop)
+    }
+
+    async fn send_raw(request: RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let response = request.send().await?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(problem(response).await)
         }
-        Err(problem(response).await)
     }
 
     /// Sends a request that is safe to repeat, retrying transient failures with backoff.
@@ -186,13 +208,18 @@ impl ApiClient {
 
     /// Binding quotes, one per class that fits (no account needed). Not retried: a quote is
     /// cheap to ask again by the user.
-    pub async fn quotes(&self, request: &QuoteRequest) -> Result<Value, ClientError> {
+    pub async fn quotes(&self, request: &QuoteRequest) -> Result<QuotesResponse, ClientError> {
         Self::send(self.request(Method::POST, "/v1/quotes").json(request)).await
     }
 
-    pub async fn cities(&self) -> Result<Value, ClientError> {
-        self.send_retrying(|| self.request(Method::GET, "/v1/cities"))
-            .await
+    /// The catalog the server prices with (cities, classes, tariffs), validated whole.
+    pub async fn cities(&self) -> Result<Catalog, ClientError> {
+        let Some((_, json)) = self.catalog_if_changed(None).await? else {
+            return Err(ClientError::Decode(
+                "not modified, though no catalog was named".into(),
+            ));
+        };
+        Catalog::from_served_json(json.as_bytes()).map_err(|e| ClientError::Decode(e.to_string()))
     }
 
     /// The catalog, unless it is still the one tagged `etag` (then `None`): the served JSON
@@ -241,25 +268,23 @@ impl ApiClient {
         email: &str,
         password: &str,
         name: Option<&str>,
-    ) -> Result<Value, ClientError> {
-        Self::send(
-            self.request(Method::POST, "/v1/accounts")
-                .json(&json!({"email": email, "password": password, "name": name})),
-        )
-        .await
+    ) -> Result<UserView, ClientError> {
+        let body = SignUpRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            name: name.map(str::to_owned),
+            phone: None,
+        };
+        Self::send(self.request(Method::POST, "/v1/accounts").json(&body)).await
     }
 
-    /// Logs in; returns the bearer token.
-    pub async fn log_in(&self, email: &str, password: &str) -> Result<String, ClientError> {
-        let session: Value = Self::send(
-            self.request(Method::POST, "/v1/sessions")
-                .json(&json!({"email": email, "password": password})),
-        )
-        .await?;
-        session["token"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| ClientError::Decode("no token in the session".into()))
+    /// Logs in; the session holds the bearer token.
+    pub async fn log_in(&self, email: &str, password: &str) -> Result<SessionView, ClientError> {
+        let body = LogInRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        };
+        Self::send(self.request(Method::POST, "/v1/sessions").json(&body)).await
     }
 
     /// Creates a booking under `idempotency_key`, retrying transient failures with the same key:
@@ -267,8 +292,8 @@ impl ApiClient {
     pub async fn create_booking(
         &self,
         idempotency_key: &str,
-        body: &Value,
-    ) -> Result<Value, ClientError> {
+        body: &CreateBookingRequest,
+    ) -> Result<BookingView, ClientError> {
         self.send_retrying(|| {
             self.request(Method::POST, "/v1/bookings")
                 .header("idempotency-key", idempotency_key)
@@ -279,47 +304,59 @@ impl ApiClient {
 
     /// Ends the session on the server.
     pub async fn log_out(&self) -> Result<(), ClientError> {
-        Self::send::<Value>(self.request(Method::DELETE, "/v1/sessions/current"))
-            .await
-            .map(drop)
+        Self::send_no_content(self.request(Method::DELETE, "/v1/sessions/current")).await
     }
 
     /// The signed-in account.
-    pub async fn me(&self) -> Result<Value, ClientError> {
+    pub async fn me(&self) -> Result<UserView, ClientError> {
         self.send_retrying(|| self.request(Method::GET, "/v1/me"))
             .await
     }
 
-    /// Everything the service holds about the account (GDPR export), as JSON.
-    pub async fn export_me(&self) -> Result<Value, ClientError> {
-        self.send_retrying(|| self.request(Method::GET, "/v1/me/export"))
-            .await
+    /// Everything the service holds about the account (GDPR export): the JSON document as
+    /// served, for the rider to save — a download, not a shape the app reads.
+    pub async fn export_me(&self) -> Result<String, ClientError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let outcome: Result<String, ClientError> = async {
+                let response = Self::send_raw(self.request(Method::GET, "/v1/me/export")).await?;
+                Ok(response.text().await?)
+            }
+            .await;
+            match outcome {
+                Err(e) if e.is_transient() && attempt < ATTEMPTS => {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Erases the account: personal data goes, bookings stay for accounting. Not retried.
     pub async fn erase_account(&self) -> Result<(), ClientError> {
-        Self::send::<Value>(self.request(Method::DELETE, "/v1/me"))
-            .await
-            .map(drop)
+        Self::send_no_content(self.request(Method::DELETE, "/v1/me")).await
     }
 
-    pub async fn bookings(&self) -> Result<Value, ClientError> {
+    pub async fn bookings(&self) -> Result<BookingList, ClientError> {
         self.send_retrying(|| self.request(Method::GET, "/v1/bookings"))
             .await
     }
 
-    pub async fn booking(&self, id: &str) -> Result<Value, ClientError> {
+    pub async fn booking(&self, id: &str) -> Result<BookingView, ClientError> {
         self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}")))
             .await
     }
 
-    /// Every version of a booking, oldest first (`entries`).
-    pub async fn history(&self, id: &str) -> Result<Value, ClientError> {
+    /// Every version of a booking, oldest first.
+    pub async fn history(&self, id: &str) -> Result<HistoryView, ClientError> {
         self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}/history")))
             .await
     }
 
-    pub async fn cancellation(&self, id: &str) -> Result<Value, ClientError> {
+    pub async fn cancellation(&self, id: &str) -> Result<CancellationView, ClientError> {
         self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}/cancellation")))
             .await
     }
@@ -329,10 +366,13 @@ impl ApiClient {
         &self,
         id: &str,
         acknowledged_fee_minor: i64,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<BookingView, ClientError> {
+        let body = CancelRequest {
+            acknowledged_fee_minor,
+        };
         Self::send(
             self.request(Method::POST, &format!("/v1/bookings/{id}/cancel"))
-                .json(&json!({"acknowledged_fee_minor": acknowledged_fee_minor})),
+                .json(&body),
         )
         .await
     }

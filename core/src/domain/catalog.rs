@@ -14,10 +14,11 @@ use crate::error::CoreError;
 use crate::money::{Currency, Money};
 
 /// The catalog that ships with this crate (see `core/data/SOURCES.md`).
-pub const SHIPPED_CATALOG_JSON: &str = include_str!("../data/catalog.json");
+pub const SHIPPED_CATALOG_JSON: &str = include_str!("../../data/catalog.json");
 
 /// Vehicle classes, cheapest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VehicleClass {
     Business,
@@ -344,6 +345,7 @@ fn classes_by_name<'de, D: Deserializer<'de>>(
 
 /// Where a ride starts, as far as waiting time and airport fees are concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PickupPlace {
     Airport { iata: String },

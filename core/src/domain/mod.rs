@@ -1,0 +1,13 @@
+//! The pure domain: inputs and a clock reading (`now`) in, decisions out. No clock of its own,
+//! no disk, no network — `core/clippy.toml` turns any such call here into a lint error.
+
+pub mod booking;
+pub mod cancellation;
+pub mod catalog;
+pub mod dispatch;
+pub mod distance;
+pub mod error;
+pub mod fare;
+pub mod money;
+pub mod pickup;
+pub mod wire;

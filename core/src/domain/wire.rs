@@ -1,0 +1,657 @@
+//! The HTTP API's wire contract, typed: every request and answer body of the rider's part of API
+//! v1 (quotes, accounts, bookings, history, cancellation), the problem+json error and the
+//! payloads of the server-sent ride events. No I/O — these are only shapes with serde. The rider
+//! client reads and writes exactly these; the server serialises the same JSON, so it can use
+//! them in place of its own copies with no change on the wire.
+//!
+//! Answers ignore fields they do not know (a newer server may add some); requests refuse them,
+//! as the server does. Codes that a newer server may add to ([`ErrorCode`], [`EventKind`]) keep
+//! values they do not know instead of failing.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+use crate::booking::{Actor, BookingState};
+use crate::catalog::{PickupPlace, VehicleClass};
+use crate::fare::{FareLine, FareLineKind, ProductKind, Quote};
+use crate::money::Money;
+
+/// The quote request is the fare engine's own input.
+pub use crate::fare::QuoteRequest;
+
+// ---------------------------------------------------------------------------------------------
+// Money and quotes
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoneyView {
+    pub amount_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// For display, e.g. "EUR 93.00".
+    pub formatted: String,
+}
+
+impl From<Money> for MoneyView {
+    fn from(m: Money) -> MoneyView {
+        MoneyView {
+            amount_minor: m.amount_minor,
+            currency: m.currency.code().to_owned(),
+            formatted: m.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LineView {
+    /// base, distance, time, hours, minimum_fare, airport_pickup, meet_and_greet, night,
+    /// child_seats, extra_stops, waiting, extra_km, extra_time, rounding.
+    pub kind: FareLineKind,
+    /// In the kind's unit: metres (distance), seconds (time), hours, seats, stops, minutes,
+    /// basis points (night), else 1.
+    pub quantity: u64,
+    /// In minor units of the quote's currency.
+    pub amount_minor: i64,
+}
+
+impl From<&FareLine> for LineView {
+    fn from(l: &FareLine) -> LineView {
+        LineView {
+            kind: l.kind,
+            quantity: l.quantity,
+            amount_minor: l.amount.amount_minor,
+        }
+    }
+}
+
+/// One signed quote: `POST /v1/quotes` answers one per vehicle class that fits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuoteView {
+    /// Present this to `POST /v1/bookings` before `valid_until`.
+    pub quote_token: String,
+    pub class: VehicleClass,
+    pub product: ProductKind,
+    pub hours: Option<u32>,
+    pub total: MoneyView,
+    pub net: MoneyView,
+    pub vat: MoneyView,
+    pub vat_rate_bp: u32,
+    pub lines: Vec<LineView>,
+    pub distance_m: u32,
+    pub duration_s: u32,
+    pub pickup_at: DateTime<Utc>,
+    /// Wall-clock time in the city's time zone.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub pickup_local: NaiveDateTime,
+    pub pickup_place: PickupPlace,
+    pub valid_until: DateTime<Utc>,
+    pub catalog_version: String,
+}
+
+impl QuoteView {
+    /// A quote of the fare engine as answered, with the token that signs it.
+    pub fn new(quote: &Quote, quote_token: String) -> QuoteView {
+        QuoteView {
+            quote_token,
+            class: quote.class,
+            product: quote.product,
+            hours: quote.hours,
+            total: quote.fare.total.into(),
+            net: quote.fare.net.into(),
+            vat: quote.fare.vat.into(),
+            vat_rate_bp: quote.fare.vat_rate_bp,
+            lines: quote.fare.lines.iter().map(LineView::from).collect(),
+            distance_m: quote.route.distance_m,
+            duration_s: quote.route.duration_s,
+            pickup_at: quote.pickup.at,
+            pickup_local: quote.pickup.local,
+            pickup_place: quote.pickup_place.clone(),
+            valid_until: quote.valid_until,
+            catalog_version: quote.catalog_version.clone(),
+        }
+    }
+}
+
+/// The answer of `POST /v1/quotes` (whose request is [`QuoteRequest`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuotesResponse {
+    pub city_id: String,
+    pub catalog_version: String,
+    /// One quote per vehicle class that fits the party, cheapest class first.
+    pub quotes: Vec<QuoteView>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignUpRequest {
+    pub email: String,
+    /// At least 10 characters, not one of the most common passwords.
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// What an account is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Rider,
+    Partner,
+    Chauffeur,
+    Operator,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Rider => "rider",
+            Role::Partner => "partner",
+            Role::Chauffeur => "chauffeur",
+            Role::Operator => "operator",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LogInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// Opaque bearer token: `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserView,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bookings
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PassengerIn {
+    pub name: String,
+    /// International format, e.g. +49 30 1234567.
+    pub phone: String,
+}
+
+/// The body of `POST /v1/bookings` (with an `Idempotency-Key` header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateBookingRequest {
+    pub quote_token: String,
+    /// Who rides, if not the account holder (a guest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passenger: Option<PassengerIn>,
+    /// Required when the pickup is an airport.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flight_number: Option<String>,
+    /// Notes to the chauffeur, at most 500 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// If given, must match the child seats the quote was priced with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_seats: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PassengerView {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BookingView {
+    pub id: Uuid,
+    pub state: BookingState,
+    pub city_id: String,
+    pub class: VehicleClass,
+    pub product: ProductKind,
+    pub pickup_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub pickup_local: Option<NaiveDateTime>,
+    pub price: MoneyView,
+    pub lines: Vec<LineView>,
+    pub passenger: PassengerView,
+    pub flight_number: Option<String>,
+    pub notes: Option<String>,
+    pub child_seats: i64,
+    pub cancellation_fee: Option<MoneyView>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BookingList {
+    pub bookings: Vec<BookingView>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// History
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEntryView {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    /// rider, partner, chauffeur, operator or system.
+    pub actor: Actor,
+    pub actor_id: Option<Uuid>,
+    pub from_state: Option<BookingState>,
+    pub to_state: BookingState,
+    /// The booking as it was after this change (personal data excluded). Stored history is
+    /// append-only and keeps whatever shape the booking had then, so it stays untyped JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub booking: serde_json::Value,
+    /// The full earlier version, before this change.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub previous: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryView {
+    pub entries: Vec<HistoryEntryView>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancellation
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CancellationView {
+    pub state: BookingState,
+    /// What cancelling now costs; confirm with exactly this amount.
+    pub fee: MoneyView,
+    pub percent_bp: u32,
+    /// When the fee next goes up, if it does.
+    pub changes_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// The fee shown by `GET …/cancellation`, in minor units.
+    pub acknowledged_fee_minor: i64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems
+
+/// A stable machine-readable error code: the core's (`CoreError::code`) or the API's own
+/// (`unauthenticated`, `not_found`, `busy`, …). Any string is kept, so a code added by a newer
+/// server still reaches an older app intact; the constants name the codes the client acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ErrorCode(Cow<'static, str>);
+
+impl ErrorCode {
+    pub const UNAUTHENTICATED: ErrorCode = ErrorCode::constant("unauthenticated");
+    pub const NOT_FOUND: ErrorCode = ErrorCode::constant("not_found");
+    pub const INTERNAL_ERROR: ErrorCode = ErrorCode::constant("internal_error");
+    /// The service is overloaded; retry shortly (503 with Retry-After).
+    pub const BUSY: ErrorCode = ErrorCode::constant("busy");
+    pub const STORAGE_UNAVAILABLE: ErrorCode = ErrorCode::constant("storage_unavailable");
+    /// Another request with the same idempotency key is being applied; retry with the key.
+    pub const IDEMPOTENCY_KEY_IN_USE: ErrorCode = ErrorCode::constant("idempotency_key_in_use");
+    pub const CANCELLATION_FEE_CHANGED: ErrorCode = ErrorCode::constant("cancellation_fee_changed");
+
+    const fn constant(code: &'static str) -> ErrorCode {
+        ErrorCode(Cow::Borrowed(code))
+    }
+
+    pub fn new(code: impl Into<String>) -> ErrorCode {
+        ErrorCode(Cow::Owned(code.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&'static str> for ErrorCode {
+    fn from(code: &'static str) -> ErrorCode {
+        ErrorCode::constant(code)
+    }
+}
+
+impl From<ErrorCode> for String {
+    fn from(code: ErrorCode) -> String {
+        code.0.into_owned()
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ErrorCode, D::Error> {
+        String::deserialize(deserializer).map(ErrorCode::new)
+    }
+}
+
+/// The problem+json body (RFC 9457) of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// A URI reference naming the problem type: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code (the apps map it to a message).
+    pub code: ErrorCode,
+    /// The request field at fault, when one is (not sent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server-sent events
+
+/// The `event:` name of a server-sent event. Names a newer server adds arrive as `Other`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A booking changed state ([`StatusEvent`]); stored, with an id to resume after.
+    Status,
+    /// Where the chauffeur is while on the way ([`PositionEvent`]); not stored, no id.
+    Position,
+    /// A partner is offered a ride ([`OfferEvent`]).
+    Offer,
+    /// An offer ran out unanswered ([`OfferClosedEvent`]).
+    OfferExpired,
+    /// An offer went to another partner ([`OfferClosedEvent`]).
+    OfferWithdrawn,
+    /// A chauffeur is offered an on-demand ride ([`OnDemandOfferEvent`]).
+    OnDemandOffer,
+    Other(String),
+}
+
+impl EventKind {
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventKind::Status => "status",
+            EventKind::Position => "position",
+            EventKind::Offer => "offer",
+            EventKind::OfferExpired => "offer_expired",
+            EventKind::OfferWithdrawn => "offer_withdrawn",
+            EventKind::OnDemandOffer => "on_demand_offer",
+            EventKind::Other(name) => name,
+        }
+    }
+
+    pub fn parse(name: &str) -> EventKind {
+        match name {
+            "status" => EventKind::Status,
+            "position" => EventKind::Position,
+            "offer" => EventKind::Offer,
+            "offer_expired" => EventKind::OfferExpired,
+            "offer_withdrawn" => EventKind::OfferWithdrawn,
+            "on_demand_offer" => EventKind::OnDemandOffer,
+            other => EventKind::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<EventKind, D::Error> {
+        String::deserialize(deserializer).map(|name| EventKind::parse(&name))
+    }
+}
+
+/// Open-ended codes are plain strings in the OpenAPI document.
+#[cfg(feature = "openapi")]
+mod string_schemas {
+    use utoipa::openapi::{RefOr, Schema};
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::{ErrorCode, EventKind};
+
+    impl PartialSchema for ErrorCode {
+        fn schema() -> RefOr<Schema> {
+            String::schema()
+        }
+    }
+    impl ToSchema for ErrorCode {}
+
+    impl PartialSchema for EventKind {
+        fn schema() -> RefOr<Schema> {
+            String::schema()
+        }
+    }
+    impl ToSchema for EventKind {}
+}
+
+/// The data of a `status` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusEvent {
+    pub booking_id: Uuid,
+    pub state: BookingState,
+    pub version: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// The data of a `position` event: what a rider sees of the chauffeur on the way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PositionEvent {
+    pub booking_id: Uuid,
+    pub lat: f64,
+    pub lon: f64,
+    pub at: DateTime<Utc>,
+    /// Estimated seconds to the pickup point.
+    pub eta_s: Option<u32>,
+}
+
+/// The data of an `offer` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OfferEvent {
+    pub offer_id: Uuid,
+    pub booking_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The data of `offer_expired` and `offer_withdrawn` events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OfferClosedEvent {
+    pub offer_id: Uuid,
+    pub booking_id: Uuid,
+}
+
+/// The data of an `on_demand_offer` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OnDemandOfferEvent {
+    pub offer_id: Uuid,
+    pub booking_id: Uuid,
+    pub chauffeur_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The server writes these as `as_str()`; the wire types read them with serde.
+    #[test]
+    fn domain_enums_serialise_as_their_snake_case_names() {
+        for state in BookingState::ALL {
+            assert_eq!(json!(state), json!(state.as_str()));
+        }
+        for class in VehicleClass::ALL {
+            assert_eq!(json!(class), json!(class.as_str()));
+        }
+        for product in [ProductKind::Transfer, ProductKind::Hourly] {
+            assert_eq!(json!(product), json!(product.as_str()));
+        }
+        for actor in Actor::ALL {
+            assert_eq!(json!(actor), json!(actor.as_str()));
+        }
+        for role in [Role::Rider, Role::Partner, Role::Chauffeur, Role::Operator] {
+            assert_eq!(json!(role), json!(role.as_str()));
+        }
+    }
+
+    #[test]
+    fn unknown_codes_and_event_names_are_kept_not_refused() {
+        let problem: Problem = serde_json::from_value(json!({
+            "type": "/problems/brand_new", "title": "Conflict", "status": 409,
+            "detail": "something new", "code": "brand_new", "extra": 1
+        }))
+        .unwrap();
+        assert_eq!(problem.code.as_str(), "brand_new");
+        assert_eq!(problem.field, None);
+        let code: ErrorCode = serde_json::from_value(json!("busy")).unwrap();
+        assert_eq!(code, ErrorCode::BUSY);
+        assert_eq!(
+            EventKind::parse("ride_rated"),
+            EventKind::Other("ride_rated".into())
+        );
+        for kind in [
+            EventKind::Status,
+            EventKind::Position,
+            EventKind::Offer,
+            EventKind::OfferExpired,
+            EventKind::OfferWithdrawn,
+            EventKind::OnDemandOffer,
+        ] {
+            assert_eq!(EventKind::parse(kind.as_str()), kind);
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_a_decode_error() {
+        let status = json!({"booking_id": Uuid::nil(), "state": "confirmed", "version": 2});
+        assert!(serde_json::from_value::<StatusEvent>(status).is_err());
+    }
+
+    /// What the server answers for the README's worked example reads back as the same view.
+    #[test]
+    fn a_quote_view_round_trips_through_json() {
+        let catalog = crate::Catalog::shipped().unwrap();
+        let now = "2026-12-01T10:00:00Z".parse().unwrap();
+        let request = QuoteRequest {
+            city_id: "berlin".into(),
+            pickup: crate::LatLon::new(52.3667, 13.5033, "pickup").unwrap(),
+            product: crate::ProductRequest::Transfer {
+                dropoff: crate::LatLon::new(52.5219, 13.4132, "dropoff").unwrap(),
+                stops: vec![],
+            },
+            pickup_time: crate::PickupTime::Instant {
+                at: "2026-12-08T13:00:00Z".parse().unwrap(),
+            },
+            passengers: 2,
+            bags: 2,
+            extras: crate::Extras::default(),
+        };
+        let quotes = crate::quote_all(&catalog, &crate::EstimatedRouter, &request, now).unwrap();
+        let view = QuoteView::new(&quotes[0], "token".into());
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["class"], "business");
+        assert_eq!(json["product"], "transfer");
+        assert_eq!(json["total"]["formatted"], "EUR 93.00");
+        assert_eq!(serde_json::from_value::<QuoteView>(json).unwrap(), view);
+    }
+
+    /// `/openapi.json` shows the quote request's properties, not an opaque object.
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn the_openapi_schemas_name_their_properties() {
+        use utoipa::PartialSchema;
+        let schema = |s| serde_json::to_string(&s).unwrap();
+        let request = schema(QuoteRequest::schema());
+        for field in [
+            "city_id",
+            "pickup",
+            "product",
+            "pickup_time",
+            "passengers",
+            "extras",
+        ] {
+            assert!(
+                request.contains(&format!("\"{field}\"")),
+                "{field} in {request}"
+            );
+        }
+        let booking = schema(BookingView::schema());
+        assert!(booking.contains("\"cancellation_fee\""), "{booking}");
+        assert!(schema(ErrorCode::schema()).contains("\"string\""));
+    }
+
+    #[test]
+    fn optional_request_fields_are_left_out_not_sent_as_null() {
+        let body = CreateBookingRequest {
+            quote_token: "t".into(),
+            passenger: None,
+            flight_number: None,
+            notes: None,
+            child_seats: Some(1),
+        };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"quote_token": "t", "child_seats": 1})
+        );
+    }
+}
