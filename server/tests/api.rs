@@ -168,7 +168,7 @@ fn quotes_need_no_account_and_bad_requests_get_the_cores_codes() {
                 json!({"kind": "instant", "at": "2020-01-01T10:00:00Z"}),
             )),
             422,
-            "pickup_too_soon",
+            "pickup_in_past",
         );
         // 02:30 on the last Sunday of March 2027 does not exist in Berlin.
         assert_problem(
