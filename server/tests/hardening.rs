@@ -113,3 +113,88 @@ fn a_postgres_connection_reset_is_a_retryable_503_never_a_500() {
         .unwrap();
     assert_eq!(answer.status().as_u16(), 200);
 }
+
+/// A control character in any text of a body is refused with 422 `control_characters` naming
+/// the field, the same on both backends (PostgreSQL used to answer 500 for NUL). Line breaks
+/// and tabs are fine in booking notes, NUL nowhere.
+#[test]
+fn control_characters_in_text_are_refused_with_422_naming_the_field_on_every_backend() {
+    for backend in backends() {
+        let server = TestServer::start(backend);
+        let refused = |response: reqwest::blocking::Response, field: &str| {
+            let problem = assert_problem(response, 422, "control_characters");
+            assert_eq!(problem["field"], field, "{backend:?}: {problem}");
+        };
+        let sign_up =
+            |body: serde_json::Value| server.post("/v1/accounts").json(&body).send().unwrap();
+        refused(
+            sign_up(json!({"email": "nul\u{0}@example.com", "password": "correct horse battery"})),
+            "email",
+        );
+        refused(
+            sign_up(
+                json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada\u{0}"}),
+            ),
+            "name",
+        );
+        refused(
+            sign_up(
+                json!({"email": "ada@example.com", "password": "correct horse battery", "phone": "+49 30 1234567\u{1b}"}),
+            ),
+            "phone",
+        );
+        let r = server
+            .post("/v1/sessions")
+            .json(&json!({"email": "nobody\u{0}@example.com", "password": "correct horse\u{0}battery"}))
+            .send()
+            .unwrap();
+        refused(r, "email");
+
+        let (_, token) = server.rider();
+        let quote = server.quote_token(next_week());
+        let book = |key: &str, body: serde_json::Value| server.book(&token, key, &body);
+        refused(
+            book(
+                "nul-notes",
+                json!({"quote_token": quote, "notes": "ring twice\u{0}"}),
+            ),
+            "notes",
+        );
+        refused(
+            book(
+                "nul-passenger",
+                json!({"quote_token": quote, "passenger": {"name": "Bob\u{0}", "phone": "+49 30 7654321"}}),
+            ),
+            "passenger.name",
+        );
+        refused(
+            book(
+                "tab-passenger",
+                json!({"quote_token": quote, "passenger": {"name": "Bob\tBobson", "phone": "+49 30 7654321"}}),
+            ),
+            "passenger.name",
+        );
+        // A tab in the Idempotency-Key header (the only control character a header can carry).
+        let r = server
+            .post("/v1/bookings")
+            .bearer_auth(&token)
+            .header("idempotency-key", "key\twith-tab")
+            .json(&json!({"quote_token": quote}))
+            .send()
+            .unwrap();
+        assert_problem(r, 400, "idempotency_key_invalid");
+        assert_eq!(
+            server.booking_count(&token),
+            0,
+            "{backend:?}: nothing was booked"
+        );
+        // Notes are free text over several lines.
+        let r = book(
+            "multiline-notes",
+            json!({"quote_token": quote, "notes": "Gate 3.\nRing twice.\r\n\tThanks"}),
+        );
+        assert_eq!(r.status(), 201, "{backend:?}: {}", r.text().unwrap());
+        let booking: serde_json::Value = r.json().unwrap();
+        assert_eq!(booking["notes"], "Gate 3.\nRing twice.\r\n\tThanks");
+    }
+}

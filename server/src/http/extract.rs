@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::Json;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -14,10 +14,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Role, User};
 
-/// A JSON body whose rejections answer as problem+json.
+/// A JSON body whose rejections answer as problem+json. Text in it is checked for control
+/// characters before it is typed (see [`check_text`]).
 pub struct ApiJson<T>(pub T);
 
-impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+impl<T, S> FromRequest<S> for ApiJson<T>
 where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
@@ -25,8 +26,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(value) = Json::<T>::from_request(req, state).await?;
-        Ok(ApiJson(value))
+        let body = json_body(req, state).await?;
+        Ok(ApiJson(parse_body(&body)?.0))
     }
 }
 
@@ -73,44 +74,109 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = is_json(req.headers());
-        let body = Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the request body is too large",
-            )
-        })?;
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as application/json",
-            ));
-        }
+        let body = json_body(req, state).await?;
+        let (value, _) = parse_body(&body)?;
         Ok(HashedJson {
-            value: parse_body(&body)?,
+            value,
             hash: hex::encode(Sha256::digest(&body)),
         })
     }
 }
 
+/// The body's bytes, once the request says it is JSON and the body fits the size limit.
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ));
+    }
+    Bytes::from_request(req, state).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is too large",
+        )
+    })
+}
+
+/// `application/json`, or a `+json` type such as `application/merge-patch+json`.
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .and_then(|v| {
+            v.strip_prefix("application/")
+                .map(|sub| sub == "json" || sub.ends_with("+json"))
+        })
+        .unwrap_or(false)
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+/// The typed body and the parsed JSON it came from. Text is checked before typing, so that a
+/// control character is refused the same way in every field, whatever the field then becomes.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, Value), ApiError> {
+    let invalid = |e: serde_json::Error| {
         if e.is_syntax() || e.is_eof() {
             ApiError::bad_request("malformed_body", e.to_string())
         } else {
             ApiError::unprocessable("invalid_body", e.to_string())
         }
-    })
+    };
+    let parsed: Value = serde_json::from_slice(body).map_err(invalid)?;
+    check_text(&parsed, "")?;
+    // Typed from the bytes (not from the Value), so that duplicate fields are still refused
+    // and error messages still give positions.
+    let value = serde_json::from_slice(body).map_err(invalid)?;
+    Ok((value, parsed))
+}
+
+/// Free-text fields with this name may hold line breaks and tabs (but no other control
+/// character, and never NUL).
+const MULTILINE_FIELD: &str = "notes";
+
+/// Refuses a control character (`char::is_control`: NUL, escape, line breaks, DEL, C1 …) in
+/// any string or field name of a JSON body, with 422 `control_characters` naming the field by
+/// its path (`passenger.name`, `stops[0]`). Databases differ on them (PostgreSQL refuses NUL
+/// in text), and no name, phone or e-mail address needs one.
+pub fn check_text(value: &Value, path: &str) -> Result<(), ApiError> {
+    match value {
+        Value::String(text) => {
+            let multiline = path.rsplit('.').next() == Some(MULTILINE_FIELD);
+            let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+            if text.chars().any(|c| c.is_control() && !allowed(c)) {
+                return Err(control_characters(path));
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_text(item, &format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().try_for_each(|(name, item)| {
+            let field = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            if name.chars().any(char::is_control) {
+                return Err(control_characters(&field.escape_debug().to_string()));
+            }
+            check_text(item, &field)
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+    }
+}
+
+fn control_characters(field: &str) -> ApiError {
+    let shown = if field.is_empty() { "the body" } else { field };
+    ApiError::unprocessable(
+        "control_characters",
+        format!("{shown} contains a control character (such as NUL); remove it"),
+    )
+    .with_field(shown)
 }
 
 /// A signed-in member of a partner (a dispatcher account with the partner role).
