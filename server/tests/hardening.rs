@@ -198,3 +198,34 @@ fn control_characters_in_text_are_refused_with_422_naming_the_field_on_every_bac
         assert_eq!(booking["notes"], "Gate 3.\nRing twice.\r\n\tThanks");
     }
 }
+
+/// Authentication schemes are case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are
+/// the same scheme as `Bearer`.
+#[test]
+fn the_bearer_scheme_is_accepted_in_any_case() {
+    for backend in backends() {
+        let server = TestServer::start(backend);
+        let (email, token) = server.rider();
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let r = server
+                .get("/v1/me")
+                .header("authorization", format!("{scheme} {token}"))
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200, "{backend:?}: {scheme}");
+            assert_eq!(r.json::<serde_json::Value>().unwrap()["email"], email);
+        }
+        for not_bearer in [
+            format!("Basic {token}"),
+            format!("Bearer{token}"),
+            token.clone(),
+        ] {
+            let r = server
+                .get("/v1/me")
+                .header("authorization", not_bearer)
+                .send()
+                .unwrap();
+            assert_problem(r, 401, "unauthenticated");
+        }
+    }
+}

@@ -31,7 +31,7 @@ where
     }
 }
 
-/// The signed-in user, from `Authorization: Bearer <token>`.
+/// The signed-in user, from `Authorization: Bearer <token>` (the scheme in any case).
 pub struct Authenticated {
     pub user: User,
     pub token_hash: String,
@@ -45,8 +45,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or_else(ApiError::unauthorized)?;
         let token_hash = auth::token_hash(token);
@@ -57,6 +56,15 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok_or_else(ApiError::unauthorized)?;
         Ok(Authenticated { user, token_hash })
     }
+}
+
+/// The token of a `Bearer` credential. The scheme is case-insensitive (RFC 9110 §11.1), so
+/// `bearer` and `BEARER` are the same scheme.
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// A JSON body together with the SHA-256 of its bytes (hex), for idempotent creates that must
