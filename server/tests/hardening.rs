@@ -229,3 +229,45 @@ fn the_bearer_scheme_is_accepted_in_any_case() {
         }
     }
 }
+
+/// An idempotent create is the same request when its JSON says the same thing: keys in
+/// another order and other whitespace replay the first answer instead of answering 422.
+#[test]
+fn the_same_json_with_keys_reordered_replays_the_first_booking() {
+    for backend in backends() {
+        let server = TestServer::start(backend);
+        let (_, token) = server.rider();
+        let quote = server.quote_token(next_week());
+        let send = |body: String| {
+            server
+                .post("/v1/bookings")
+                .bearer_auth(&token)
+                .header("idempotency-key", "reordered")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .unwrap()
+        };
+        let first = send(format!(
+            r#"{{"quote_token":"{quote}","notes":"Gate 3","passenger":{{"name":"Bob","phone":"+49 30 7654321"}}}}"#
+        ));
+        assert_eq!(first.status(), 201, "{backend:?}");
+        let first: serde_json::Value = first.json().unwrap();
+        let again = send(format!(
+            "{{\n  \"passenger\" : {{ \"phone\": \"+49 30 7654321\", \"name\": \"Bob\" }},\n  \"notes\": \"Gate 3\",\n  \"quote_token\": \"{quote}\"\n}}"
+        ));
+        assert_eq!(
+            again.status(),
+            201,
+            "{backend:?}: {}",
+            again.text().unwrap()
+        );
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        let again: serde_json::Value = again.json().unwrap();
+        assert_eq!(again["id"], first["id"]);
+        assert_eq!(server.booking_count(&token), 1);
+        // What the request says still counts: other notes under the same key are refused.
+        let other = send(format!(r#"{{"quote_token":"{quote}","notes":"Gate 4"}}"#));
+        assert_problem(other, 422, "idempotency_key_reused");
+    }
+}

@@ -67,8 +67,10 @@ fn bearer_token(authorization: &str) -> Option<&str> {
         .then_some(token.trim())
 }
 
-/// A JSON body together with the SHA-256 of its bytes (hex), for idempotent creates that must
-/// tell a replay from a different body under the same key (the hash is of the exact bytes).
+/// A JSON body together with a SHA-256 (hex) of what it says, for idempotent creates that must
+/// tell a replay from a different request under the same key. The hash is of the parsed body
+/// written out canonically (keys sorted, no spaces), so the same request sent with its keys in
+/// another order or other whitespace is the same request.
 pub struct HashedJson<T> {
     pub value: T,
     pub hash: String,
@@ -83,11 +85,32 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let body = json_body(req, state).await?;
-        let (value, _) = parse_body(&body)?;
+        let (value, parsed) = parse_body(&body)?;
+        let canonical =
+            serde_json::to_vec(&keys_sorted(&parsed)).map_err(|_| ApiError::internal())?;
         Ok(HashedJson {
             value,
-            hash: hex::encode(Sha256::digest(&body)),
+            hash: hex::encode(Sha256::digest(&canonical)),
         })
+    }
+}
+
+/// The same JSON with every object's keys in sorted order. (serde_json's map is sorted already
+/// unless its `preserve_order` feature is on; this does not depend on that.)
+fn keys_sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            let mut fields: Vec<(&String, &Value)> = fields.iter().collect();
+            fields.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(name, item)| (name.clone(), keys_sorted(item)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(keys_sorted).collect()),
+        other => other.clone(),
     }
 }
 
