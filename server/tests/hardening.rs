@@ -271,3 +271,89 @@ fn the_same_json_with_keys_reordered_replays_the_first_booking() {
         assert_problem(other, 422, "idempotency_key_reused");
     }
 }
+
+/// Every answer says `nosniff`; answers to signed-in requests and about accounts and sessions
+/// are not to be stored by caches; the public catalog keeps its own caching and ETag.
+#[test]
+fn personal_answers_are_not_stored_and_nothing_is_sniffed() {
+    let server = TestServer::start(Backend::Sqlite);
+    let nosniff = |r: &reqwest::blocking::Response| {
+        assert_eq!(
+            r.headers()
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{}",
+            r.url()
+        );
+    };
+    let no_store = |r: &reqwest::blocking::Response| {
+        assert_eq!(
+            r.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{}",
+            r.url()
+        );
+    };
+    let email = format!("cache-{}@example.com", uuid::Uuid::now_v7().simple());
+    let r = server
+        .post("/v1/accounts")
+        .json(&json!({"email": email, "password": "correct horse battery"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    nosniff(&r);
+    no_store(&r);
+    let r = server
+        .post("/v1/sessions")
+        .json(&json!({"email": email, "password": "correct horse battery"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    nosniff(&r);
+    no_store(&r);
+    let token = r.json::<serde_json::Value>().unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let booking = server.book_berlin(&token);
+    for path in [
+        "/v1/me".to_owned(),
+        "/v1/me/export".to_owned(),
+        "/v1/bookings".to_owned(),
+        format!("/v1/bookings/{booking}"),
+        format!("/v1/bookings/{booking}/history"),
+    ] {
+        let r = server.get(&path).bearer_auth(&token).send().unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        nosniff(&r);
+        no_store(&r);
+    }
+    // A refusal of a signed-in request is personal too; any answer is not to be sniffed.
+    let r = server
+        .get("/v1/bookings/nope")
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    nosniff(&r);
+    no_store(&r);
+    let r = server.get("/v1/nowhere").send().unwrap();
+    nosniff(&r);
+    // The catalog is public and cacheable, with its ETag.
+    let r = server.get("/v1/cities").send().unwrap();
+    assert_eq!(r.status(), 200);
+    nosniff(&r);
+    let cache_control = r.headers()["cache-control"].to_str().unwrap().to_owned();
+    assert!(!cache_control.contains("no-store"), "{cache_control}");
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let r = server
+        .get("/v1/cities")
+        .header("if-none-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    nosniff(&r);
+}
