@@ -71,7 +71,8 @@ fn a_postgres_connection_reset_is_a_retryable_503_never_a_500() {
     let (mut ok, mut unavailable, mut requests) = (0, 0, 0);
     while requests < 300 && Instant::now() < deadline {
         requests += 1;
-        let response = if requests % 3 == 0 {
+        // Every sixth request signs up: at most 50, the sign-ups one address may make at once.
+        let response = if requests % 6 == 0 {
             server
                 .post("/v1/accounts")
                 .json(&json!({
@@ -356,4 +357,55 @@ fn personal_answers_are_not_stored_and_nothing_is_sniffed() {
         .unwrap();
     assert_eq!(r.status(), 304);
     nosniff(&r);
+}
+
+/// A burst of sign-ups from one client address is slowed down like failed log-ins: 429 with
+/// Retry-After once 50 were made within 15 minutes.
+#[test]
+fn a_burst_of_sign_ups_from_one_address_gets_429_with_retry_after() {
+    for backend in backends() {
+        let server = TestServer::start(backend);
+        let sign_up = |i: usize| {
+            server
+                .post("/v1/accounts")
+                .json(&json!({
+                    "email": format!("burst-{i}-{}@example.com", uuid::Uuid::now_v7().simple()),
+                    "password": "correct horse battery",
+                }))
+                .send()
+                .unwrap()
+        };
+        // Invalid requests cost nothing and are not counted.
+        for _ in 0..5 {
+            let r = server
+                .post("/v1/accounts")
+                .json(&json!({"email": "not-an-email", "password": "correct horse battery"}))
+                .send()
+                .unwrap();
+            assert_problem(r, 422, "invalid_email");
+        }
+        for i in 0..50 {
+            let r = sign_up(i);
+            assert_eq!(
+                r.status(),
+                201,
+                "{backend:?}: sign-up {i}: {}",
+                r.text().unwrap()
+            );
+        }
+        let r = sign_up(50);
+        let retry_after: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry_after > 0);
+        assert_problem(r, 429, "too_many_attempts");
+        let r = server
+            .post("/v1/accounts")
+            .json(&json!({"email": "not-an-email", "password": "correct horse battery"}))
+            .send()
+            .unwrap();
+        assert_problem(r, 429, "too_many_attempts");
+    }
 }
