@@ -122,6 +122,22 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// A body refused for its size or type was not read to its end, so the connection cannot carry
+/// another request: say so, or a client may send its next request on it and lose it when the
+/// server closes it.
+async fn close_after_unread_body(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE
+    ) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 async fn route_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint")
 }
@@ -192,4 +208,5 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         )
         // Outermost, so that every answer has them: refusals, timeouts and CORS ones too.
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(close_after_unread_body))
 }
