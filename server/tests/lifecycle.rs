@@ -709,3 +709,67 @@ fn forty_minutes_of_measured_waiting_with_fifteen_free_charge_twenty_five() {
         assert_eq!(final_price, quoted + 2_800);
     }
 }
+
+#[test]
+fn an_hourly_hire_is_charged_for_the_measured_time_and_the_declared_kilometres() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let mut request = berlin_transfer(next_week());
+        request["product"] = json!({"type": "hourly", "hours": 2});
+        let quote = server.quotes(request)["quotes"][0]["quote_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = server.book(&rider, "hourly", &json!({"quote_token": quote}));
+        assert_eq!(r.status(), 201);
+        let booking = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let quoted = state_of(&server, &rider, &booking)["price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        accept(&server, &p, &booking);
+        assert_eq!(assign(&server, &p, &booking).status(), 200);
+        let ok = |body: Value| {
+            let r = status(&server, &p.chauffeur, &booking, body.clone());
+            assert_eq!(r.status(), 200, "{backend:?} {body}: {}", r.text().unwrap());
+            r
+        };
+        advance(&server, 7 * 24 * 3600 - 20 * 60);
+        ok(json!({"status": "en_route"}));
+        advance(&server, 10 * 60);
+        ok(json!({"status": "arrived"})); // early: the hire starts at the pickup time
+        advance(&server, 10 * 60);
+        ok(json!({"status": "on_board"}));
+        advance(&server, 2 * 3600 + 20 * 60);
+        // The hire's length is measured, not declared.
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "completed", "driven_km": 50, "hire_minutes": 120}),
+            ),
+            422,
+            "invalid_body",
+        );
+        let done = ok(json!({"status": "completed", "driven_km": 50}));
+        let final_price = done.json::<Value>().unwrap()["final_price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        let receipt = receipt_of(&server, &rider, &booking);
+        // 20 minutes over two booked hours: two quarter hours of EUR 65.00 an hour.
+        let time = line(&receipt, "extra_time").expect("an extra time line");
+        assert_eq!(time["quantity"], 30, "{backend:?}: {receipt}");
+        assert_eq!(time["amount"]["amount_minor"], 3_250);
+        // 50 km driven, 40 included: 10 × EUR 2.30.
+        let km = line(&receipt, "extra_km").expect("an extra km line");
+        assert_eq!(km["quantity"], 10);
+        assert_eq!(km["amount"]["amount_minor"], 2_300);
+        assert_eq!(receipt["extras_total"]["amount_minor"], 5_600);
+        assert_eq!(final_price, quoted + 5_600);
+    }
+}
