@@ -307,3 +307,74 @@ fn resource_named_by(parts: &Parts) -> String {
         })
         .unwrap_or_else(|| "resource".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused_field(value: &Value) -> Option<String> {
+        check_text(value, "").err().map(|e| {
+            assert_eq!(e.code, "control_characters");
+            assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+            e.field.unwrap_or_default()
+        })
+    }
+
+    #[test]
+    fn control_characters_are_named_by_their_field_path() {
+        assert_eq!(refused_field(&json!({"email": "a@b.de", "n": 1})), None);
+        assert_eq!(
+            refused_field(&json!({"passenger": {"name": "Bo\u{0}b"}})).as_deref(),
+            Some("passenger.name")
+        );
+        assert_eq!(
+            refused_field(&json!({"stops": [{"x": "ok"}, {"x": "\u{7f}"}]})).as_deref(),
+            Some("stops[1].x")
+        );
+        assert_eq!(
+            refused_field(&json!({"a\u{1}": 1})).as_deref(),
+            Some("a\\u{1}")
+        );
+        assert_eq!(refused_field(&json!("\u{85}")).as_deref(), Some("the body"));
+        // Notes may span lines, but NUL or escape are refused there too.
+        assert_eq!(refused_field(&json!({"notes": "a\nb\r\n\tc"})), None);
+        assert_eq!(
+            refused_field(&json!({"notes": "a\u{0}"})).as_deref(),
+            Some("notes")
+        );
+        assert_eq!(
+            refused_field(&json!({"notes": "a\u{1b}[31m"})).as_deref(),
+            Some("notes")
+        );
+        assert_eq!(
+            refused_field(&json!({"name": "a\nb"})).as_deref(),
+            Some("name")
+        );
+    }
+
+    #[test]
+    fn the_canonical_form_does_not_depend_on_key_order_or_whitespace() {
+        let a: Value =
+            serde_json::from_str(r#"{"b": {"y": 1, "x": [2, {"q": 1, "p": 0}]}, "a": "z"}"#)
+                .unwrap();
+        let b: Value =
+            serde_json::from_str("{\"a\":\"z\",\n \"b\":{\"x\":[2,{\"p\":0,\"q\":1}],\"y\":1}}")
+                .unwrap();
+        let canonical = |v: &Value| serde_json::to_string(&keys_sorted(v)).unwrap();
+        assert_eq!(canonical(&a), canonical(&b));
+        assert_eq!(
+            canonical(&a),
+            r#"{"a":"z","b":{"x":[2,{"p":0,"q":1}],"y":1}}"#
+        );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
+}
