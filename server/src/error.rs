@@ -17,6 +17,8 @@ pub struct ApiError {
     pub detail: String,
     /// Seconds, for 429 and 503 answers.
     pub retry_after: Option<u64>,
+    /// The request field the problem is about (e.g. `passenger.name`), when there is one.
+    pub field: Option<String>,
 }
 
 /// The problem+json body.
@@ -30,6 +32,9 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code (the apps map it to a message).
     pub code: String,
+    /// The request field the problem is about, as a path (`passenger.name`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -39,6 +44,15 @@ impl ApiError {
             code,
             detail: detail.into(),
             retry_after: None,
+            field: None,
+        }
+    }
+
+    /// The same problem, about this request field.
+    pub fn with_field(self, field: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.into()),
+            ..self
         }
     }
 
@@ -86,6 +100,7 @@ impl ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_owned(),
+            field: self.field.clone(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The ride after booking, with the server's clock under the test's control (`--test-clock`):
 //! offers expire into the next batch, no acceptor means unfulfilled, give-backs and no-shows
-//! respect their time limits, chauffeurs cannot be double-booked, and a completed ride's receipt
-//! is the quote plus the declared extras. SQLite and PostgreSQL.
+//! respect their time limits, chauffeurs cannot be double-booked, statuses cannot be reported too
+//! early, and a completed ride's receipt is the quote plus the waiting the server measured and
+//! the declared costs. SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
@@ -357,7 +358,7 @@ fn the_whole_ride_ends_with_a_receipt_of_quote_plus_extras() {
             &server,
             &p.chauffeur,
             &booking,
-            json!({"status": "completed", "waiting_minutes": 25}),
+            json!({"status": "completed"}),
         );
         assert_eq!(r.status(), 200);
 
@@ -532,5 +533,243 @@ fn a_ride_due_now_goes_to_the_nearest_online_chauffeur_then_the_next_nearest() {
             status(&server, &far, &booking, json!({"status": "en_route"})).status(),
             200
         );
+    }
+}
+
+/// The receipt stored with the last history entry of a completed ride.
+fn receipt_of(server: &TestServer, rider: &str, booking: &str) -> Value {
+    let history: Value = server
+        .get(&format!("/v1/bookings/{booking}/history"))
+        .bearer_auth(rider)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    history["entries"].as_array().unwrap().last().unwrap()["booking"]["receipt"].clone()
+}
+
+/// The receipt's line of this kind, if any.
+fn line(receipt: &Value, kind: &str) -> Option<Value> {
+    receipt["fare"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == kind)
+        .cloned()
+}
+
+#[test]
+fn statuses_cannot_be_reported_too_early_and_waiting_cannot_be_declared() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let pickup = chrono::Utc::now() + chrono::Duration::days(14);
+        let quote = server.quote_token(json!({"kind": "instant", "at": pickup.to_rfc3339()}));
+        let r = server.book(&rider, "in-two-weeks", &json!({"quote_token": quote}));
+        assert_eq!(r.status(), 201);
+        let booking = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let quoted = state_of(&server, &rider, &booking)["price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        accept(&server, &p, &booking);
+        assert_eq!(assign(&server, &p, &booking).status(), 200);
+
+        // Thirteen days and more before the pickup, the chauffeur is neither on the way nor there.
+        advance(&server, 3600);
+        for early in ["en_route", "arrived"] {
+            assert_problem(
+                status(&server, &p.chauffeur, &booking, json!({"status": early})),
+                409,
+                "status_too_early",
+            );
+        }
+        // Two hours before: on the way, yes; at the pickup, not yet.
+        advance(&server, 14 * 24 * 3600 - 3600 - 2 * 3600);
+        let ok = |body: Value| {
+            let r = status(&server, &p.chauffeur, &booking, body.clone());
+            assert_eq!(r.status(), 200, "{backend:?} {body}: {}", r.text().unwrap());
+        };
+        ok(json!({"status": "en_route"}));
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "arrived"}),
+            ),
+            409,
+            "status_too_early",
+        );
+        assert_eq!(state_of(&server, &rider, &booking)["state"], "en_route");
+        // At the pickup time, and the passenger boards two seconds later: no waiting, however
+        // much is declared (a declared waiting time is not a field any more).
+        advance(&server, 2 * 3600);
+        ok(json!({"status": "arrived"}));
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        ok(json!({"status": "on_board"}));
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "completed", "waiting_minutes": 40}),
+            ),
+            422,
+            "invalid_body",
+        );
+        // Tolls and parking are declared, within a bound: half the quoted total in all.
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "completed", "tolls_minor": quoted, "parking_minor": 0}),
+            ),
+            422,
+            "declared_costs_out_of_range",
+        );
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "completed", "tolls_minor": -100}),
+            ),
+            422,
+            "declared_costs_out_of_range",
+        );
+        assert_eq!(state_of(&server, &rider, &booking)["state"], "on_board");
+        let r = status(
+            &server,
+            &p.chauffeur,
+            &booking,
+            json!({"status": "completed", "tolls_minor": 500, "parking_minor": 300}),
+        );
+        assert_eq!(r.status(), 200);
+        let final_price = r.json::<Value>().unwrap()["final_price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(
+            final_price,
+            quoted + 800,
+            "{backend:?}: tolls and parking only"
+        );
+        let receipt = receipt_of(&server, &rider, &booking);
+        assert!(line(&receipt, "waiting").is_none(), "{receipt}");
+        assert_eq!(
+            line(&receipt, "tolls").unwrap()["amount"]["amount_minor"],
+            500
+        );
+        assert_eq!(
+            line(&receipt, "parking").unwrap()["amount"]["amount_minor"],
+            300
+        );
+        assert_eq!(receipt["extras_total"]["amount_minor"], 800);
+    }
+}
+
+#[test]
+fn forty_minutes_of_measured_waiting_with_fifteen_free_charge_twenty_five() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let booking = server.book_berlin(&rider);
+        let quoted = state_of(&server, &rider, &booking)["price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        accept(&server, &p, &booking);
+        assert_eq!(assign(&server, &p, &booking).status(), 200);
+        let ok = |body: Value| {
+            let r = status(&server, &p.chauffeur, &booking, body.clone());
+            assert_eq!(r.status(), 200, "{backend:?} {body}: {}", r.text().unwrap());
+            r
+        };
+        advance(&server, 7 * 24 * 3600 - 20 * 60);
+        ok(json!({"status": "en_route"}));
+        advance(&server, 20 * 60); // at the pickup time (a non-airport pickup: 15 minutes free)
+        ok(json!({"status": "arrived"}));
+        advance(&server, 40 * 60);
+        ok(json!({"status": "on_board"}));
+        advance(&server, 15 * 60); // the ride itself does not count as waiting
+        let done = ok(json!({"status": "completed"}));
+        let final_price = done.json::<Value>().unwrap()["final_price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        let receipt = receipt_of(&server, &rider, &booking);
+        let waiting = line(&receipt, "waiting").expect("a waiting line");
+        assert_eq!(waiting["quantity"], 25, "{backend:?}: {receipt}");
+        // 25 × EUR 1.10 = EUR 27.50, extras rounded up to whole euros: EUR 28.00.
+        assert_eq!(waiting["amount"]["amount_minor"], 2_750);
+        assert_eq!(receipt["extras_total"]["amount_minor"], 2_800);
+        assert_eq!(final_price, quoted + 2_800);
+    }
+}
+
+#[test]
+fn an_hourly_hire_is_charged_for_the_measured_time_and_the_declared_kilometres() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let mut request = berlin_transfer(next_week());
+        request["product"] = json!({"type": "hourly", "hours": 2});
+        let quote = server.quotes(request)["quotes"][0]["quote_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = server.book(&rider, "hourly", &json!({"quote_token": quote}));
+        assert_eq!(r.status(), 201);
+        let booking = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let quoted = state_of(&server, &rider, &booking)["price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        accept(&server, &p, &booking);
+        assert_eq!(assign(&server, &p, &booking).status(), 200);
+        let ok = |body: Value| {
+            let r = status(&server, &p.chauffeur, &booking, body.clone());
+            assert_eq!(r.status(), 200, "{backend:?} {body}: {}", r.text().unwrap());
+            r
+        };
+        advance(&server, 7 * 24 * 3600 - 20 * 60);
+        ok(json!({"status": "en_route"}));
+        advance(&server, 10 * 60);
+        ok(json!({"status": "arrived"})); // early: the hire starts at the pickup time
+        advance(&server, 10 * 60);
+        ok(json!({"status": "on_board"}));
+        advance(&server, 2 * 3600 + 20 * 60);
+        // The hire's length is measured, not declared.
+        assert_problem(
+            status(
+                &server,
+                &p.chauffeur,
+                &booking,
+                json!({"status": "completed", "driven_km": 50, "hire_minutes": 120}),
+            ),
+            422,
+            "invalid_body",
+        );
+        let done = ok(json!({"status": "completed", "driven_km": 50}));
+        let final_price = done.json::<Value>().unwrap()["final_price"]["amount_minor"]
+            .as_i64()
+            .unwrap();
+        let receipt = receipt_of(&server, &rider, &booking);
+        // 20 minutes over two booked hours: two quarter hours of EUR 65.00 an hour.
+        let time = line(&receipt, "extra_time").expect("an extra time line");
+        assert_eq!(time["quantity"], 30, "{backend:?}: {receipt}");
+        assert_eq!(time["amount"]["amount_minor"], 3_250);
+        // 50 km driven, 40 included: 10 × EUR 2.30.
+        let km = line(&receipt, "extra_km").expect("an extra km line");
+        assert_eq!(km["quantity"], 10);
+        assert_eq!(km["amount"]["amount_minor"], 2_300);
+        assert_eq!(receipt["extras_total"]["amount_minor"], 5_600);
+        assert_eq!(final_price, quoted + 5_600);
     }
 }

@@ -1,7 +1,7 @@
 //! The live ride end to end over HTTP and server-sent events: a rider books, the partner hears
 //! the offer on its stream and accepts, assigns a chauffeur, the chauffeur drives (with
 //! positions) and completes; the rider's stream shows every step in order, resumes after a
-//! reconnect with Last-Event-ID, and the receipt is the quote plus the declared extras.
+//! reconnect with Last-Event-ID, and the receipt is the quote plus the measured waiting.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
@@ -17,8 +17,17 @@ fn a_ride_from_booking_to_receipt_as_the_rider_and_partner_streams_see_it() {
             backend,
             TempDir::new("srv"),
             url.clone(),
-            &["--dispatch-interval-ms", "200"],
+            &["--dispatch-interval-ms", "200", "--test-clock"],
         );
+        // Statuses follow the server's clock: the test moves it to the ride's time.
+        let advance = |seconds: i64| {
+            let r = server
+                .post("/v1/test/clock")
+                .json(&json!({"seconds": seconds}))
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        };
         let (partner_id, dispatcher_email) = berlin_partner(&url, "Berlin Limousines");
         let vehicle = partner_cli(
             &url,
@@ -106,6 +115,7 @@ fn a_ride_from_booking_to_receipt_as_the_rider_and_partner_streams_see_it() {
                 .send()
                 .unwrap()
         };
+        advance(7 * 24 * 3600 - 20 * 60); // 20 minutes before the pickup time
         assert_eq!(report(json!({"status": "en_route"})).status(), 200);
         let r = server
             .post("/v1/chauffeur/location")
@@ -126,10 +136,11 @@ fn a_ride_from_booking_to_receipt_as_the_rider_and_partner_streams_see_it() {
         assert!(position.data["eta_s"].as_u64().unwrap() > 0);
         assert!(position.id.is_none(), "positions are not replayed");
 
-        for step in ["arrived", "on_board"] {
-            assert_eq!(report(json!({"status": step})).status(), 200);
-        }
-        let done = report(json!({"status": "completed", "waiting_minutes": 25}));
+        // Arrived 20 minutes early; the passenger boards 25 minutes after the pickup time.
+        assert_eq!(report(json!({"status": "arrived"})).status(), 200);
+        advance(45 * 60);
+        assert_eq!(report(json!({"status": "on_board"})).status(), 200);
+        let done = report(json!({"status": "completed"}));
         assert_eq!(done.status(), 200);
         let final_price = done.json::<Value>().unwrap()["final_price"]["amount_minor"]
             .as_i64()

@@ -108,7 +108,11 @@ pub(super) fn check_phone(phone: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Sign up as a rider.
+/// Sign-ups one client address may attempt within [`THROTTLE_WINDOW_MINUTES`]: each costs a
+/// password hash and may create an account, so a burst from one address is slowed down.
+pub const MAX_SIGN_UPS_PER_ADDRESS: i64 = 50;
+
+/// Sign up as a rider. At most 50 sign-ups per client address in 15 minutes.
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts",
     request_body = SignUpRequest,
     responses(
@@ -118,13 +122,34 @@ pub(super) fn check_phone(phone: &str) -> Result<(), ApiError> {
         (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid e-mail, password, name, phone or body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ups from this address (too_many_attempts; Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_up(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<SignUpRequest>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let now = state.now();
+    let since = now - ChronoDuration::minutes(THROTTLE_WINDOW_MINUTES);
+    // The log-in throttle's table, under a scope of its own: sign-ups are counted, not failures.
+    let address_scope = format!("sign-up-address:{}", peer.ip());
+    if state
+        .store
+        .login_failures_since(&address_scope, since)
+        .await?
+        >= MAX_SIGN_UPS_PER_ADDRESS
+    {
+        return Err(ApiError {
+            retry_after: Some(60 * THROTTLE_WINDOW_MINUTES as u64),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many sign-ups from this address; wait a while and try again",
+            )
+        });
+    }
     let email = auth::normalise_email(&body.email)?;
     auth::check_new_password(&body.password)?;
     let name = optional_text(body.name, "name", 100)?;
@@ -132,6 +157,11 @@ pub async fn sign_up(
     if let Some(phone) = &phone {
         check_phone(phone)?;
     }
+    // Counted once the request is valid: from here on it costs a hash and may take an e-mail.
+    state
+        .store
+        .record_login_failure(&[&address_scope], now)
+        .await?;
     let hash = state.hashing.hash(&body.password).await?;
     let user = state
         .store
@@ -143,7 +173,7 @@ pub async fn sign_up(
                 name: name.as_deref(),
                 phone: phone.as_deref(),
             },
-            state.now(),
+            now,
         )
         .await
         .map_err(|e| match e {

@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chauffeur_core::booking::Actor;
+use chauffeur_core::booking::{
+    check_status_time, measured_hire_minutes, measured_waiting_minutes, Actor, RideTimes,
+};
 use chauffeur_core::{transition, BookingState, Quote};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -186,19 +188,24 @@ pub async fn chauffeur_location(
 pub struct StatusRequest {
     /// en_route, arrived, on_board, completed or no_show.
     pub status: String,
-    /// On completion of a transfer: minutes waited from the later of pickup time and arrival.
-    #[serde(default)]
-    pub waiting_minutes: u32,
-    /// On completion of an hourly hire: kilometres driven and minutes the hire lasted.
+    /// On completion of an hourly hire: kilometres driven. (Waiting and the hire's length are
+    /// measured by the server from when arrived, on_board and completed were reported.)
     #[serde(default)]
     pub driven_km: u32,
+    /// On completion: tolls paid on the rider's behalf, in minor units. Tolls and parking
+    /// together may add at most half the quoted total (declared_costs_out_of_range).
     #[serde(default)]
-    pub hire_minutes: u32,
+    pub tolls_minor: i64,
+    /// On completion: parking paid on the rider's behalf, in minor units.
+    #[serde(default)]
+    pub parking_minor: i64,
 }
 
-/// Report the ride's progress. Every change goes through the core's transition table; no-show
-/// only after the free waiting time; completion computes the receipt from the quote and the
-/// declared extras.
+/// Report the ride's progress. Every change goes through the core's transition table and the
+/// core's rules on time: on the way at most 3 hours and arrived at most 60 minutes before the
+/// pickup time, no-show only after the free waiting time. Completion computes the receipt from
+/// the quote, the waiting (transfers) or the hire's length (hourly) as the server measured them
+/// from when each status was reported, and the declared kilometres, tolls and parking.
 #[utoipa::path(post, path = "/v1/chauffeur/rides/{id}/status", tag = "chauffeurs", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Ride (booking) id")),
     request_body = StatusRequest,
@@ -208,10 +215,10 @@ pub struct StatusRequest {
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a chauffeur account (not_a_chauffeur)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ride, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Illegal transition, or no-show too early", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Illegal transition (illegal_transition), too early for this status (status_too_early), or no-show too early (no_show_too_early)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large (body_too_large)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not sent as application/json (unsupported_media_type)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown status, or invalid body or extras", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown status (unknown_status), tolls and parking beyond the bound (declared_costs_out_of_range), or invalid body", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -242,23 +249,40 @@ pub async fn chauffeur_status(
                 "status is one of en_route, arrived, on_board, completed, no_show",
             )
         })?;
-    let to = transition(booking.state, wanted, Actor::Chauffeur)?;
     let now = state.now();
+    // When arrived and on board were reported, from the history on the server's clock; needed
+    // only where the measured times count.
+    let (arrived_at, on_board_at) =
+        if matches!(wanted, BookingState::NoShow | BookingState::Completed) {
+            let history = state.store.history(booking.id).await?;
+            let last_reported = |status: BookingState| {
+                history
+                    .iter()
+                    .rev()
+                    .find(|e| e.to_state == status.as_str())
+                    .map(|e| e.at)
+            };
+            (
+                last_reported(BookingState::Arrived),
+                last_reported(BookingState::OnBoard),
+            )
+        } else {
+            (None, None)
+        };
+    let times = RideTimes {
+        pickup_at: booking.pickup_at,
+        arrived_at,
+        on_board_at,
+    };
+    check_status_time(wanted, &times, now)?;
+    let to = transition(booking.state, wanted, Actor::Chauffeur)?;
     let quote: Quote =
         serde_json::from_value(booking.quote.clone()).map_err(|_| ApiError::internal())?;
     let mut change = store::Transition::new(&booking, to, Actor::Chauffeur, Some(user.id), now);
     if to == BookingState::NoShow {
-        let arrived_at = state
-            .store
-            .history(booking.id)
-            .await?
-            .iter()
-            .rev()
-            .find(|e| e.to_state == "arrived")
-            .map_or(now, |e| e.at);
         chauffeur_core::booking::check_no_show(
             booking.pickup_at,
-            arrived_at,
+            times.arrived_at.unwrap_or(now),
             quote.extras_tariff.free_waiting_minutes,
             now,
         )?;
@@ -267,10 +291,11 @@ pub async fn chauffeur_status(
         let receipt = chauffeur_core::final_fare(
             &quote,
             &chauffeur_core::DeclaredExtras {
-                waiting_minutes: body.waiting_minutes,
+                waiting_minutes: measured_waiting_minutes(&times),
+                hire_minutes: measured_hire_minutes(&times, now),
                 driven_km: body.driven_km,
-                hire_minutes: body.hire_minutes,
-                ..Default::default()
+                tolls_minor: body.tolls_minor,
+                parking_minor: body.parking_minor,
             },
         )?;
         let total = receipt.fare.total.amount_minor;

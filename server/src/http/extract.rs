@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::Json;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -14,10 +14,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Role, User};
 
-/// A JSON body whose rejections answer as problem+json.
+/// A JSON body whose rejections answer as problem+json. Text in it is checked for control
+/// characters before it is typed (see [`check_text`]).
 pub struct ApiJson<T>(pub T);
 
-impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+impl<T, S> FromRequest<S> for ApiJson<T>
 where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
@@ -25,12 +26,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(value) = Json::<T>::from_request(req, state).await?;
-        Ok(ApiJson(value))
+        let body = json_body(req, state).await?;
+        Ok(ApiJson(parse_body(&body)?.0))
     }
 }
 
-/// The signed-in user, from `Authorization: Bearer <token>`.
+/// The signed-in user, from `Authorization: Bearer <token>` (the scheme in any case).
 pub struct Authenticated {
     pub user: User,
     pub token_hash: String,
@@ -44,8 +45,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or_else(ApiError::unauthorized)?;
         let token_hash = auth::token_hash(token);
@@ -58,8 +58,19 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// A JSON body together with the SHA-256 of its bytes (hex), for idempotent creates that must
-/// tell a replay from a different body under the same key (the hash is of the exact bytes).
+/// The token of a `Bearer` credential. The scheme is case-insensitive (RFC 9110 §11.1), so
+/// `bearer` and `BEARER` are the same scheme.
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// A JSON body together with a SHA-256 (hex) of what it says, for idempotent creates that must
+/// tell a replay from a different request under the same key. The hash is of the parsed body
+/// written out canonically (keys sorted, no spaces), so the same request sent with its keys in
+/// another order or other whitespace is the same request.
 pub struct HashedJson<T> {
     pub value: T,
     pub hash: String,
@@ -73,44 +84,130 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = is_json(req.headers());
-        let body = Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the request body is too large",
-            )
-        })?;
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as application/json",
-            ));
-        }
+        let body = json_body(req, state).await?;
+        let (value, parsed) = parse_body(&body)?;
+        let canonical =
+            serde_json::to_vec(&keys_sorted(&parsed)).map_err(|_| ApiError::internal())?;
         Ok(HashedJson {
-            value: parse_body(&body)?,
-            hash: hex::encode(Sha256::digest(&body)),
+            value,
+            hash: hex::encode(Sha256::digest(&canonical)),
         })
     }
 }
 
+/// The same JSON with every object's keys in sorted order. (serde_json's map is sorted already
+/// unless its `preserve_order` feature is on; this does not depend on that.)
+fn keys_sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            let mut fields: Vec<(&String, &Value)> = fields.iter().collect();
+            fields.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(name, item)| (name.clone(), keys_sorted(item)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(keys_sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The body's bytes, once the request says it is JSON and the body fits the size limit.
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ));
+    }
+    Bytes::from_request(req, state).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is too large",
+        )
+    })
+}
+
+/// `application/json`, or a `+json` type such as `application/merge-patch+json`.
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .and_then(|v| {
+            v.strip_prefix("application/")
+                .map(|sub| sub == "json" || sub.ends_with("+json"))
+        })
+        .unwrap_or(false)
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+/// The typed body and the parsed JSON it came from. Text is checked before typing, so that a
+/// control character is refused the same way in every field, whatever the field then becomes.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, Value), ApiError> {
+    let invalid = |e: serde_json::Error| {
         if e.is_syntax() || e.is_eof() {
             ApiError::bad_request("malformed_body", e.to_string())
         } else {
             ApiError::unprocessable("invalid_body", e.to_string())
         }
-    })
+    };
+    let parsed: Value = serde_json::from_slice(body).map_err(invalid)?;
+    check_text(&parsed, "")?;
+    // Typed from the bytes (not from the Value), so that duplicate fields are still refused
+    // and error messages still give positions.
+    let value = serde_json::from_slice(body).map_err(invalid)?;
+    Ok((value, parsed))
+}
+
+/// Free-text fields with this name may hold line breaks and tabs (but no other control
+/// character, and never NUL).
+const MULTILINE_FIELD: &str = "notes";
+
+/// Refuses a control character (`char::is_control`: NUL, escape, line breaks, DEL, C1 …) in
+/// any string or field name of a JSON body, with 422 `control_characters` naming the field by
+/// its path (`passenger.name`, `stops[0]`). Databases differ on them (PostgreSQL refuses NUL
+/// in text), and no name, phone or e-mail address needs one.
+pub fn check_text(value: &Value, path: &str) -> Result<(), ApiError> {
+    match value {
+        Value::String(text) => {
+            let multiline = path.rsplit('.').next() == Some(MULTILINE_FIELD);
+            let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+            if text.chars().any(|c| c.is_control() && !allowed(c)) {
+                return Err(control_characters(path));
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_text(item, &format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().try_for_each(|(name, item)| {
+            let field = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            if name.chars().any(char::is_control) {
+                return Err(control_characters(&field.escape_debug().to_string()));
+            }
+            check_text(item, &field)
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+    }
+}
+
+fn control_characters(field: &str) -> ApiError {
+    let shown = if field.is_empty() { "the body" } else { field };
+    ApiError::unprocessable(
+        "control_characters",
+        format!("{shown} contains a control character (such as NUL); remove it"),
+    )
+    .with_field(shown)
 }
 
 /// A signed-in member of a partner (a dispatcher account with the partner role).
@@ -209,4 +306,75 @@ fn resource_named_by(parts: &Parts) -> String {
             Some(plural.strip_suffix('s').unwrap_or(plural).to_owned())
         })
         .unwrap_or_else(|| "resource".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused_field(value: &Value) -> Option<String> {
+        check_text(value, "").err().map(|e| {
+            assert_eq!(e.code, "control_characters");
+            assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+            e.field.unwrap_or_default()
+        })
+    }
+
+    #[test]
+    fn control_characters_are_named_by_their_field_path() {
+        assert_eq!(refused_field(&json!({"email": "a@b.de", "n": 1})), None);
+        assert_eq!(
+            refused_field(&json!({"passenger": {"name": "Bo\u{0}b"}})).as_deref(),
+            Some("passenger.name")
+        );
+        assert_eq!(
+            refused_field(&json!({"stops": [{"x": "ok"}, {"x": "\u{7f}"}]})).as_deref(),
+            Some("stops[1].x")
+        );
+        assert_eq!(
+            refused_field(&json!({"a\u{1}": 1})).as_deref(),
+            Some("a\\u{1}")
+        );
+        assert_eq!(refused_field(&json!("\u{85}")).as_deref(), Some("the body"));
+        // Notes may span lines, but NUL or escape are refused there too.
+        assert_eq!(refused_field(&json!({"notes": "a\nb\r\n\tc"})), None);
+        assert_eq!(
+            refused_field(&json!({"notes": "a\u{0}"})).as_deref(),
+            Some("notes")
+        );
+        assert_eq!(
+            refused_field(&json!({"notes": "a\u{1b}[31m"})).as_deref(),
+            Some("notes")
+        );
+        assert_eq!(
+            refused_field(&json!({"name": "a\nb"})).as_deref(),
+            Some("name")
+        );
+    }
+
+    #[test]
+    fn the_canonical_form_does_not_depend_on_key_order_or_whitespace() {
+        let a: Value =
+            serde_json::from_str(r#"{"b": {"y": 1, "x": [2, {"q": 1, "p": 0}]}, "a": "z"}"#)
+                .unwrap();
+        let b: Value =
+            serde_json::from_str("{\"a\":\"z\",\n \"b\":{\"x\":[2,{\"p\":0,\"q\":1}],\"y\":1}}")
+                .unwrap();
+        let canonical = |v: &Value| serde_json::to_string(&keys_sorted(v)).unwrap();
+        assert_eq!(canonical(&a), canonical(&b));
+        assert_eq!(
+            canonical(&a),
+            r#"{"a":"z","b":{"x":[2,{"p":0,"q":1}],"y":1}}"#
+        );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
 }

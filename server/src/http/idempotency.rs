@@ -12,7 +12,8 @@ use crate::state::InFlightKeys;
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-/// The `Idempotency-Key` header: required, printable ASCII, 1 to 255 characters once trimmed.
+/// The `Idempotency-Key` header: required, printable ASCII without control characters, 1 to 255
+/// characters once trimmed.
 pub struct IdempotencyKey(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
@@ -32,6 +33,14 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             .map_err(|_| ApiError::bad_request("idempotency_key_invalid", "use printable ASCII"))?
             .trim()
             .to_owned();
+        // A header value may hold a tab; a key has no use for one.
+        if key.chars().any(char::is_control) {
+            return Err(ApiError::bad_request(
+                "idempotency_key_invalid",
+                "the Idempotency-Key cannot contain control characters",
+            )
+            .with_field("Idempotency-Key"));
+        }
         if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
             return Err(ApiError::bad_request(
                 "idempotency_key_invalid",

@@ -21,7 +21,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::post;
@@ -95,6 +95,49 @@ async fn record_metrics(
     response
 }
 
+/// Paths whose answers are about an account or a session even before one is signed in.
+const ACCOUNT_PATHS: [&str; 3] = ["/v1/accounts", "/v1/sessions", "/v1/me"];
+
+/// `nosniff` on every answer, so a browser takes each for its declared type. Answers to a
+/// signed-in request (anything sent with credentials) and about accounts and sessions hold
+/// personal data or tokens: `no-store`, so no cache on the way or on the device keeps them.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let personal = request.headers().contains_key(header::AUTHORIZATION)
+        || ACCOUNT_PATHS.iter().any(|p| {
+            path == *p
+                || path
+                    .strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        });
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if personal {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// A body refused for its size or type was not read to its end, so the connection cannot carry
+/// another request: say so, or a client may send its next request on it and lose it when the
+/// server closes it.
+async fn close_after_unread_body(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE
+    ) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 async fn route_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint")
 }
@@ -163,4 +206,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
                 .timeout(limits.request_timeout)
                 .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes)),
         )
+        // Outermost, so that every answer has them: refusals, timeouts and CORS ones too.
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(close_after_unread_body))
 }
