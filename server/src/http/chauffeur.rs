@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chauffeur_core::booking::Actor;
-use chauffeur_core::{transition, BookingState, Quote};
+use chauffeur_core::{transition, BookingState};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,8 +37,7 @@ pub async fn chauffeur_rides(
     State(state): State<AppState>,
     ChauffeurUser(user): ChauffeurUser,
 ) -> Result<Json<RideList>, ApiError> {
-    let bookings = state.store.bookings_of_chauffeur(user.id).await?;
-    ride_list(&state, bookings).await
+    ride_list(&state, store::BookingsOf::Chauffeur(user.id)).await
 }
 
 /// On-demand offers made to the signed-in chauffeur (the nearest available one).
@@ -244,8 +243,7 @@ pub async fn chauffeur_status(
         })?;
     let to = transition(booking.state, wanted, Actor::Chauffeur)?;
     let now = state.now();
-    let quote: Quote =
-        serde_json::from_value(booking.quote.clone()).map_err(|_| ApiError::internal())?;
+    let quote = &booking.quote;
     let mut change = store::Transition::new(&booking, to, Actor::Chauffeur, Some(user.id), now);
     if to == BookingState::NoShow {
         let arrived_at = state
@@ -254,7 +252,7 @@ pub async fn chauffeur_status(
             .await?
             .iter()
             .rev()
-            .find(|e| e.to_state == "arrived")
+            .find(|e| e.to_state == BookingState::Arrived)
             .map_or(now, |e| e.at);
         chauffeur_core::booking::check_no_show(
             booking.pickup_at,
@@ -265,7 +263,7 @@ pub async fn chauffeur_status(
     }
     if to == BookingState::Completed {
         let receipt = chauffeur_core::final_fare(
-            &quote,
+            quote,
             &chauffeur_core::DeclaredExtras {
                 waiting_minutes: body.waiting_minutes,
                 driven_km: body.driven_km,
@@ -273,11 +271,7 @@ pub async fn chauffeur_status(
                 ..Default::default()
             },
         )?;
-        let total = receipt.fare.total.amount_minor;
-        change.receipt = Some((
-            serde_json::to_value(&receipt).map_err(|_| ApiError::internal())?,
-            total,
-        ));
+        change.receipt = Some(receipt);
     }
     let updated = state.store.transition(&change).await?;
     tracing::info!(booking = %booking.id, state = %to, "ride status");
