@@ -9,8 +9,8 @@ use chauffeur_core::catalog::VehicleClass;
 use chauffeur_core::fare::{ProductKind, Quote, QuoteRequest};
 use chauffeur_core::{Catalog, EstimatedRouter};
 use chauffeur_server::store::{
-    Accepted, Booking, BookingsOf, Created, ExportedBooking, IdempotentCreate, NewUser, Personal,
-    Role, Store, StoreError, Transition,
+    Accepted, Booking, BookingsOf, ChauffeurAccount, Created, ExportedBooking, IdempotentCreate,
+    NewUser, OfferState, Personal, Role, Store, StoreError, Transition, Vehicle,
 };
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use common::{backends, Backend, TempDir};
@@ -372,6 +372,22 @@ fn bookings_round_trip_and_transitions_need_the_current_version() {
         );
         assert_eq!(history[1].from_state, Some(BookingState::Pending));
         assert_eq!(history[1].snapshot["state"], "cancelled");
+        // Snapshots hold the booking as JSON, the quote as the rider was quoted; entries
+        // serialise their actor and states by name.
+        assert_eq!(history[1].snapshot, serde_json::to_value(&after).unwrap());
+        assert_eq!(
+            history[0].snapshot["quote"],
+            serde_json::to_value(&b.quote).unwrap()
+        );
+        let entry = serde_json::to_value(&history[1]).unwrap();
+        assert_eq!(
+            (&entry["actor"], &entry["from_state"], &entry["to_state"]),
+            (
+                &serde_json::json!("rider"),
+                &serde_json::json!("pending"),
+                &serde_json::json!("cancelled")
+            )
+        );
     });
 }
 
@@ -524,6 +540,38 @@ fn bookings_with_personal_match_reading_each_booking() {
                 .unwrap(),
             Accepted::Won(_)
         ));
+        assert_eq!(
+            store
+                .accept_offer(offers[0].id, partner, chauffeur, t)
+                .await
+                .unwrap(),
+            Accepted::Closed(OfferState::Accepted),
+            "an answered offer is closed"
+        );
+        let fleet_vehicle = Vehicle {
+            id: vehicle,
+            class: VehicleClass::Business,
+            plate: "B-CH 1".into(),
+            seats: 3,
+            bags: 3,
+            active: true,
+        };
+        assert_eq!(
+            store.vehicle_of(partner, vehicle).await.unwrap(),
+            Some(fleet_vehicle.clone())
+        );
+        assert_eq!(
+            store.partner_vehicles(partner).await.unwrap(),
+            vec![fleet_vehicle]
+        );
+        assert_eq!(
+            store.partner_chauffeurs(partner).await.unwrap(),
+            vec![ChauffeurAccount {
+                id: chauffeur,
+                name: Some("D".into()),
+                email: "driver@example.com".into(),
+            }]
+        );
         assert!(store
             .insert_chauffeur_offer(ids[2], partner, chauffeur, vehicle, 1, t, expires)
             .await
