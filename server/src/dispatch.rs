@@ -12,12 +12,11 @@ use chauffeur_core::{transition, BookingState, Quote};
 use uuid::Uuid;
 
 use chauffeur_core::dispatch::{is_on_demand, on_demand_radius_m, ON_DEMAND_OFFER_TTL};
-use chauffeur_core::LatLon;
 use chrono::{DateTime, Utc};
 
 use crate::nearest::{class_bit, NearestIndex, OnlineChauffeur};
 use crate::state::AppState;
-use crate::store::{Booking, Offer};
+use crate::store::{Booking, ChauffeurSearch, Offer, OfferState};
 
 /// Give-backs within this window count against a partner in the ranking.
 const RECENT_GIVE_BACKS: chrono::Duration = chrono::Duration::days(90);
@@ -26,9 +25,7 @@ use crate::store::{StoreError, Transition};
 /// How long a chauffeur is busy with a ride: from 30 minutes before pickup (approach) to the
 /// end of the quoted drive or hire plus 30 minutes.
 pub fn busy_window(booking: &Booking) -> (DateTime<Utc>, DateTime<Utc>) {
-    let drive = serde_json::from_value::<Quote>(booking.quote.clone())
-        .map(|q| i64::from(q.route.duration_s))
-        .unwrap_or(3600);
+    let drive = i64::from(booking.quote.route.duration_s);
     let margin = chrono::Duration::minutes(30);
     (
         booking.pickup_at - margin,
@@ -54,7 +51,7 @@ async fn dispatch_on_demand(
     }
     if offers
         .iter()
-        .any(|o| o.state == "open" && o.expires_at > now)
+        .any(|o| o.state == OfferState::Open && o.expires_at > now)
     {
         return Ok(());
     }
@@ -65,23 +62,23 @@ async fn dispatch_on_demand(
     let (starts, ends) = busy_window(booking);
     let online = state
         .store
-        .online_chauffeurs(
-            &booking.city_id,
-            booking.vehicle_class,
-            i64::from(quote.passengers),
-            i64::from(quote.bags),
-            now - ONLINE_WITHIN,
-            starts,
-            ends,
-            &crate::live::cells_around(quote.pickup_point, radius),
-        )
+        .online_chauffeurs(&ChauffeurSearch {
+            city_id: &booking.city_id,
+            class: booking.vehicle_class,
+            passengers: i64::from(quote.passengers),
+            bags: i64::from(quote.bags),
+            online_since: now - ONLINE_WITHIN,
+            free_from: starts,
+            free_until: ends,
+            cells: &crate::live::cells_around(quote.pickup_point, radius),
+        })
         .await?;
     let index = NearestIndex::build(
         online
             .iter()
-            .map(|&(id, _, _, lat, lon)| OnlineChauffeur {
-                id,
-                position: LatLon { lat, lon },
+            .map(|c| OnlineChauffeur {
+                id: c.chauffeur_id,
+                position: c.position,
                 classes: class_bit(booking.vehicle_class),
             })
             .collect(),
@@ -91,9 +88,10 @@ async fn dispatch_on_demand(
     else {
         return Ok(()); // nobody near enough yet; the radius grows with time
     };
-    let Some(&(_, partner, vehicle, _, _)) = online.iter().find(|row| row.0 == chauffeur) else {
+    let Some(found) = online.iter().find(|c| c.chauffeur_id == chauffeur) else {
         return Ok(());
     };
+    let (partner, vehicle) = (found.partner_id, found.vehicle_id);
     let expires_at = (now + ON_DEMAND_OFFER_TTL).min(deadline);
     let batch = i64::try_from(offers.len()).unwrap_or(i64::MAX - 1) + 1;
     if state
@@ -140,22 +138,19 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
     if booking.state != BookingState::Pending {
         return Ok(());
     }
-    let Ok(quote) = serde_json::from_value::<Quote>(booking.quote.clone()) else {
-        tracing::error!(booking = %booking_id, "stored quote unreadable; cannot dispatch");
-        return Ok(());
-    };
+    let quote = &booking.quote;
     let (passengers, bags) = (i64::from(quote.passengers), i64::from(quote.bags));
     let mut offers = state.store.offers_of_booking(booking_id).await?;
     // Close offers whose time ran out (a write only when there is one to close).
     if offers
         .iter()
-        .any(|o| o.state == "open" && o.expires_at <= now)
+        .any(|o| o.state == OfferState::Open && o.expires_at <= now)
     {
         state.store.expire_offers(booking_id, now).await?;
         offers = state.store.offers_of_booking(booking_id).await?;
     }
     if is_on_demand(booking.pickup_at, booking.created_at) {
-        return dispatch_on_demand(state, &booking, &quote, &offers, now).await;
+        return dispatch_on_demand(state, &booking, quote, &offers, now).await;
     }
     let candidates: Vec<Candidate<Uuid>> = state
         .store
@@ -172,8 +167,8 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
         .collect();
     // After a give-back the search starts over, the partner who gave it back asked last.
     let give_backs = state.store.give_backs_of(booking_id).await?;
-    let round_started = give_backs.iter().map(|(_, at)| *at).max();
-    let gave_back: BTreeSet<Uuid> = give_backs.iter().map(|(p, _)| *p).collect();
+    let round_started = give_backs.iter().map(|g| g.at).max();
+    let gave_back: BTreeSet<Uuid> = give_backs.iter().map(|g| g.partner_id).collect();
     let offered: BTreeSet<Uuid> = offers
         .iter()
         .filter(|o| round_started.is_none_or(|start| o.created_at >= start))
@@ -181,7 +176,7 @@ pub async fn dispatch_booking(state: &AppState, booking_id: Uuid) -> Result<(), 
         .collect();
     let open = offers
         .iter()
-        .any(|o| o.state == "open" && o.expires_at > now);
+        .any(|o| o.state == OfferState::Open && o.expires_at > now);
     let ranked = rank(&candidates, &gave_back);
     let deadline = dispatch_deadline(booking.pickup_at, booking.created_at);
     match next_step(

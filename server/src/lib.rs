@@ -324,8 +324,8 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
                 .iter()
                 .filter(|a| matches!(a.role, Role::Partner | Role::Chauffeur))
             {
-                if let Some((user, _)) = state.store.credentials(account.email).await? {
-                    state.store.add_partner_member(user.id, id).await?;
+                if let Some(account) = state.store.credentials(account.email).await? {
+                    state.store.add_partner_member(account.user.id, id).await?;
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chauffeur_core::distance::{driving_time_s, road_distance_m};
-use chauffeur_core::{BookingState, LatLon, Quote};
+use chauffeur_core::{BookingState, LatLon};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -122,17 +122,14 @@ pub async fn position_for_rider(state: &AppState, booking_id: Uuid) -> Option<Ri
         .position_of(booking.chauffeur_id?)
         .await
         .ok()??;
-    let eta_s = serde_json::from_value::<Quote>(booking.quote.clone())
-        .ok()
-        .and_then(|quote| {
-            let city = state.catalog.city(&booking.city_id).ok()?;
-            let here = LatLon {
-                lat: position.lat,
-                lon: position.lon,
-            };
-            let metres = road_distance_m(city, here, quote.pickup_point);
-            Some(driving_time_s(city, metres, position.at))
-        });
+    let eta_s = state.catalog.city(&booking.city_id).ok().map(|city| {
+        let here = LatLon {
+            lat: position.lat,
+            lon: position.lon,
+        };
+        let metres = road_distance_m(city, here, booking.quote.pickup_point);
+        driving_time_s(city, metres, position.at)
+    });
     Some(RiderPosition {
         booking_id,
         lat: position.lat,

@@ -6,10 +6,11 @@ mod common;
 
 use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
-use chauffeur_core::fare::ProductKind;
+use chauffeur_core::fare::{ProductKind, Quote, QuoteRequest};
+use chauffeur_core::{Catalog, EstimatedRouter};
 use chauffeur_server::store::{
-    Accepted, Booking, BookingsOf, Created, ExportedBooking, IdempotentCreate, NewUser, Personal,
-    Role, Store, StoreError, Transition,
+    Accepted, Booking, BookingsOf, ChauffeurAccount, Created, ExportedBooking, IdempotentCreate,
+    NewUser, OfferState, Personal, Role, Store, StoreError, Transition, Vehicle,
 };
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use common::{backends, Backend, TempDir};
@@ -79,6 +80,35 @@ async fn user(store: &Store, email: &str) -> chauffeur_server::store::User {
         .unwrap()
 }
 
+/// A real quote (the store decodes the quote it reads): a Berlin transfer three days after `at`.
+fn sample_quote(at: DateTime<Utc>) -> Quote {
+    let request: QuoteRequest = serde_json::from_value(serde_json::json!({
+        "city_id": "berlin",
+        "pickup": {"lat": 52.5163, "lon": 13.3777},
+        "product": {"type": "transfer", "dropoff": {"lat": 52.5219, "lon": 13.4132}},
+        "pickup_time": {"kind": "instant", "at": (at + Duration::days(3)).to_rfc3339()},
+        "passengers": 2,
+        "bags": 1
+    }))
+    .unwrap();
+    chauffeur_core::fare::quote(
+        &Catalog::shipped().unwrap(),
+        &EstimatedRouter,
+        &request,
+        VehicleClass::Business,
+        at,
+    )
+    .unwrap()
+}
+
+/// A rider's bookings, as the rider's list reads them.
+async fn rider_bookings(store: &Store, rider: Uuid) -> Vec<(Booking, Personal)> {
+    store
+        .bookings_with_personal(BookingsOf::Rider(rider))
+        .await
+        .unwrap()
+}
+
 fn booking(rider: Uuid, at: DateTime<Utc>) -> Booking {
     Booking {
         id: Uuid::now_v7(),
@@ -90,7 +120,7 @@ fn booking(rider: Uuid, at: DateTime<Utc>) -> Booking {
         pickup_at: at + Duration::days(3),
         price_minor: 9_300,
         currency: "EUR".into(),
-        quote: serde_json::json!({"any": "json"}),
+        quote: sample_quote(at),
         child_seats: 0,
         cancellation_fee_minor: None,
         partner_id: None,
@@ -123,9 +153,9 @@ fn users_are_unique_by_email_and_round_trip() {
                 .await,
             Err(StoreError::Conflict(_))
         ));
-        let (found, hash) = store.credentials("a@example.com").await.unwrap().unwrap();
-        assert_eq!(found, created);
-        assert_eq!(hash, "x");
+        let found = store.credentials("a@example.com").await.unwrap().unwrap();
+        assert_eq!(found.user, created);
+        assert_eq!(found.password_hash, "x");
         assert_eq!(store.user(created.id).await.unwrap().unwrap(), created);
         assert!(store.credentials("b@example.com").await.unwrap().is_none());
     });
@@ -244,7 +274,7 @@ fn idempotency_keys_create_once_then_replay_or_refuse() {
             store.booking(second.id).await.unwrap().is_none(),
             "a replay creates nothing"
         );
-        assert_eq!(store.bookings_of(u.id).await.unwrap().len(), 1);
+        assert_eq!(rider_bookings(&store, u.id).await.len(), 1);
         // Keys are per rider.
         let other = user(&store, "j@example.com").await;
         assert_eq!(
@@ -289,7 +319,7 @@ fn racing_creates_with_one_key_make_exactly_one_booking() {
             o,
             Created::Created | Created::Replay { .. } | Created::InProgress
         )));
-        assert_eq!(store.bookings_of(u.id).await.unwrap().len(), 1);
+        assert_eq!(rider_bookings(&store, u.id).await.len(), 1);
     });
 }
 
@@ -312,7 +342,10 @@ fn bookings_round_trip_and_transitions_need_the_current_version() {
         let (stored, stored_personal) = store.booking(b.id).await.unwrap().unwrap();
         assert_eq!(stored, b);
         assert_eq!(stored_personal, personal);
-        assert_eq!(store.bookings_of(u.id).await.unwrap(), vec![b.clone()]);
+        assert_eq!(
+            rider_bookings(&store, u.id).await,
+            vec![(b.clone(), personal.clone())]
+        );
 
         let cancel = |version| Transition {
             expected_version: version,
@@ -337,8 +370,24 @@ fn bookings_round_trip_and_transitions_need_the_current_version() {
             history.iter().map(|h| h.version).collect::<Vec<_>>(),
             vec![1, 2]
         );
-        assert_eq!(history[1].from_state.as_deref(), Some("pending"));
+        assert_eq!(history[1].from_state, Some(BookingState::Pending));
         assert_eq!(history[1].snapshot["state"], "cancelled");
+        // Snapshots hold the booking as JSON, the quote as the rider was quoted; entries
+        // serialise their actor and states by name.
+        assert_eq!(history[1].snapshot, serde_json::to_value(&after).unwrap());
+        assert_eq!(
+            history[0].snapshot["quote"],
+            serde_json::to_value(&b.quote).unwrap()
+        );
+        let entry = serde_json::to_value(&history[1]).unwrap();
+        assert_eq!(
+            (&entry["actor"], &entry["from_state"], &entry["to_state"]),
+            (
+                &serde_json::json!("rider"),
+                &serde_json::json!("pending"),
+                &serde_json::json!("cancelled")
+            )
+        );
     });
 }
 
@@ -409,7 +458,7 @@ fn a_failed_creation_does_not_undo_the_others_committed_with_it() {
         }
         assert_eq!((created, failed), (23, 1));
         assert_eq!(
-            store.bookings_of(u.id).await.unwrap().len(),
+            rider_bookings(&store, u.id).await.len(),
             23,
             "every acknowledged booking is there"
         );
@@ -491,6 +540,38 @@ fn bookings_with_personal_match_reading_each_booking() {
                 .unwrap(),
             Accepted::Won(_)
         ));
+        assert_eq!(
+            store
+                .accept_offer(offers[0].id, partner, chauffeur, t)
+                .await
+                .unwrap(),
+            Accepted::Closed(OfferState::Accepted),
+            "an answered offer is closed"
+        );
+        let fleet_vehicle = Vehicle {
+            id: vehicle,
+            class: VehicleClass::Business,
+            plate: "B-CH 1".into(),
+            seats: 3,
+            bags: 3,
+            active: true,
+        };
+        assert_eq!(
+            store.vehicle_of(partner, vehicle).await.unwrap(),
+            Some(fleet_vehicle.clone())
+        );
+        assert_eq!(
+            store.partner_vehicles(partner).await.unwrap(),
+            vec![fleet_vehicle]
+        );
+        assert_eq!(
+            store.partner_chauffeurs(partner).await.unwrap(),
+            vec![ChauffeurAccount {
+                id: chauffeur,
+                name: Some("D".into()),
+                email: "driver@example.com".into(),
+            }]
+        );
         assert!(store
             .insert_chauffeur_offer(ids[2], partner, chauffeur, vehicle, 1, t, expires)
             .await
@@ -508,13 +589,10 @@ fn bookings_with_personal_match_reading_each_booking() {
             Accepted::Won(_)
         ));
 
-        async fn each_read_again(
-            store: &Store,
-            bookings: Vec<Booking>,
-        ) -> Vec<(Booking, Personal)> {
+        async fn each_read_again(store: &Store, ids: &[Uuid]) -> Vec<(Booking, Personal)> {
             let mut out = Vec::new();
-            for b in bookings {
-                out.push(store.booking(b.id).await.unwrap().unwrap());
+            for id in ids {
+                out.push(store.booking(*id).await.unwrap().unwrap());
             }
             out
         }
@@ -525,7 +603,8 @@ fn bookings_with_personal_match_reading_each_booking() {
         assert_eq!(of_rider.len(), 3);
         assert_eq!(
             of_rider,
-            each_read_again(&store, store.bookings_of(u.id).await.unwrap()).await
+            // Latest pickup first.
+            each_read_again(&store, &[ids[2], ids[1], ids[0]]).await
         );
         let of_partner = store
             .bookings_with_personal(BookingsOf::Partner(partner))
@@ -534,21 +613,15 @@ fn bookings_with_personal_match_reading_each_booking() {
         assert_eq!(of_partner.len(), 2);
         assert_eq!(
             of_partner,
-            each_read_again(&store, store.bookings_of_partner(partner).await.unwrap()).await
+            // Soonest pickup first.
+            each_read_again(&store, &[ids[0], ids[2]]).await
         );
         let of_chauffeur = store
             .bookings_with_personal(BookingsOf::Chauffeur(chauffeur))
             .await
             .unwrap();
         assert_eq!(of_chauffeur.len(), 1);
-        assert_eq!(
-            of_chauffeur,
-            each_read_again(
-                &store,
-                store.bookings_of_chauffeur(chauffeur).await.unwrap()
-            )
-            .await
-        );
+        assert_eq!(of_chauffeur, each_read_again(&store, &[ids[2]]).await);
         assert!(store
             .bookings_with_personal(BookingsOf::Rider(Uuid::now_v7()))
             .await
@@ -597,7 +670,8 @@ fn the_export_holds_each_booking_with_its_personal_data_and_history() {
         let export = store.export(u.clone()).await.unwrap();
         assert_eq!(export.user, u);
         let mut composed = Vec::new();
-        for b in store.bookings_of(u.id).await.unwrap() {
+        // Latest pickup first.
+        for b in [&expected[1], &expected[0]] {
             let (booking, personal) = store.booking(b.id).await.unwrap().unwrap();
             let history = store.history(b.id).await.unwrap();
             composed.push((booking, personal, history));

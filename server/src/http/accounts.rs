@@ -239,10 +239,13 @@ pub async fn log_in(
     let verified = password_ok_len
         && state
             .hashing
-            .verify(&body.password, found.as_ref().map(|(_, h)| h.as_str()))
+            .verify(
+                &body.password,
+                found.as_ref().map(|c| c.password_hash.as_str()),
+            )
             .await;
     let user = match (verified, found) {
-        (true, Some((user, _))) => user,
+        (true, Some(credentials)) => credentials.user,
         _ => {
             state
                 .store

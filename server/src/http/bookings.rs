@@ -9,7 +9,7 @@ use chauffeur_core::booking::Actor;
 use chauffeur_core::catalog::{CancellationPolicy, PickupPlace};
 use chauffeur_core::fare::FareLineKind;
 use chauffeur_core::{
-    cancellation_fee, confirm_cancellation, transition, BookingState, Currency, Money, Quote,
+    cancellation_fee, confirm_cancellation, transition, BookingState, Currency, Money,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -98,7 +98,7 @@ pub(super) fn booking_view(
     personal: &Personal,
 ) -> Result<BookingView, ApiError> {
     let currency = currency_of(booking)?;
-    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    let quote = &booking.quote;
     Ok(BookingView {
         id: booking.id,
         state: booking.state.as_str().to_owned(),
@@ -106,12 +106,9 @@ pub(super) fn booking_view(
         class: booking.vehicle_class.as_str().to_owned(),
         product: booking.product.as_str().to_owned(),
         pickup_at: booking.pickup_at,
-        pickup_local: quote.as_ref().map(|q| q.pickup.local),
+        pickup_local: Some(quote.pickup.local),
         price: Money::new(booking.price_minor, currency).into(),
-        lines: quote
-            .as_ref()
-            .map(|q| q.fare.lines.iter().map(LineView::from).collect())
-            .unwrap_or_default(),
+        lines: quote.fare.lines.iter().map(LineView::from).collect(),
         passenger: PassengerView {
             name: personal.passenger_name.clone(),
             phone: personal.passenger_phone.clone(),
@@ -296,7 +293,7 @@ pub async fn create_booking(
         pickup_at: quote.pickup.at,
         price_minor: quote.total().amount_minor,
         currency: quote.total().currency.code().to_owned(),
-        quote: serde_json::to_value(&quote).map_err(|_| ApiError::internal())?,
+        quote,
         child_seats: i64::try_from(quoted_seats).unwrap_or(0),
         cancellation_fee_minor: None,
         partner_id: None,
@@ -384,13 +381,11 @@ pub async fn list_bookings(
     auth: Authenticated,
 ) -> Result<Json<BookingList>, ApiError> {
     let mut bookings = Vec::new();
-    for b in state.store.bookings_of(auth.user.id).await? {
-        let personal = state
-            .store
-            .booking(b.id)
-            .await?
-            .map(|(_, p)| p)
-            .unwrap_or_default();
+    for (b, personal) in state
+        .store
+        .bookings_with_personal(store::BookingsOf::Rider(auth.user.id))
+        .await?
+    {
         bookings.push(booking_view(&b, &personal)?);
     }
     Ok(Json(BookingList { bookings }))
@@ -437,10 +432,10 @@ pub async fn booking_history(
         entries.push(HistoryEntryView {
             version: e.version,
             at: e.at,
-            actor: e.actor,
+            actor: e.actor.as_str().to_owned(),
             actor_id: e.actor_id,
-            from_state: e.from_state,
-            to_state: e.to_state,
+            from_state: e.from_state.map(|s| s.as_str().to_owned()),
+            to_state: e.to_state.as_str().to_owned(),
             booking: e.snapshot.clone(),
             previous: previous.take(),
         });

@@ -6,7 +6,7 @@ use axum::Json;
 use chauffeur_core::booking::{
     check_status_time, measured_hire_minutes, measured_waiting_minutes, Actor, RideTimes,
 };
-use chauffeur_core::{transition, BookingState, Quote};
+use chauffeur_core::{transition, BookingState};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,8 +39,7 @@ pub async fn chauffeur_rides(
     State(state): State<AppState>,
     ChauffeurUser(user): ChauffeurUser,
 ) -> Result<Json<RideList>, ApiError> {
-    let bookings = state.store.bookings_of_chauffeur(user.id).await?;
-    ride_list(&state, bookings).await
+    ride_list(&state, store::BookingsOf::Chauffeur(user.id)).await
 }
 
 /// On-demand offers made to the signed-in chauffeur (the nearest available one).
@@ -259,7 +258,7 @@ pub async fn chauffeur_status(
                 history
                     .iter()
                     .rev()
-                    .find(|e| e.to_state == status.as_str())
+                    .find(|e| e.to_state == status)
                     .map(|e| e.at)
             };
             (
@@ -276,8 +275,7 @@ pub async fn chauffeur_status(
     };
     check_status_time(wanted, &times, now)?;
     let to = transition(booking.state, wanted, Actor::Chauffeur)?;
-    let quote: Quote =
-        serde_json::from_value(booking.quote.clone()).map_err(|_| ApiError::internal())?;
+    let quote = &booking.quote;
     let mut change = store::Transition::new(&booking, to, Actor::Chauffeur, Some(user.id), now);
     if to == BookingState::NoShow {
         chauffeur_core::booking::check_no_show(
@@ -289,7 +287,7 @@ pub async fn chauffeur_status(
     }
     if to == BookingState::Completed {
         let receipt = chauffeur_core::final_fare(
-            &quote,
+            quote,
             &chauffeur_core::DeclaredExtras {
                 waiting_minutes: measured_waiting_minutes(&times),
                 hire_minutes: measured_hire_minutes(&times, now),
@@ -298,11 +296,7 @@ pub async fn chauffeur_status(
                 parking_minor: body.parking_minor,
             },
         )?;
-        let total = receipt.fare.total.amount_minor;
-        change.receipt = Some((
-            serde_json::to_value(&receipt).map_err(|_| ApiError::internal())?,
-            total,
-        ));
+        change.receipt = Some(receipt);
     }
     let updated = state.store.transition(&change).await?;
     tracing::info!(booking = %booking.id, state = %to, "ride status");

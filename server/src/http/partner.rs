@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chauffeur_core::booking::Actor;
 use chauffeur_core::catalog::PickupPlace;
-use chauffeur_core::{transition, BookingState, Money, Quote};
+use chauffeur_core::{transition, BookingState, Money};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -184,7 +184,7 @@ pub struct RideView {
 
 pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideView, ApiError> {
     let currency = currency_of(booking)?;
-    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    let quote = &booking.quote;
     Ok(RideView {
         id: booking.id,
         state: booking.state.as_str().to_owned(),
@@ -192,10 +192,10 @@ pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideVi
         class: booking.vehicle_class.as_str().to_owned(),
         product: booking.product.as_str().to_owned(),
         pickup_at: booking.pickup_at,
-        pickup_local: quote.as_ref().map(|q| q.pickup.local),
-        pickup_place: quote.as_ref().map(|q| q.pickup_place.clone()),
-        passengers: quote.as_ref().map(|q| q.passengers),
-        bags: quote.as_ref().map(|q| q.bags),
+        pickup_local: Some(quote.pickup.local),
+        pickup_place: Some(quote.pickup_place.clone()),
+        passengers: Some(quote.passengers),
+        bags: Some(quote.bags),
         price: Money::new(booking.price_minor, currency).into(),
         passenger: PassengerView {
             name: personal.passenger_name.clone(),
@@ -219,16 +219,11 @@ pub struct RideList {
 
 pub(super) async fn ride_list(
     state: &AppState,
-    bookings: Vec<Booking>,
+    of: store::BookingsOf,
 ) -> Result<Json<RideList>, ApiError> {
+    let bookings = state.store.bookings_with_personal(of).await?;
     let mut rides = Vec::with_capacity(bookings.len());
-    for b in bookings {
-        let personal = state
-            .store
-            .booking(b.id)
-            .await?
-            .map(|(_, p)| p)
-            .unwrap_or_default();
+    for (b, personal) in bookings {
         rides.push(ride_view(&b, &personal)?);
     }
     Ok(Json(RideList { rides }))
@@ -259,8 +254,7 @@ pub async fn partner_rides(
     State(state): State<AppState>,
     member: PartnerMember,
 ) -> Result<Json<RideList>, ApiError> {
-    let bookings = state.store.bookings_of_partner(member.partner_id).await?;
-    ride_list(&state, bookings).await
+    ride_list(&state, store::BookingsOf::Partner(member.partner_id)).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -320,18 +314,20 @@ pub async fn assign_ride(
             "that is not a chauffeur of this partner",
         ));
     }
-    let (passengers, bags) = serde_json::from_value::<Quote>(booking.quote.clone())
-        .map(|q| (i64::from(q.passengers), i64::from(q.bags)))
-        .unwrap_or((1, 0));
+    let (passengers, bags) = (
+        i64::from(booking.quote.passengers),
+        i64::from(booking.quote.bags),
+    );
     match state
         .store
         .vehicle_of(member.partner_id, body.vehicle_id)
         .await?
     {
-        Some((class, seats, vehicle_bags, true))
-            if class == booking.vehicle_class.as_str()
-                && seats >= passengers
-                && vehicle_bags >= bags => {}
+        Some(vehicle)
+            if vehicle.active
+                && vehicle.class == booking.vehicle_class
+                && vehicle.seats >= passengers
+                && vehicle.bags >= bags => {}
         _ => return Err(ApiError::unprocessable(
             "unfit_vehicle",
             "use an active vehicle of this partner, of the booked class, big enough for the party",
@@ -404,7 +400,7 @@ pub async fn give_back_ride(
 
 /// What a partner or chauffeur sees of an offer.
 pub(super) fn offer_view(offer: &store::Offer, booking: &Booking) -> Result<OfferView, ApiError> {
-    let quote: Option<Quote> = serde_json::from_value(booking.quote.clone()).ok();
+    let quote = &booking.quote;
     Ok(OfferView {
         id: offer.id,
         booking_id: booking.id,
@@ -412,9 +408,9 @@ pub(super) fn offer_view(offer: &store::Offer, booking: &Booking) -> Result<Offe
         class: booking.vehicle_class.as_str().to_owned(),
         product: booking.product.as_str().to_owned(),
         pickup_at: booking.pickup_at,
-        pickup_local: quote.as_ref().map(|q| q.pickup.local),
-        passengers: quote.as_ref().map(|q| q.passengers),
-        bags: quote.as_ref().map(|q| q.bags),
+        pickup_local: Some(quote.pickup.local),
+        passengers: Some(quote.passengers),
+        bags: Some(quote.bags),
         price: Money::new(booking.price_minor, currency_of(booking)?).into(),
         expires_at: offer.expires_at,
     })
@@ -453,7 +449,11 @@ pub async fn partner_chauffeurs(
     let rows = state.store.partner_chauffeurs(member.partner_id).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|(id, name, email)| ChauffeurView { id, name, email })
+            .map(|c| ChauffeurView {
+                id: c.id,
+                name: c.name,
+                email: c.email,
+            })
             .collect(),
     ))
 }
@@ -474,13 +474,13 @@ pub async fn partner_vehicles(
     let rows = state.store.partner_vehicles(member.partner_id).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|(id, class, plate, seats, bags, active)| VehicleView {
-                id,
-                class,
-                plate,
-                seats,
-                bags,
-                active,
+            .map(|v| VehicleView {
+                id: v.id,
+                class: v.class.as_str().to_owned(),
+                plate: v.plate,
+                seats: v.seats,
+                bags: v.bags,
+                active: v.active,
             })
             .collect(),
     ))

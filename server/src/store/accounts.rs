@@ -46,6 +46,22 @@ pub struct User {
     pub erased_at: Option<DateTime<Utc>>,
 }
 
+/// An account with its password hash, for signing in.
+#[derive(Clone, PartialEq)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// Leaves the hash out of logs.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -66,7 +82,7 @@ impl Store {
     }
 
     /// The account with this e-mail and its password hash.
-    pub async fn credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+    pub async fn credentials(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
         read!(self, accounts::credentials(email))
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
-use chauffeur_core::fare::ProductKind;
+use chauffeur_core::fare::{ProductKind, Quote, Receipt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,8 +25,8 @@ pub struct Booking {
     pub pickup_at: DateTime<Utc>,
     pub price_minor: i64,
     pub currency: String,
-    /// The signed quote the rider booked (the domain `Quote` as JSON).
-    pub quote: Value,
+    /// The signed quote the rider booked.
+    pub quote: Quote,
     pub child_seats: i64,
     pub cancellation_fee_minor: Option<i64>,
     /// The partner that accepted the ride, once one did.
@@ -39,7 +39,7 @@ pub struct Booking {
     pub vehicle_id: Option<Uuid>,
     /// After completion: the core's receipt (quote + declared extras) and its total.
     #[serde(default)]
-    pub receipt: Option<Value>,
+    pub receipt: Option<Receipt>,
     #[serde(default)]
     pub final_price_minor: Option<i64>,
     pub version: i64,
@@ -60,10 +60,10 @@ pub struct Personal {
 pub struct HistoryEntry {
     pub version: i64,
     pub at: DateTime<Utc>,
-    pub actor: String,
+    pub actor: Actor,
     pub actor_id: Option<Uuid>,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<BookingState>,
+    pub to_state: BookingState,
     /// The booking as it was after this change.
     pub snapshot: Value,
 }
@@ -76,8 +76,8 @@ pub struct Transition {
     pub actor_id: Option<Uuid>,
     pub at: DateTime<Utc>,
     pub cancellation_fee_minor: Option<i64>,
-    /// The receipt and its total, on completion.
-    pub receipt: Option<(Value, i64)>,
+    /// The receipt, on completion; its total becomes the booking's final price.
+    pub receipt: Option<Receipt>,
     pub assignment: AssignmentChange,
     /// The partner giving the ride back (the booking loses its partner).
     pub given_back_by: Option<Uuid>,
@@ -175,11 +175,6 @@ impl Store {
         }
     }
 
-    /// A rider's bookings, latest pickup first.
-    pub async fn bookings_of(&self, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
-        read!(self, bookings::bookings_of(rider_id))
-    }
-
     /// A booking with its personal data.
     pub async fn booking(&self, id: Uuid) -> Result<Option<(Booking, Personal)>, StoreError> {
         read!(self, bookings::booking(id))
@@ -195,19 +190,6 @@ impl Store {
     /// transaction.
     pub async fn transition(&self, t: &Transition) -> Result<Booking, StoreError> {
         write_turn!(self, bookings::transition(t))
-    }
-
-    /// The rides a partner accepted, soonest pickup first.
-    pub async fn bookings_of_partner(&self, partner_id: Uuid) -> Result<Vec<Booking>, StoreError> {
-        read!(self, bookings::bookings_served_by(Some(partner_id), None))
-    }
-
-    /// The rides assigned to a chauffeur, soonest pickup first.
-    pub async fn bookings_of_chauffeur(
-        &self,
-        chauffeur_id: Uuid,
-    ) -> Result<Vec<Booking>, StoreError> {
-        read!(self, bookings::bookings_served_by(None, Some(chauffeur_id)))
     }
 
     /// Pending bookings, soonest pickup first: the dispatcher's work list.

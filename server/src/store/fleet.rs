@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::postgres::Postgres;
 use uuid::Uuid;
 
-use super::{Booking, Store, StoreError};
+use super::{parse_stored, Booking, Store, StoreError};
 
 /// An offer of a booking to a partner.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,9 +20,80 @@ pub struct Offer {
     pub chauffeur_id: Option<Uuid>,
     pub vehicle_id: Option<Uuid>,
     pub batch: i64,
-    pub state: String,
+    pub state: OfferState,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// What an offer can be in; stored (and serialised) by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferState {
+    Open,
+    Accepted,
+    Declined,
+    Expired,
+    /// Somebody else accepted first, or the partner gave the ride back.
+    Withdrawn,
+}
+
+impl OfferState {
+    pub const ALL: [OfferState; 5] = [
+        OfferState::Open,
+        OfferState::Accepted,
+        OfferState::Declined,
+        OfferState::Expired,
+        OfferState::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferState::Open => "open",
+            OfferState::Accepted => "accepted",
+            OfferState::Declined => "declined",
+            OfferState::Expired => "expired",
+            OfferState::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The state a stored name stands for.
+    pub(super) fn parse(text: &str) -> Result<OfferState, StoreError> {
+        parse_stored("offer state", text, |text| {
+            OfferState::ALL.into_iter().find(|s| s.as_str() == text)
+        })
+    }
+}
+
+impl std::fmt::Display for OfferState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A vehicle of a partner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vehicle {
+    pub id: Uuid,
+    pub class: VehicleClass,
+    pub plate: String,
+    pub seats: i64,
+    pub bags: i64,
+    pub active: bool,
+}
+
+/// A chauffeur account of a partner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChauffeurAccount {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub email: String,
+}
+
+/// A partner giving a booking back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GiveBack {
+    pub partner_id: Uuid,
+    pub at: DateTime<Utc>,
 }
 
 /// Held while this replica runs a dispatch round.
@@ -39,8 +110,8 @@ pub enum Accepted {
     Taken,
     /// The offer's time ran out.
     Expired,
-    /// The offer was already answered or withdrawn.
-    Closed(String),
+    /// The offer was already answered (accepted, declined) or expired.
+    Closed(OfferState),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -142,10 +213,7 @@ impl Store {
     }
 
     /// Who gave this booking back, and when.
-    pub async fn give_backs_of(
-        &self,
-        booking_id: Uuid,
-    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
+    pub async fn give_backs_of(&self, booking_id: Uuid) -> Result<Vec<GiveBack>, StoreError> {
         read!(self, partners::give_backs_of(booking_id))
     }
 
@@ -233,29 +301,25 @@ impl Store {
         read!(self, partners::is_partner_chauffeur(partner_id, user_id))
     }
 
-    /// A vehicle of this partner: (class, seats, bags, active).
+    /// A vehicle of this partner.
     pub async fn vehicle_of(
         &self,
         partner_id: Uuid,
         vehicle_id: Uuid,
-    ) -> Result<Option<(String, i64, i64, bool)>, StoreError> {
+    ) -> Result<Option<Vehicle>, StoreError> {
         read!(self, partners::vehicle_of(partner_id, vehicle_id))
     }
 
-    /// The chauffeur accounts of a partner: (id, name, e-mail).
+    /// The chauffeur accounts of a partner, by name.
     pub async fn partner_chauffeurs(
         &self,
         partner_id: Uuid,
-    ) -> Result<Vec<(Uuid, Option<String>, String)>, StoreError> {
+    ) -> Result<Vec<ChauffeurAccount>, StoreError> {
         read!(self, partners::partner_chauffeurs(partner_id))
     }
 
-    /// The vehicles of a partner: (id, class, plate, seats, bags, active).
-    #[allow(clippy::type_complexity)]
-    pub async fn partner_vehicles(
-        &self,
-        partner_id: Uuid,
-    ) -> Result<Vec<(Uuid, String, String, i64, i64, bool)>, StoreError> {
+    /// The vehicles of a partner, by plate.
+    pub async fn partner_vehicles(&self, partner_id: Uuid) -> Result<Vec<Vehicle>, StoreError> {
         read!(self, partners::partner_vehicles(partner_id))
     }
 

@@ -75,14 +75,17 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 
-pub use accounts::{NewUser, Role, User};
+pub use accounts::{Credentials, NewUser, Role, User};
 pub use bookings::{
     AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, Personal,
     Transition,
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
-pub use fleet::{Accepted, DispatchTurn, Offer, PartnerSummary};
+pub use fleet::{
+    Accepted, ChauffeurAccount, DispatchTurn, GiveBack, Offer, OfferState, PartnerSummary, Vehicle,
+};
 pub use idempotency::{Created, IdempotentCreate};
+pub use positions::{AvailableChauffeur, ChauffeurSearch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

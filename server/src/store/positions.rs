@@ -1,10 +1,36 @@
 //! Chauffeur positions: the latest one of each chauffeur, and who is online near a pickup.
 
 use chauffeur_core::catalog::VehicleClass;
+use chauffeur_core::LatLon;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Store, StoreError};
+
+/// Whom an on-demand ride can be offered to: chauffeurs online (a position since
+/// `online_since`, in one of `cells`) whose partner is active in the city and has a fitting
+/// vehicle, with no ride overlapping `[free_from, free_until)`.
+#[derive(Debug, Clone)]
+pub struct ChauffeurSearch<'a> {
+    pub city_id: &'a str,
+    pub class: VehicleClass,
+    pub passengers: i64,
+    pub bags: i64,
+    pub online_since: DateTime<Utc>,
+    pub free_from: DateTime<Utc>,
+    pub free_until: DateTime<Utc>,
+    pub cells: &'a [i64],
+}
+
+/// A chauffeur online near a pickup, the partner they drive for and the first fitting vehicle
+/// of that partner.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AvailableChauffeur {
+    pub chauffeur_id: Uuid,
+    pub partner_id: Uuid,
+    pub vehicle_id: Uuid,
+    pub position: LatLon,
+}
 
 impl Store {
     /// Upserts the latest positions, all in one transaction.
@@ -23,26 +49,12 @@ impl Store {
         read!(self, positions::position_of(chauffeur))
     }
 
-    /// Chauffeurs online (a position since `since`, in one of `cells`) for an on-demand
-    /// ride: their partner is active in the city and has a fitting vehicle; they have no ride
-    /// overlapping `[starts, ends)`. Rows: (chauffeur, partner, vehicle, lat, lon).
-    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    /// Chauffeurs online near a pickup who could take an on-demand ride (see
+    /// `ChauffeurSearch`), each with the vehicle they would drive.
     pub async fn online_chauffeurs(
         &self,
-        city_id: &str,
-        class: VehicleClass,
-        passengers: i64,
-        bags: i64,
-        since: DateTime<Utc>,
-        starts: DateTime<Utc>,
-        ends: DateTime<Utc>,
-        cells: &[i64],
-    ) -> Result<Vec<(Uuid, Uuid, Uuid, f64, f64)>, StoreError> {
-        read!(
-            self,
-            positions::online_chauffeurs(
-                city_id, class, passengers, bags, since, starts, ends, cells
-            )
-        )
+        search: &ChauffeurSearch<'_>,
+    ) -> Result<Vec<AvailableChauffeur>, StoreError> {
+        read!(self, positions::online_chauffeurs(search))
     }
 }

@@ -1,11 +1,12 @@
 //! Rows as the queries read them (`sqlx::FromRow`, for either backend) and their conversion into
 //! the store's types. Each stored name — a role, a booking state, a vehicle class, a product —
-//! is parsed here, in one place.
+//! is parsed here, in one place, and so are the quote and receipt a booking keeps as JSON.
 
 use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
 use chauffeur_core::dispatch::PartnerRecord;
-use chauffeur_core::fare::ProductKind;
+use chauffeur_core::fare::{ProductKind, Quote, Receipt};
+use chauffeur_core::LatLon;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -13,7 +14,8 @@ use uuid::Uuid;
 use crate::live::Position;
 
 use super::{
-    parse_stored, Booking, HistoryEntry, Offer, Personal, Role, StoreError, StreamEvent, User,
+    parse_stored, AvailableChauffeur, Booking, ChauffeurAccount, Credentials, GiveBack,
+    HistoryEntry, Offer, OfferState, Personal, Role, StoreError, StreamEvent, User, Vehicle,
 };
 
 #[derive(sqlx::FromRow)]
@@ -51,6 +53,17 @@ pub(super) struct CredentialsRow {
     pub password_hash: String,
 }
 
+impl TryFrom<CredentialsRow> for Credentials {
+    type Error = StoreError;
+
+    fn try_from(row: CredentialsRow) -> Result<Credentials, StoreError> {
+        Ok(Credentials {
+            user: row.user.try_into()?,
+            password_hash: row.password_hash,
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct BookingRow {
     id: Uuid,
@@ -81,6 +94,13 @@ impl TryFrom<BookingRow> for Booking {
     type Error = StoreError;
 
     fn try_from(row: BookingRow) -> Result<Booking, StoreError> {
+        let quote: Quote = serde_json::from_value(row.quote)
+            .map_err(|e| StoreError::Corrupt(format!("quote of booking {}: {e}", row.id)))?;
+        let receipt: Option<Receipt> = row
+            .receipt
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("receipt of booking {}: {e}", row.id)))?;
         Ok(Booking {
             id: row.id,
             rider_id: row.rider_id,
@@ -91,13 +111,13 @@ impl TryFrom<BookingRow> for Booking {
             pickup_at: row.pickup_at,
             price_minor: row.price_minor,
             currency: row.currency,
-            quote: row.quote,
+            quote,
             child_seats: row.child_seats,
             cancellation_fee_minor: row.cancellation_fee_minor,
             partner_id: row.partner_id,
             chauffeur_id: row.chauffeur_id,
             vehicle_id: row.vehicle_id,
-            receipt: row.receipt,
+            receipt,
             final_price_minor: row.final_price_minor,
             version: row.version,
             created_at: row.created_at,
@@ -155,23 +175,21 @@ pub(super) struct HistoryRow {
     snapshot: Value,
 }
 
-/// The entry keeps its names as text, but only names that parse are let through.
 impl TryFrom<HistoryRow> for HistoryEntry {
     type Error = StoreError;
 
     fn try_from(row: HistoryRow) -> Result<HistoryEntry, StoreError> {
-        parse_actor(&row.actor)?;
-        if let Some(from) = &row.from_state {
-            parse_stored("state", from, BookingState::parse)?;
-        }
-        parse_stored("state", &row.to_state, BookingState::parse)?;
+        let from_state = row
+            .from_state
+            .map(|from| parse_stored("state", &from, BookingState::parse))
+            .transpose()?;
         Ok(HistoryEntry {
             version: row.version,
             at: row.at,
-            actor: row.actor,
+            actor: parse_actor(&row.actor)?,
             actor_id: row.actor_id,
-            from_state: row.from_state,
-            to_state: row.to_state,
+            from_state,
+            to_state: parse_stored("state", &row.to_state, BookingState::parse)?,
             snapshot: row.snapshot,
         })
     }
@@ -190,43 +208,6 @@ pub(super) struct RiderHistoryRow {
     pub booking_id: Uuid,
     #[sqlx(flatten)]
     pub entry: HistoryRow,
-}
-
-/// What an offer can be in; stored by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum OfferState {
-    Open,
-    Accepted,
-    Declined,
-    Expired,
-    /// Somebody else accepted first, or the partner gave the ride back.
-    Withdrawn,
-}
-
-impl OfferState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OfferState::Open => "open",
-            OfferState::Accepted => "accepted",
-            OfferState::Declined => "declined",
-            OfferState::Expired => "expired",
-            OfferState::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<OfferState, StoreError> {
-        parse_stored("offer state", text, |text| {
-            [
-                OfferState::Open,
-                OfferState::Accepted,
-                OfferState::Declined,
-                OfferState::Expired,
-                OfferState::Withdrawn,
-            ]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-        })
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -253,7 +234,7 @@ impl TryFrom<OfferRow> for Offer {
             chauffeur_id: row.chauffeur_id,
             vehicle_id: row.vehicle_id,
             batch: row.batch,
-            state: OfferState::parse(&row.state)?.as_str().to_owned(),
+            state: OfferState::parse(&row.state)?,
             created_at: row.created_at,
             expires_at: row.expires_at,
         })
@@ -288,7 +269,7 @@ impl TryFrom<OfferWithBookingRow> for (Offer, Booking) {
             chauffeur_id: row.offered_chauffeur,
             vehicle_id: row.offered_vehicle,
             batch: row.batch,
-            state: OfferState::parse(&row.offer_state)?.as_str().to_owned(),
+            state: OfferState::parse(&row.offer_state)?,
             created_at: row.offered_at,
             expires_at: row.expires_at,
         };
@@ -337,6 +318,63 @@ impl From<EligiblePartnerRow> for (Uuid, PartnerRecord) {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct VehicleRow {
+    id: Uuid,
+    vehicle_class: String,
+    plate: String,
+    seats: i64,
+    bags: i64,
+    active: bool,
+}
+
+impl TryFrom<VehicleRow> for Vehicle {
+    type Error = StoreError;
+
+    fn try_from(row: VehicleRow) -> Result<Vehicle, StoreError> {
+        Ok(Vehicle {
+            id: row.id,
+            class: parse_stored("class", &row.vehicle_class, VehicleClass::parse)?,
+            plate: row.plate,
+            seats: row.seats,
+            bags: row.bags,
+            active: row.active,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ChauffeurAccountRow {
+    id: Uuid,
+    name: Option<String>,
+    email: String,
+}
+
+impl From<ChauffeurAccountRow> for ChauffeurAccount {
+    fn from(row: ChauffeurAccountRow) -> ChauffeurAccount {
+        ChauffeurAccount {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct GiveBackRow {
+    partner_id: Uuid,
+    at: DateTime<Utc>,
+}
+
+impl From<GiveBackRow> for GiveBack {
+    fn from(row: GiveBackRow) -> GiveBack {
+        GiveBack {
+            partner_id: row.partner_id,
+            at: row.at,
+        }
+    }
+}
+
 /// What an idempotency key remembers: the request it came with and the answer to replay.
 #[derive(sqlx::FromRow)]
 pub(super) struct StoredKeyRow {
@@ -374,16 +412,17 @@ pub(super) struct OnlineChauffeurRow {
 }
 
 impl OnlineChauffeurRow {
-    /// (chauffeur, partner, vehicle, lat, lon) if there is a vehicle to drive.
-    pub fn available(self) -> Option<(Uuid, Uuid, Uuid, f64, f64)> {
-        let vehicle = self.vehicle_id?;
-        Some((
-            self.chauffeur_id,
-            self.partner_id,
-            vehicle,
-            self.lat,
-            self.lon,
-        ))
+    /// The chauffeur, if there is a vehicle to drive.
+    pub fn available(self) -> Option<AvailableChauffeur> {
+        Some(AvailableChauffeur {
+            chauffeur_id: self.chauffeur_id,
+            partner_id: self.partner_id,
+            vehicle_id: self.vehicle_id?,
+            position: LatLon {
+                lat: self.lat,
+                lon: self.lon,
+            },
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Db, BEGIN_WRITE};
 use crate::store::rows::{CredentialsRow, UserRow};
-use crate::store::{is_unique_violation, NewUser, StoreError, User};
+use crate::store::{is_unique_violation, Credentials, NewUser, StoreError, User};
 
 pub async fn create_user(
     pool: &Pool<Db>,
@@ -42,18 +42,14 @@ pub async fn create_user(
     }
 }
 
-pub async fn credentials(
-    pool: &Pool<Db>,
-    email: &str,
-) -> Result<Option<(User, String)>, StoreError> {
+pub async fn credentials(pool: &Pool<Db>, email: &str) -> Result<Option<Credentials>, StoreError> {
     let row = sqlx::query_as::<Db, CredentialsRow>(
         "SELECT * FROM users WHERE email = $1 AND erased_at IS NULL",
     )
     .bind(email)
     .fetch_optional(pool)
     .await?;
-    row.map(|r| Ok((r.user.try_into()?, r.password_hash)))
-        .transpose()
+    row.map(Credentials::try_from).transpose()
 }
 
 pub async fn create_session(

@@ -61,18 +61,6 @@ pub(super) async fn append_history(
     Ok(())
 }
 
-pub async fn bookings_of(pool: &Pool<Db>, rider_id: Uuid) -> Result<Vec<Booking>, StoreError> {
-    let rows = sqlx::query_as::<Db, BookingRow>(concat!(
-        "SELECT ",
-        booking_columns!(),
-        " FROM bookings WHERE rider_id = $1 ORDER BY pickup_at DESC, id DESC"
-    ))
-    .bind(rider_id)
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter().map(Booking::try_from).collect()
-}
-
 pub async fn booking(pool: &Pool<Db>, id: Uuid) -> Result<Option<(Booking, Personal)>, StoreError> {
     // booking_personal shares no column name with bookings, so the names need no table.
     let row = sqlx::query_as::<Db, BookingWithPersonalRow>(concat!(
@@ -99,8 +87,7 @@ pub async fn history(pool: &Pool<Db>, booking_id: Uuid) -> Result<Vec<HistoryEnt
     rows.into_iter().map(HistoryEntry::try_from).collect()
 }
 
-/// A rider's bookings with their personal data, latest pickup first (the order of
-/// `bookings_of`).
+/// A rider's bookings with their personal data, latest pickup first.
 pub async fn rider_bookings_with_personal(
     pool: &Pool<Db>,
     rider_id: Uuid,
@@ -121,7 +108,7 @@ pub async fn rider_bookings_with_personal(
 }
 
 /// Bookings served by a partner or a chauffeur, with their personal data, soonest pickup
-/// first (the order of `bookings_served_by`).
+/// first.
 pub async fn served_bookings_with_personal(
     pool: &Pool<Db>,
     partner_id: Option<Uuid>,
@@ -177,9 +164,9 @@ pub async fn transition(pool: &Pool<Db>, t: &Transition) -> Result<Booking, Stor
         cancellation_fee_minor: t.cancellation_fee_minor.or(before.cancellation_fee_minor),
         ..before.clone()
     };
-    if let Some((receipt, total)) = &t.receipt {
+    if let Some(receipt) = &t.receipt {
         after.receipt = Some(receipt.clone());
-        after.final_price_minor = Some(*total);
+        after.final_price_minor = Some(receipt.fare.total.amount_minor);
     }
     if t.given_back_by.is_some() {
         after.partner_id = None;
@@ -300,26 +287,6 @@ pub async fn transition(pool: &Pool<Db>, t: &Transition) -> Result<Booking, Stor
     .await?;
     tx.commit().await?;
     Ok(after)
-}
-
-/// Bookings by one of the columns that name who serves them.
-pub async fn bookings_served_by(
-    pool: &Pool<Db>,
-    partner_id: Option<Uuid>,
-    chauffeur_id: Option<Uuid>,
-) -> Result<Vec<Booking>, StoreError> {
-    let rows = sqlx::query_as::<Db, BookingRow>(concat!(
-        "SELECT ",
-        booking_columns!(),
-        " FROM bookings \
-         WHERE ($1 IS NOT NULL AND partner_id = $1) OR ($2 IS NOT NULL AND chauffeur_id = $2) \
-         ORDER BY pickup_at, id"
-    ))
-    .bind(partner_id)
-    .bind(chauffeur_id)
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter().map(Booking::try_from).collect()
 }
 
 /// Pending bookings, soonest pickup first: the dispatcher's work list.

@@ -9,8 +9,10 @@ use uuid::Uuid;
 use super::bookings::{append_history, booking_in};
 use super::events::{append_event, status_payload};
 use super::{Conn, Db, BEGIN_WRITE};
-use crate::store::rows::{OfferRecipientRow, OfferRow, OfferState, OfferWithBookingRow};
-use crate::store::{is_overlap, is_unique_violation, Accepted, Booking, Offer, StoreError};
+use crate::store::rows::{OfferRecipientRow, OfferRow, OfferWithBookingRow};
+use crate::store::{
+    is_overlap, is_unique_violation, Accepted, Booking, Offer, OfferState, StoreError,
+};
 
 pub async fn offers_of_booking(
     pool: &Pool<Db>,
@@ -75,7 +77,7 @@ pub async fn insert_offers(
             chauffeur_id: None,
             vehicle_id: None,
             batch,
-            state: OfferState::Open.as_str().to_owned(),
+            state: OfferState::Open,
             created_at: now,
             expires_at,
         };
@@ -140,11 +142,11 @@ async fn unacceptable(
     offer: &Offer,
     now: DateTime<Utc>,
 ) -> Result<Option<Accepted>, StoreError> {
-    match OfferState::parse(&offer.state)? {
+    match offer.state {
         OfferState::Open => {}
         // Withdrawn because somebody else accepted first.
         OfferState::Withdrawn => return Ok(Some(Accepted::Taken)),
-        other => return Ok(Some(Accepted::Closed(other.as_str().to_owned()))),
+        other => return Ok(Some(Accepted::Closed(other))),
     }
     if offer.expires_at <= now {
         sqlx::query::<Db>("UPDATE offers SET state = 'expired' WHERE id = $1 AND state = 'open'")

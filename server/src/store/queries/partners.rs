@@ -7,8 +7,12 @@ use sqlx::Pool;
 use uuid::Uuid;
 
 use super::{Db, BEGIN_WRITE};
-use crate::store::rows::{EligiblePartnerRow, PartnerListRow};
-use crate::store::{is_unique_violation, PartnerSummary, StoreError};
+use crate::store::rows::{
+    ChauffeurAccountRow, EligiblePartnerRow, GiveBackRow, PartnerListRow, VehicleRow,
+};
+use crate::store::{
+    is_unique_violation, ChauffeurAccount, GiveBack, PartnerSummary, StoreError, Vehicle,
+};
 
 pub async fn create_partner(
     pool: &Pool<Db>,
@@ -200,43 +204,40 @@ pub async fn is_partner_chauffeur(
     Ok(row.is_some())
 }
 
-/// A vehicle of this partner: (class, seats, bags, active).
+/// A vehicle of this partner.
 pub async fn vehicle_of(
     pool: &Pool<Db>,
     partner_id: Uuid,
     vehicle_id: Uuid,
-) -> Result<Option<(String, i64, i64, bool)>, StoreError> {
-    // Read straight into the tuple the caller gets, in the order of the columns.
-    let row = sqlx::query_as::<Db, (String, i64, i64, bool)>(
-        "SELECT vehicle_class, seats, bags, active FROM vehicles WHERE id = $1 AND partner_id = $2",
+) -> Result<Option<Vehicle>, StoreError> {
+    let row = sqlx::query_as::<Db, VehicleRow>(
+        "SELECT id, vehicle_class, plate, seats, bags, active FROM vehicles \
+         WHERE id = $1 AND partner_id = $2",
     )
     .bind(vehicle_id)
     .bind(partner_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row)
+    row.map(Vehicle::try_from).transpose()
 }
 
 /// Who gave this booking back, and when.
-pub async fn give_backs_of(
-    pool: &Pool<Db>,
-    booking_id: Uuid,
-) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
-    let rows = sqlx::query_as::<Db, (Uuid, DateTime<Utc>)>(
+pub async fn give_backs_of(pool: &Pool<Db>, booking_id: Uuid) -> Result<Vec<GiveBack>, StoreError> {
+    let rows = sqlx::query_as::<Db, GiveBackRow>(
         "SELECT partner_id, at FROM give_backs WHERE booking_id = $1 ORDER BY at",
     )
     .bind(booking_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows)
+    Ok(rows.into_iter().map(GiveBack::from).collect())
 }
 
-/// The chauffeur accounts of a partner: (id, name, e-mail).
+/// The chauffeur accounts of a partner, by name.
 pub async fn partner_chauffeurs(
     pool: &Pool<Db>,
     partner_id: Uuid,
-) -> Result<Vec<(Uuid, Option<String>, String)>, StoreError> {
-    let rows = sqlx::query_as::<Db, (Uuid, Option<String>, String)>(
+) -> Result<Vec<ChauffeurAccount>, StoreError> {
+    let rows = sqlx::query_as::<Db, ChauffeurAccountRow>(
         "SELECT u.id, u.name, u.email FROM partner_members m JOIN users u ON u.id = m.user_id \
          WHERE m.partner_id = $1 AND u.role = 'chauffeur' AND u.erased_at IS NULL \
          ORDER BY u.name, u.id",
@@ -244,20 +245,20 @@ pub async fn partner_chauffeurs(
     .bind(partner_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows)
+    Ok(rows.into_iter().map(ChauffeurAccount::from).collect())
 }
 
-/// The vehicles of a partner: (id, class, plate, seats, bags, active).
+/// The vehicles of a partner, by plate.
 pub async fn partner_vehicles(
     pool: &Pool<Db>,
     partner_id: Uuid,
-) -> Result<Vec<(Uuid, String, String, i64, i64, bool)>, StoreError> {
-    let rows = sqlx::query_as::<Db, (Uuid, String, String, i64, i64, bool)>(
+) -> Result<Vec<Vehicle>, StoreError> {
+    let rows = sqlx::query_as::<Db, VehicleRow>(
         "SELECT id, vehicle_class, plate, seats, bags, active FROM vehicles \
          WHERE partner_id = $1 ORDER BY plate",
     )
     .bind(partner_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows)
+    rows.into_iter().map(Vehicle::try_from).collect()
 }

@@ -1,14 +1,12 @@
 //! Chauffeur positions and the chauffeurs online near a pickup.
 
-use chauffeur_core::catalog::VehicleClass;
-use chrono::{DateTime, Utc};
 use sqlx::Pool;
 use uuid::Uuid;
 
 use super::{Db, BEGIN_WRITE, NOTIFY};
 use crate::live::Position;
 use crate::store::rows::{OnlineChauffeurRow, PositionRow};
-use crate::store::StoreError;
+use crate::store::{AvailableChauffeur, ChauffeurSearch, StoreError};
 
 /// Upserts the latest positions, all in one transaction.
 pub async fn save_positions(
@@ -51,21 +49,12 @@ pub async fn position_of(pool: &Pool<Db>, chauffeur: Uuid) -> Result<Option<Posi
     Ok(row.map(Position::from))
 }
 
-/// Chauffeurs online (a position since `since`) for an on-demand ride: their partner is
-/// active in the city and has a fitting vehicle; they have no ride overlapping
-/// `[starts, ends)`. Rows: (chauffeur, partner, vehicle, lat, lon).
-#[allow(clippy::too_many_arguments)] // each is one condition of availability
+/// Chauffeurs online near a pickup who could take an on-demand ride.
 pub async fn online_chauffeurs(
     pool: &Pool<Db>,
-    city_id: &str,
-    class: VehicleClass,
-    passengers: i64,
-    bags: i64,
-    since: DateTime<Utc>,
-    starts: DateTime<Utc>,
-    ends: DateTime<Utc>,
-    cells: &[i64],
-) -> Result<Vec<(Uuid, Uuid, Uuid, f64, f64)>, StoreError> {
+    search: &ChauffeurSearch<'_>,
+) -> Result<Vec<AvailableChauffeur>, StoreError> {
+    let cells = search.cells;
     if cells.is_empty() {
         return Ok(Vec::new());
     }
@@ -89,13 +78,13 @@ pub async fn online_chauffeurs(
     );
     let mut query = sqlx::query_as::<Db, OnlineChauffeurRow>(sqlx::AssertSqlSafe(sql))
         .bind(true)
-        .bind(city_id)
-        .bind(class.as_str())
-        .bind(passengers)
-        .bind(bags)
-        .bind(since)
-        .bind(starts)
-        .bind(ends);
+        .bind(search.city_id)
+        .bind(search.class.as_str())
+        .bind(search.passengers)
+        .bind(search.bags)
+        .bind(search.online_since)
+        .bind(search.free_from)
+        .bind(search.free_until);
     for cell in cells {
         query = query.bind(*cell);
     }
