@@ -409,3 +409,104 @@ fn a_burst_of_sign_ups_from_one_address_gets_429_with_retry_after() {
         assert_problem(r, 429, "too_many_attempts");
     }
 }
+
+/// A small tmpfs mounted by the test, unmounted when dropped (also when the test fails).
+struct SmallDisk(std::path::PathBuf);
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Mounts a small tmpfs on `dir` (root needed); None where that cannot be done, which under
+/// CI=true is a failure.
+fn mount_small_disk(dir: &std::path::Path, size: &str) -> Option<SmallDisk> {
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        mounted || std::env::var("CI").as_deref() != Ok("true"),
+        "cannot mount a tmpfs (root needed): under CI=true that is a failure"
+    );
+    if !mounted {
+        eprintln!("WARNING: cannot mount a tmpfs (not root?); disk-full test skipped");
+        return None;
+    }
+    Some(SmallDisk(dir.to_owned()))
+}
+
+/// After a disk-full spell on SQLite, bookings used to stay 503 until a restart (the writer was
+/// left inside a transaction) while /readyz said ready. Now /readyz says not ready while the
+/// database cannot take a write, and the server takes bookings again by itself once there is
+/// space.
+#[test]
+fn after_a_full_disk_the_sqlite_server_recovers_by_itself_and_readyz_tells_the_truth() {
+    let data = TempDir::new("chauffeur-full-disk");
+    let Some(_disk) = mount_small_disk(&data.0, "4m") else {
+        return;
+    };
+    let url = format!("sqlite://{}", data.0.join("chauffeur.db").display());
+    let server = TestServer::start_with(Backend::Sqlite, TempDir::new("unused"), url, &[]);
+    let (_, rider) = server.rider();
+    server.book_berlin(&rider);
+    assert_eq!(server.get("/readyz").send().unwrap().status(), 200);
+
+    // Fill the disk to the last byte.
+    let filler = data.0.join("filler");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+    }
+    let quote = server.quote_token(next_week());
+    let mut refused = 0;
+    for attempt in 0..20 {
+        let key = format!("full-{attempt}-{}", uuid::Uuid::now_v7());
+        let answer = server.book(&rider, &key, &json!({"quote_token": quote}));
+        let status = answer.status().as_u16();
+        assert!(
+            status == 201 || status == 503,
+            "attempt {attempt}: {status}"
+        );
+        if status == 503 {
+            refused += 1;
+            assert!(answer.headers().contains_key("retry-after"));
+        }
+    }
+    assert!(refused > 0, "the full disk refused no booking");
+    let ready = server.get("/readyz").send().unwrap();
+    assert_eq!(
+        ready.status(),
+        503,
+        "/readyz must say not ready while no write can land"
+    );
+
+    std::fs::remove_file(&filler).unwrap();
+    // Space is back: without a restart, the next booking lands and /readyz says ready.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = 0;
+    while Instant::now() < deadline {
+        let key = uuid::Uuid::now_v7().to_string();
+        last = server
+            .book(
+                &rider,
+                &key,
+                &json!({"quote_token": server.quote_token(next_week())}),
+            )
+            .status()
+            .as_u16();
+        if last == 201 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(last, 201, "bookings must land again once there is space");
+    assert_eq!(server.get("/readyz").send().unwrap().status(), 200);
+    // The server stops before the disk goes (drop order: server, disk, directory).
+    drop(server);
+}

@@ -62,22 +62,26 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database takes a durable write now (not merely a read: a full disk or a
+/// read-only database file answer SELECTs but take no booking).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health),
-              (status = 503, description = "The database is not reachable", body = Problem, content_type = "application/problem+json")))]
+              (status = 503, description = "The database cannot take a write now (unreachable, disk full, read-only) (not_ready)", body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    match state.store.ping().await {
+    match state.store.check_writable(state.now()).await {
         Ok(()) => Ok(Json(Health {
             status: "ready".into(),
         })),
         Err(e) => {
-            tracing::warn!(error = %e, "database not reachable");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "the database is not reachable",
-            ))
+            tracing::warn!(error = %e, "database cannot take a write");
+            Err(ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not_ready",
+                    "the database cannot take a write now",
+                )
+            })
         }
     }
 }

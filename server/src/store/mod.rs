@@ -223,6 +223,23 @@ async fn group_writer(
     }
 }
 
+/// Whether a connection handed back to the pool may serve again: only outside a transaction. A
+/// transaction dropped without commit queues its ROLLBACK; a ping waits for it to run. If sqlx
+/// still counts a transaction after that, its ROLLBACK failed — SQLite had already rolled back,
+/// as it does when a COMMIT fails on a full disk — and the connection would refuse every later
+/// `BEGIN`: it is closed instead, and the pool opens a fresh one.
+async fn release_only_idle<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    let _ = conn.ping().await;
+    let idle = !conn.is_in_transaction();
+    if !idle {
+        tracing::warn!("closing a database connection left inside a transaction");
+    }
+    Ok(idle)
+}
+
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
@@ -233,6 +250,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0002_partners_offers.sql"),
     ),
     (3, include_str!("../../migrations/sqlite/0003_events.sql")),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_readiness.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -244,6 +265,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0002_partners_offers.sql"),
     ),
     (3, include_str!("../../migrations/postgres/0003_events.sql")),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_readiness.sql"),
+    ),
 ];
 
 impl Store {
@@ -253,6 +278,7 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_release(|conn, _| Box::pin(release_only_idle(conn)))
                 .connect(url)
                 .await?;
             tokio::spawn(events::relay_notifications(pool.clone()));
@@ -267,6 +293,7 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_release(|conn, _| Box::pin(release_only_idle(conn)))
                 .connect_with(options)
                 .await?;
             let writer = Arc::new(tokio::sync::Mutex::new(()));
@@ -326,5 +353,14 @@ impl Store {
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         read!(self, schema::ping())
+    }
+
+    /// Whether the database can take a durable write right now (one row rewritten and
+    /// committed): `/readyz` asks this, so a full disk or a read-only file is "not ready".
+    pub async fn check_writable(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        write_turn!(self, schema::check_writable(now))
     }
 }

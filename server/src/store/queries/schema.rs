@@ -1,6 +1,6 @@
 //! Migrations and the health check.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::Pool;
 
 use super::{Conn, Db};
@@ -30,5 +30,17 @@ pub async fn apply_migration(
 
 pub async fn ping(pool: &Pool<Db>) -> Result<(), StoreError> {
     sqlx::query::<Db>("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+/// Rewrites the one readiness row and commits: fails when no write can land.
+pub async fn check_writable(pool: &Pool<Db>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query::<Db>(
+        "INSERT INTO readiness (id, checked_at) VALUES (1, $1) \
+         ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+    )
+    .bind(now.to_rfc3339())
+    .execute(pool)
+    .await?;
     Ok(())
 }
