@@ -4,8 +4,8 @@
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chauffeur_core::wire::ErrorCode;
 use chauffeur_core::CoreError;
-use serde::Serialize;
 
 use crate::store::StoreError;
 
@@ -21,21 +21,8 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
-/// The problem+json body.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    /// A URI reference naming the problem type: `/problems/<code>`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable machine-readable code (the apps map it to a message).
-    pub code: String,
-    /// The request field the problem is about, as a path (`passenger.name`), when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
+/// The problem+json body: the wire contract's, so the apps read exactly what is sent.
+pub use chauffeur_core::wire::Problem;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
@@ -99,7 +86,7 @@ impl ApiError {
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: ErrorCode::from(self.code),
             field: self.field.clone(),
         }
     }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chauffeur_core::distance::{driving_time_s, road_distance_m};
+use chauffeur_core::wire::PositionEvent;
 use chauffeur_core::{BookingState, LatLon};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -100,19 +101,8 @@ pub async fn flush_positions(state: AppState, interval: Duration) {
     }
 }
 
-/// What a rider sees of the chauffeur on the way.
-#[derive(Debug, Clone, Serialize)]
-pub struct RiderPosition {
-    pub booking_id: Uuid,
-    pub lat: f64,
-    pub lon: f64,
-    pub at: DateTime<Utc>,
-    /// Estimated seconds to the pickup point.
-    pub eta_s: Option<u32>,
-}
-
 /// The assigned chauffeur's last position while en route, with an ETA to the pickup.
-pub async fn position_for_rider(state: &AppState, booking_id: Uuid) -> Option<RiderPosition> {
+pub async fn position_for_rider(state: &AppState, booking_id: Uuid) -> Option<PositionEvent> {
     let (booking, _) = state.store.booking(booking_id).await.ok()??;
     if booking.state != BookingState::EnRoute {
         return None;
@@ -130,7 +120,7 @@ pub async fn position_for_rider(state: &AppState, booking_id: Uuid) -> Option<Ri
         let metres = road_distance_m(city, here, booking.quote.pickup_point);
         driving_time_s(city, metres, position.at)
     });
-    Some(RiderPosition {
+    Some(PositionEvent {
         booking_id,
         lat: position.lat,
         lon: position.lon,

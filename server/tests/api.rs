@@ -928,6 +928,24 @@ fn the_openapi_document_lists_every_route_the_router_serves() {
         doc["paths"]["/v1/quotes"]["post"]["requestBody"].is_object(),
         "POST /v1/quotes has no requestBody"
     );
+    // …and it is the core's quote request with its properties, not an opaque object.
+    let quote_body =
+        &doc["paths"]["/v1/quotes"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    let quote_schema = match quote_body["$ref"].as_str() {
+        Some(target) => {
+            &doc["components"]["schemas"][target.trim_start_matches("#/components/schemas/")]
+        }
+        None => quote_body,
+    };
+    let properties = quote_schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("the quote request schema has no properties: {quote_schema}"));
+    for field in ["city_id", "pickup", "product", "pickup_time", "passengers"] {
+        assert!(
+            properties.contains_key(field),
+            "the quote request schema lacks {field}: {quote_schema}"
+        );
+    }
     // Problem is the documented error body.
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

@@ -200,6 +200,39 @@ fn a_ride_from_booking_to_receipt_as_the_rider_and_partner_streams_see_it() {
                 "completed"
             ]
         );
+        // Every payload each stream carried is the wire contract's, as the rider client
+        // decodes it.
+        for stream in [&rider_stream, &resumed, &partner_stream] {
+            assert_wire_payloads(stream);
+        }
+    }
+}
+
+fn assert_wire_payloads(stream: &Stream) {
+    use chauffeur_core::wire::{
+        EventKind, OfferClosedEvent, OfferEvent, OnDemandOfferEvent, PositionEvent, StatusEvent,
+    };
+    fn decode<T: serde::de::DeserializeOwned>(data: &Value) -> Result<(), serde_json::Error> {
+        serde_json::from_value::<T>(data.clone()).map(drop)
+    }
+    assert!(!stream.seen.is_empty());
+    for event in &stream.seen {
+        let decoded = match EventKind::parse(&event.kind) {
+            EventKind::Status => decode::<StatusEvent>(&event.data),
+            EventKind::Position => decode::<PositionEvent>(&event.data),
+            EventKind::Offer => decode::<OfferEvent>(&event.data),
+            EventKind::OfferExpired | EventKind::OfferWithdrawn => {
+                decode::<OfferClosedEvent>(&event.data)
+            }
+            EventKind::OnDemandOffer => decode::<OnDemandOfferEvent>(&event.data),
+            EventKind::Other(name) => panic!("an event the wire contract does not name: {name}"),
+        };
+        if let Err(e) = decoded {
+            panic!(
+                "{} event {} is not the wire type: {e}",
+                event.kind, event.data
+            );
+        }
     }
 }
 

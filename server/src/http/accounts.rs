@@ -6,11 +6,10 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use serde::{Deserialize, Serialize};
+use chauffeur_core::wire::{self, LogInRequest, SessionView, SignUpRequest, UserView};
+use chrono::Duration as ChronoDuration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::auth;
 use crate::error::{ApiError, Problem};
@@ -30,25 +29,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export_me))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignUpRequest {
-    pub email: String,
-    /// At least 10 characters, not one of the most common passwords.
-    pub password: String,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UserView {
-    pub id: Uuid,
-    pub email: String,
-    #[schema(value_type = String)]
-    pub role: Role,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    pub created_at: DateTime<Utc>,
+/// The account's role as the wire contract names it (the store keeps its own enum for the
+/// rows; the match makes a role added on one side fail to compile until the other has it).
+fn wire_role(role: Role) -> wire::Role {
+    match role {
+        Role::Rider => wire::Role::Rider,
+        Role::Partner => wire::Role::Partner,
+        Role::Chauffeur => wire::Role::Chauffeur,
+        Role::Operator => wire::Role::Operator,
+    }
 }
 
 impl From<&User> for UserView {
@@ -56,27 +45,12 @@ impl From<&User> for UserView {
         UserView {
             id: u.id,
             email: u.email.clone(),
-            role: u.role,
+            role: wire_role(u.role),
             name: u.name.clone(),
             phone: u.phone.clone(),
             created_at: u.created_at,
         }
     }
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LogInRequest {
-    pub email: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SessionView {
-    /// Opaque bearer token: `Authorization: Bearer <token>`.
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub user: UserView,
 }
 
 pub(super) fn optional_text(

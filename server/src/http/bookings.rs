@@ -8,11 +8,14 @@ use axum::Json;
 use chauffeur_core::booking::Actor;
 use chauffeur_core::catalog::{CancellationPolicy, PickupPlace};
 use chauffeur_core::fare::FareLineKind;
+use chauffeur_core::wire::{
+    BookingList, BookingView, CancelRequest, CancellationView, CreateBookingRequest,
+    HistoryEntryView, HistoryView, LineView, PassengerView,
+};
 use chauffeur_core::{
     cancellation_fee, confirm_cancellation, transition, BookingState, Currency, Money,
 };
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,9 +25,8 @@ use crate::error::{ApiError, Problem};
 use crate::http::accounts::{check_phone, optional_text};
 use crate::http::extract::{ApiJson, Authenticated, HashedJson, IdPath};
 use crate::http::idempotency::{self, IdempotencyKey, InFlight};
-use crate::http::quotes::{LineView, MoneyView};
 use crate::state::AppState;
-use crate::store::{self, Booking, Created, IdempotentCreate, Personal, User};
+use crate::store::{self, Booking, Created, HistoryEntry, IdempotentCreate, Personal, User};
 use crate::tokens::TokenError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -34,56 +36,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(booking_history))
         .routes(routes!(cancellation_preview))
         .routes(routes!(cancel_booking))
-}
-
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PassengerIn {
-    pub name: String,
-    /// International format, e.g. +49 30 1234567.
-    pub phone: String,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateBookingRequest {
-    pub quote_token: String,
-    /// Who rides, if not the account holder (a guest).
-    pub passenger: Option<PassengerIn>,
-    /// Required when the pickup is an airport.
-    pub flight_number: Option<String>,
-    /// Notes to the chauffeur, at most 500 characters.
-    pub notes: Option<String>,
-    /// If given, must match the child seats the quote was priced with.
-    pub child_seats: Option<u32>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PassengerView {
-    pub name: Option<String>,
-    pub phone: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BookingView {
-    pub id: Uuid,
-    pub state: String,
-    pub city_id: String,
-    pub class: String,
-    pub product: String,
-    pub pickup_at: DateTime<Utc>,
-    #[schema(value_type = Option<String>)]
-    pub pickup_local: Option<NaiveDateTime>,
-    pub price: MoneyView,
-    pub lines: Vec<LineView>,
-    pub passenger: PassengerView,
-    pub flight_number: Option<String>,
-    pub notes: Option<String>,
-    pub child_seats: i64,
-    pub cancellation_fee: Option<MoneyView>,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 pub(super) fn currency_of(booking: &Booking) -> Result<Currency, ApiError> {
@@ -101,10 +53,10 @@ pub(super) fn booking_view(
     let quote = &booking.quote;
     Ok(BookingView {
         id: booking.id,
-        state: booking.state.as_str().to_owned(),
+        state: booking.state,
         city_id: booking.city_id.clone(),
-        class: booking.vehicle_class.as_str().to_owned(),
-        product: booking.product.as_str().to_owned(),
+        class: booking.vehicle_class,
+        product: booking.product,
         pickup_at: booking.pickup_at,
         pickup_local: Some(quote.pickup.local),
         price: Money::new(booking.price_minor, currency).into(),
@@ -123,50 +75,6 @@ pub(super) fn booking_view(
         created_at: booking.created_at,
         updated_at: booking.updated_at,
     })
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BookingList {
-    pub bookings: Vec<BookingView>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HistoryEntryView {
-    pub version: i64,
-    pub at: DateTime<Utc>,
-    /// rider, partner, chauffeur, operator or system.
-    pub actor: String,
-    pub actor_id: Option<Uuid>,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    /// The booking as it was after this change (personal data excluded).
-    #[schema(value_type = Object)]
-    pub booking: Value,
-    /// The full earlier version, before this change.
-    #[schema(value_type = Option<Object>)]
-    pub previous: Option<Value>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HistoryView {
-    pub entries: Vec<HistoryEntryView>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CancellationView {
-    pub state: String,
-    /// What cancelling now costs; confirm with exactly this amount.
-    pub fee: MoneyView,
-    pub percent_bp: u32,
-    /// When the fee next goes up, if it does.
-    pub changes_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CancelRequest {
-    /// The fee shown by `GET …/cancellation`, in minor units.
-    pub acknowledged_fee_minor: i64,
 }
 
 fn check_flight_number(raw: &str) -> Result<String, ApiError> {
@@ -429,19 +337,25 @@ pub async fn booking_history(
     let mut previous: Option<Value> = None;
     let mut entries = Vec::new();
     for e in state.store.history(booking.id).await? {
-        entries.push(HistoryEntryView {
-            version: e.version,
-            at: e.at,
-            actor: e.actor.as_str().to_owned(),
-            actor_id: e.actor_id,
-            from_state: e.from_state.map(|s| s.as_str().to_owned()),
-            to_state: e.to_state.as_str().to_owned(),
-            booking: e.snapshot.clone(),
-            previous: previous.take(),
-        });
+        entries.push(history_entry_view(&e, previous.take()));
         previous = Some(e.snapshot);
     }
     Ok(Json(HistoryView { entries }))
+}
+
+/// A stored change as answered. The store keeps actor and states as their names; one it cannot
+/// name is a broken row, not the client's fault.
+fn history_entry_view(e: &HistoryEntry, previous: Option<Value>) -> HistoryEntryView {
+    HistoryEntryView {
+        version: e.version,
+        at: e.at,
+        actor: e.actor,
+        actor_id: e.actor_id,
+        from_state: e.from_state,
+        to_state: e.to_state,
+        booking: e.snapshot.clone(),
+        previous,
+    }
 }
 
 fn policy_for(state: &AppState, booking: &Booking) -> CancellationPolicy {
@@ -487,7 +401,7 @@ pub async fn cancellation_preview(
     let (booking, _) = own_booking(&state, &auth.user, id).await?;
     let fee = current_fee(&state, &booking, state.now())?;
     Ok(Json(CancellationView {
-        state: booking.state.as_str().to_owned(),
+        state: booking.state,
         fee: fee.fee.into(),
         percent_bp: fee.percent_bp,
         changes_at: fee.changes_at,

@@ -14,11 +14,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
-use crate::http::bookings::{currency_of, PassengerView};
+use crate::http::bookings::currency_of;
 use crate::http::extract::{ApiJson, IdPath, PartnerMember};
-use crate::http::quotes::MoneyView;
 use crate::state::AppState;
 use crate::store::{self, Booking, Personal};
+use chauffeur_core::wire::{MoneyView, PassengerView};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -168,7 +168,6 @@ pub struct RideView {
     pub pickup_at: DateTime<Utc>,
     #[schema(value_type = Option<String>)]
     pub pickup_local: Option<NaiveDateTime>,
-    #[schema(value_type = Option<Object>)]
     pub pickup_place: Option<PickupPlace>,
     pub passengers: Option<u32>,
     pub bags: Option<u32>,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use chauffeur_core::wire::EventKind;
 use chrono::{DateTime, Utc};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -66,7 +67,7 @@ fn event_stream(
                     if last_position.is_none_or(|at| position.at > at) {
                         last_position = Some(position.at);
                         let event = Event::default()
-                            .event("position")
+                            .event(EventKind::Position.as_str())
                             .data(serde_json::to_string(&position).unwrap_or_default());
                         if tx.send(Ok(event)).await.is_err() {
                             return;
