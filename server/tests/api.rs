@@ -946,6 +946,28 @@ fn the_openapi_document_lists_every_route_the_router_serves() {
             "the quote request schema lacks {field}: {quote_schema}"
         );
     }
+    // A city and the whole catalog are documented with their properties too.
+    for (path, fields) in [
+        (
+            "/v1/cities/{id}",
+            &["id", "time_zone", "currency", "classes", "airports"][..],
+        ),
+        ("/v1/cities", &["version", "cities"][..]),
+    ] {
+        let body =
+            &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        let target = body["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: {body}"));
+        let schema =
+            &doc["components"]["schemas"][target.trim_start_matches("#/components/schemas/")];
+        for field in fields {
+            assert!(
+                schema["properties"].get(*field).is_some(),
+                "{path}: the answer's schema lacks {field}: {schema}"
+            );
+        }
+    }
     // Problem is the documented error body.
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

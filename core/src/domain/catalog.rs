@@ -102,9 +102,13 @@ impl<'de> Deserialize<'de> for ClockTime {
 
 /// `[from, to)` in local time; wraps past midnight when `to <= from` (22:00–06:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClockWindow {
+    /// "HH:MM", local time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "22:00"))]
     pub from: ClockTime,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "06:00"))]
     pub to: ClockTime,
 }
 
@@ -120,6 +124,7 @@ impl ClockWindow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceArea {
     pub center: LatLon,
@@ -127,6 +132,7 @@ pub struct ServiceArea {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Circuity {
     /// Road distance = great-circle × short_permille / 1000 for legs under `short_below_km`.
@@ -136,6 +142,7 @@ pub struct Circuity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SpeedProfile {
     pub urban_kmh: u32,
@@ -156,6 +163,7 @@ fn default_station_radius_m() -> u32 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Airport {
     pub iata: String,
@@ -178,6 +186,7 @@ impl Airport {
 
 /// A main railway station (free waiting time as at airports). None ship yet; the schema is ready.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Station {
     pub name: String,
@@ -189,6 +198,7 @@ pub struct Station {
 
 /// All amounts in minor units of the city's currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TransferTariff {
     pub base: i64,
@@ -200,6 +210,7 @@ pub struct TransferTariff {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HourlyTariff {
     pub per_hour: i64,
@@ -213,6 +224,7 @@ pub struct HourlyTariff {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClassOffer {
     pub passengers: u32,
@@ -222,9 +234,13 @@ pub struct ClassOffer {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NightSurcharge {
+    /// "HH:MM", local time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "22:00"))]
     pub from: ClockTime,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "06:00"))]
     pub to: ClockTime,
     /// Percentage of the ride fare, in basis points (2000 = 20 %).
     pub percent_bp: u32,
@@ -240,6 +256,7 @@ impl NightSurcharge {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Surcharges {
     pub airport_pickup: i64,
@@ -250,6 +267,7 @@ pub struct Surcharges {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FreeWaiting {
     pub airport: u32,
@@ -259,6 +277,7 @@ pub struct FreeWaiting {
 
 /// From `before_minutes` before pickup (inclusive) the fee is `percent_bp` of the price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancellationTier {
     pub before_minutes: u32,
@@ -266,6 +285,7 @@ pub struct CancellationTier {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancellationPolicy {
     pub transfer: Vec<CancellationTier>,
@@ -292,13 +312,18 @@ fn default_quote_validity_minutes() -> u32 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct City {
     pub id: String,
     pub name: String,
     /// ISO 3166-1 alpha-2.
     pub country: String,
+    /// IANA time zone name.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Europe/Berlin"))]
     pub time_zone: TimeZone,
+    /// ISO 4217 code.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
     pub currency: Currency,
     /// VAT included in prices, in basis points (1900 = 19 %).
     pub vat_rate_bp: u32,
@@ -637,8 +662,10 @@ struct CatalogFile {
     cities: Vec<serde_json::Value>,
 }
 
+/// The catalog as `GET /v1/cities` serves it.
 #[derive(Serialize)]
-struct CatalogOut<'a> {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CatalogDocument))]
+pub struct CatalogOut<'a> {
     schema: u32,
     edition: &'a str,
     source: &'a str,

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use chauffeur_core::catalog::{CatalogOut as CatalogDocument, City};
+
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -47,7 +49,7 @@ fn json_with_etag(body: Vec<u8>, etag: &str) -> Response {
 /// The whole catalog: cities with classes, tariffs, currency, time zone and airports.
 #[utoipa::path(get, path = "/v1/cities", tag = "catalog",
     responses(
-        (status = 200, description = "The catalog: cities with classes, tariffs, currency, time zone and airports (ETag = catalog version)", body = Object),
+        (status = 200, description = "The catalog: cities with classes, tariffs, currency, time zone and airports (ETag = catalog version)", body = CatalogDocument),
         (status = 304, description = "Not modified (If-None-Match)"),
     )
 )]
@@ -63,7 +65,7 @@ pub async fn list_cities(State(state): State<AppState>, headers: HeaderMap) -> R
 #[utoipa::path(get, path = "/v1/cities/{id}", tag = "catalog",
     params(("id" = String, Path, description = "City id, e.g. berlin")),
     responses(
-        (status = 200, description = "The city", body = Object),
+        (status = 200, description = "The city", body = City),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, description = "No such city (not_found)", body = Problem, content_type = "application/problem+json"),
     )
