@@ -319,7 +319,7 @@ mod ride_events {
             let e = rx
                 .recv_timeout(Duration::from_secs(10))
                 .expect("an event within 10 s");
-            if e.kind == "status" {
+            if e.kind == wire::EventKind::Status {
                 let data: serde_json::Value = serde_json::from_str(&e.data).unwrap();
                 return (data["state"].as_str().unwrap().to_owned(), e.id);
             }
@@ -368,7 +368,7 @@ mod ride_events {
         rider.cancel(&id, 0).await.unwrap();
         tokio::time::sleep(Duration::from_millis(2_500)).await;
         assert!(
-            rx.try_iter().all(|e| e.kind != "status"),
+            rx.try_iter().all(|e| e.kind != wire::EventKind::Status),
             "no events after cancel"
         );
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 use chauffeur_core::client::ApiClient;
 use chauffeur_core::rider_app::{QuoteForm, RiderApp, RiderConfig, RiderError};
 use chauffeur_core::secure_store::FileSecureStore;
-use chauffeur_core::LatLon;
+use chauffeur_core::{Actor, BookingState, LatLon, VehicleClass};
 use chauffeur_e2e::*;
 use serde_json::json;
 
@@ -276,14 +276,21 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         app.edit_form(berlin_form());
         let state = app.request_quotes().await.unwrap();
         assert!(state.form_errors.is_empty() && !state.offline);
-        let classes: Vec<&str> = state.quotes.iter().map(|q| q.class.as_str()).collect();
-        assert_eq!(classes, ["business", "first", "van"]);
+        let classes: Vec<VehicleClass> = state.quotes.iter().map(|q| q.class).collect();
+        assert_eq!(
+            classes,
+            [
+                VehicleClass::Business,
+                VehicleClass::First,
+                VehicleClass::Van
+            ]
+        );
         assert!(state
             .quotes
             .iter()
             .all(|q| !q.estimate && q.quote_token.is_some()));
         assert_eq!(
-            app.book("business").await.unwrap_err(),
+            app.book(VehicleClass::Business).await.unwrap_err(),
             RiderError::NotSignedIn
         );
 
@@ -291,10 +298,10 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         let state = app.sign_up(&email, PASSWORD, Some("Ada")).await.unwrap();
         assert_eq!(state.signed_in_as.as_deref(), Some(email.as_str()));
 
-        let state = app.book("business").await.unwrap();
+        let state = app.book(VehicleClass::Business).await.unwrap();
         let confirmation = state.confirmation.clone().unwrap();
         assert!(!confirmation.pending_sync);
-        assert_eq!(confirmation.state, "pending");
+        assert_eq!(confirmation.state, BookingState::Pending);
         assert_eq!(confirmation.price, state_price(&state));
         assert_eq!(state.upcoming, vec![confirmation.clone()]);
         assert!(state.pending_sync.is_empty() && state.quotes.is_empty());
@@ -306,7 +313,7 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         let state = app.confirm_cancellation().await.unwrap();
         assert!(state.upcoming.is_empty());
         assert_eq!(state.past.len(), 1);
-        assert_eq!(state.past[0].state, "cancelled");
+        assert_eq!(state.past[0].state, BookingState::Cancelled);
         assert_eq!(server_bookings(&server.base, &email).await, 1);
 
         // The booking's own screen: its life, step by step.
@@ -316,12 +323,18 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
             .unwrap()
             .selected
             .unwrap();
-        let steps: Vec<(&str, &str)> = details
+        let steps: Vec<(Actor, BookingState)> = details
             .history
             .iter()
-            .map(|h| (h.actor.as_str(), h.to_state.as_str()))
+            .map(|h| (h.actor, h.to_state))
             .collect();
-        assert_eq!(steps, [("rider", "pending"), ("rider", "cancelled")]);
+        assert_eq!(
+            steps,
+            [
+                (Actor::Rider, BookingState::Pending),
+                (Actor::Rider, BookingState::Cancelled)
+            ]
+        );
         assert!(!details.from_cache);
         assert_eq!(app.close_booking().selected, None);
 
@@ -352,7 +365,10 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         assert_eq!(app.state().signed_in_as, None);
         app.edit_form(berlin_form());
         app.request_quotes().await.unwrap();
-        assert_eq!(app.book("first").await.unwrap_err().code(), "not_signed_in");
+        assert_eq!(
+            app.book(VehicleClass::First).await.unwrap_err().code(),
+            "not_signed_in"
+        );
         stop(server).await;
     }
 }
@@ -385,7 +401,12 @@ async fn cancelling_inside_the_fee_window_shows_the_fee_and_a_changed_fee_is_ref
         ..berlin_form()
     });
     app.request_quotes().await.unwrap();
-    let booking = app.book("business").await.unwrap().confirmation.unwrap();
+    let booking = app
+        .book(VehicleClass::Business)
+        .await
+        .unwrap()
+        .confirmation
+        .unwrap();
     let price_minor = app.state().upcoming[0].price.clone();
     let terms = app
         .cancellation_terms(&booking.id)
@@ -407,7 +428,7 @@ async fn cancelling_inside_the_fee_window_shows_the_fee_and_a_changed_fee_is_ref
     assert_eq!(state.refused.len(), 1);
     assert!(state.refused[0].explanation.contains("review the new fee"));
     assert_eq!(state.upcoming.len(), 1, "still booked");
-    assert_eq!(state.upcoming[0].state, "pending");
+    assert_eq!(state.upcoming[0].state, BookingState::Pending);
     assert!(state.pending_sync.is_empty());
 
     // Step one again shows the new fee; confirming that one cancels.
@@ -419,7 +440,7 @@ async fn cancelling_inside_the_fee_window_shows_the_fee_and_a_changed_fee_is_ref
         .unwrap();
     assert!(new_terms.fee_minor > terms.fee_minor);
     let state = app.confirm_cancellation().await.unwrap();
-    assert_eq!(state.past[0].state, "cancelled");
+    assert_eq!(state.past[0].state, BookingState::Cancelled);
     assert_eq!(
         state.notice.as_deref(),
         Some(format!("Cancelled; fee {}.", new_terms.fee).as_str())
@@ -449,7 +470,7 @@ async fn a_booking_made_offline_is_booked_once_when_the_server_is_back() {
     // The network goes; the server goes down too.
     relay.set(Cut::Offline);
     stop(first).await;
-    let state = app.book("business").await.unwrap();
+    let state = app.book(VehicleClass::Business).await.unwrap();
     let shown = state.confirmation.clone().unwrap();
     assert!(shown.pending_sync, "shown as waiting to sync");
     assert_eq!(state.pending_sync, vec![shown.clone()]);
@@ -465,7 +486,7 @@ async fn a_booking_made_offline_is_booked_once_when_the_server_is_back() {
         .iter()
         .all(|q| q.estimate && q.quote_token.is_none()));
     assert_eq!(
-        app.book("business").await.unwrap_err(),
+        app.book(VehicleClass::Business).await.unwrap_err(),
         RiderError::EstimateNotBookable
     );
     // Signing out now would lose it: refused, with the reason.
@@ -518,7 +539,11 @@ async fn concurrent_syncs_from_two_app_instances_on_one_cache_book_each_intent_o
     let app = install.open(&relay.url).await;
     let email = signed_up_with_quotes(&app, "race").await;
     relay.set(Cut::Offline);
-    for class in ["business", "first", "van"] {
+    for class in [
+        VehicleClass::Business,
+        VehicleClass::First,
+        VehicleClass::Van,
+    ] {
         app.book(class).await.unwrap();
     }
     assert_eq!(app.state().pending_sync.len(), 3);
@@ -555,7 +580,7 @@ async fn a_refused_replay_stays_visible_and_explained_until_dismissed() {
     let email = signed_up_with_quotes(&app, "refused").await;
 
     relay.set(Cut::Offline);
-    let state = app.book("business").await.unwrap();
+    let state = app.book(VehicleClass::Business).await.unwrap();
     assert_eq!(state.pending_sync.len(), 1);
     let state = app.request_quotes().await.unwrap();
     assert!(
@@ -695,7 +720,7 @@ async fn rider_app_process() {
     app.log_in(&email, PASSWORD).await.unwrap();
     app.edit_form(berlin_form());
     app.request_quotes().await.unwrap();
-    let outcome = app.book("business").await;
+    let outcome = app.book(VehicleClass::Business).await;
     // Only reached if the relay did not kill us: the parent test fails on a clean exit.
     eprintln!("rider_app_process: not killed; book returned {outcome:?}");
 }

@@ -109,7 +109,7 @@ mod tests {
             R::Offline("connection refused".into()),
             R::NotSignedIn,
             R::NoSuchQuote {
-                class: "van".into(),
+                class: chauffeur_core::VehicleClass::Van,
             },
             R::EstimateNotBookable,
             R::QuoteExpired,

@@ -19,17 +19,18 @@ use crate::storage::{SecureStorage, StorageBridge};
 // chauffeur-core's `uniffi` feature); only what has no core counterpart is defined here.
 pub use chauffeur_core::rider_app::{
     ActiveRide, BookingDetails, BookingSummary, CancellationTerms, FieldError, HistoryStep,
-    QuoteForm, QuoteOption, RefusedIntent, RiderState,
+    IntentKind, QuoteForm, QuoteOption, RefusedIntent, RiderState,
 };
-pub use chauffeur_core::{DstChoice, LatLon};
+pub use chauffeur_core::wire::{ErrorCode, EventKind};
+pub use chauffeur_core::{Actor, BookingState, DstChoice, LatLon, VehicleClass};
 
-/// One event of a followed ride: `status` (with an id), `position`, or `poll`.
+/// One event of a followed ride: `Status` (with an id), `Position`, or `Other("poll")`.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RideEvent {
-    pub kind: String,
+    pub kind: EventKind,
     pub id: Option<String>,
     /// The booking's state, for `status` and `poll` events.
-    pub state: Option<String>,
+    pub state: Option<BookingState>,
     /// The chauffeur's position, for `position` events.
     pub position: Option<LatLon>,
     /// The event's JSON.
@@ -52,7 +53,7 @@ struct RideBridge(Arc<dyn RideListener>);
 impl ride_events::RideListener for RideBridge {
     fn on_event(&self, e: ride_events::RideEvent) {
         self.0.on_event(RideEvent {
-            state: e.booking_state().map(|s| s.as_str().to_owned()),
+            state: e.booking_state(),
             position: e.position(),
             kind: e.kind,
             id: e.id,
@@ -191,9 +192,9 @@ impl RiderApp {
     }
 
     /// Books the quoted class (through the outbox: offline it waits, and shows as pending).
-    pub async fn book(&self, class: String) -> Result<RiderState, ChauffeurError> {
+    pub async fn book(&self, class: VehicleClass) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
-        on_runtime(async move { app.book(&class).await }).await
+        on_runtime(async move { app.book(class).await }).await
     }
 
     /// Sync the outbox, then refresh the catalog and bookings.
@@ -339,7 +340,7 @@ mod tests {
         let now: chrono::DateTime<chrono::Utc> = "2026-12-01T10:00:00Z".parse().unwrap();
         let quotes = estimate_fares(form.clone(), now.into()).unwrap();
         // The README's worked example: BER airport to Alexanderplatz, Business.
-        assert_eq!(quotes[0].class, "business");
+        assert_eq!(quotes[0].class, VehicleClass::Business);
         assert_eq!(quotes[0].total, "EUR 93.00");
         assert!(quotes.iter().all(|q| q.estimate));
         let err = estimate_fares(

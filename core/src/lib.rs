@@ -46,6 +46,13 @@ mod ffi_types {
     /// An instant in UTC; Kotlin and Swift see it as `Timestamp`, an alias of their instant type.
     pub type Timestamp = chrono::DateTime<chrono::Utc>;
     uniffi::custom_type!(Timestamp, std::time::SystemTime, { remote });
+
+    /// An open set of codes: a string across the FFI (Kotlin and Swift compare it with the
+    /// codes they know), so a code a newer server adds still arrives intact.
+    use crate::wire::ErrorCode;
+    uniffi::custom_type!(ErrorCode, String, {
+        try_lift: |code| Ok(ErrorCode::new(code)),
+    });
 }
 
 // The modules' old paths (`chauffeur_core::fare`, `chauffeur_core::client`, …) stay valid.

@@ -19,6 +19,7 @@ pub const SHIPPED_CATALOG_JSON: &str = include_str!("../../data/catalog.json");
 /// Vehicle classes, cheapest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum VehicleClass {
     Business,

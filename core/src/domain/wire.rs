@@ -351,6 +351,19 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// Compares with a code's text, as it is written on the wire.
+impl PartialEq<str> for ErrorCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl From<&'static str> for ErrorCode {
     fn from(code: &'static str) -> ErrorCode {
         ErrorCode::constant(code)
@@ -397,6 +410,7 @@ pub struct Problem {
 
 /// The `event:` name of a server-sent event. Names a newer server adds arrive as `Other`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum EventKind {
     /// A booking changed state ([`StatusEvent`]); stored, with an id to resume after.
     Status,

@@ -21,7 +21,8 @@ pub const POLL_EVENT: &str = "poll";
 /// the booking was read by polling because the stream was unreachable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RideEvent {
-    pub kind: String,
+    /// The server's kind, or `Other("poll")` ([`POLL_EVENT`]).
+    pub kind: EventKind,
     pub id: Option<String>,
     /// The event's JSON.
     pub data: String,
@@ -30,15 +31,15 @@ pub struct RideEvent {
 impl RideEvent {
     /// The server's name for this event's kind.
     pub fn event_kind(&self) -> EventKind {
-        EventKind::parse(&self.kind)
+        self.kind.clone()
     }
 
     /// The booking's state this event reports (`status` and `poll` events).
     pub fn booking_state(&self) -> Option<BookingState> {
-        if self.kind == POLL_EVENT {
+        if self.kind.as_str() == POLL_EVENT {
             return self.decode::<BookingView>().map(|b| b.state);
         }
-        match self.event_kind() {
+        match self.kind {
             EventKind::Status => self.decode::<StatusEvent>().map(|s| s.state),
             _ => None,
         }
@@ -46,7 +47,7 @@ impl RideEvent {
 
     /// The chauffeur's position this event reports (`position` events).
     pub fn position(&self) -> Option<LatLon> {
-        match self.event_kind() {
+        match self.kind {
             EventKind::Position => self.decode::<PositionEvent>().map(|p| LatLon {
                 lat: p.lat,
                 lon: p.lon,
@@ -140,7 +141,7 @@ pub fn subscribe_ride(
                     let polled = api.booking(&booking_id).await.ok();
                     if let Some(data) = polled.and_then(|b| serde_json::to_string(&b).ok()) {
                         listener.on_event(RideEvent {
-                            kind: POLL_EVENT.into(),
+                            kind: EventKind::Other(POLL_EVENT.into()),
                             id: None,
                             data,
                         });
@@ -179,7 +180,7 @@ impl SseParser {
             if line.is_empty() {
                 if !self.data.is_empty() {
                     events.push(RideEvent {
-                        kind: self.kind.take().unwrap_or_else(|| "message".into()),
+                        kind: EventKind::parse(self.kind.as_deref().unwrap_or("message")),
                         id: self.id.take(),
                         data: std::mem::take(&mut self.data),
                     });
@@ -215,12 +216,12 @@ mod tests {
             events,
             vec![
                 RideEvent {
-                    kind: "status".into(),
+                    kind: EventKind::Status,
                     id: Some("7".into()),
                     data: "{\"state\":\"confirmed\"}".into()
                 },
                 RideEvent {
-                    kind: "position".into(),
+                    kind: EventKind::Position,
                     id: None,
                     data: "{}".into()
                 },

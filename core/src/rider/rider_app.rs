@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::booking::BookingState;
+use crate::booking::{Actor, BookingState};
 use crate::cache::{Cache, CacheError, CachedBooking, OutboxEntry, OutboxState};
 use crate::catalog::{Catalog, VehicleClass};
 use crate::client::{ApiClient, ClientError};
@@ -26,7 +26,7 @@ use crate::ride_events::{subscribe_ride, RideEvent, RideListener, SubscriptionHa
 use crate::secure_store::SecureStore;
 use crate::sync::{cached_from_server, sync_outbox};
 use crate::wire::{
-    CancelRequest, CreateBookingRequest, HistoryEntryView, MoneyView, QuotesResponse,
+    CancelRequest, CreateBookingRequest, ErrorCode, HistoryEntryView, MoneyView, QuotesResponse,
 };
 
 /// The secure-store key of the session token.
@@ -67,7 +67,7 @@ pub struct FieldError {
     /// `city`, `pickup`, `dropoff`, `hours`, `pickup_time`, `passengers`, `bags`, `form`.
     pub field: String,
     /// The stable code (the core's, e.g. `outside_service_area`, or `required`).
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -75,7 +75,7 @@ pub struct FieldError {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuoteOption {
-    pub class: String,
+    pub class: VehicleClass,
     pub total_minor: i64,
     pub currency: String,
     /// For display: `EUR 93.00`.
@@ -97,9 +97,9 @@ pub struct QuoteOption {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BookingSummary {
     pub id: String,
-    pub state: String,
+    pub state: BookingState,
     pub city_id: String,
-    pub class: String,
+    pub class: VehicleClass,
     pub pickup_at: DateTime<Utc>,
     /// `EUR 93.00`, or empty when not known yet.
     pub price: String,
@@ -115,12 +115,35 @@ pub struct RefusedIntent {
     pub seq: i64,
     /// The server's HTTP status, when its answer could be read.
     pub status: Option<u16>,
-    /// `create_booking` or `cancel_booking`.
-    pub kind: String,
+    pub kind: IntentKind,
     pub booking_id: Option<String>,
-    pub code: String,
+    pub code: ErrorCode,
     /// What happened and what to do, for the rider.
     pub explanation: String,
+}
+
+/// What an intent in the outbox asks the server to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum IntentKind {
+    CreateBooking,
+    CancelBooking,
+}
+
+impl IntentKind {
+    /// The outbox's name for it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IntentKind::CreateBooking => "create_booking",
+            IntentKind::CancelBooking => "cancel_booking",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<IntentKind> {
+        [IntentKind::CreateBooking, IntentKind::CancelBooking]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
 }
 
 impl RefusedIntent {
@@ -154,7 +177,8 @@ pub struct CancellationTerms {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActiveRide {
     pub booking_id: String,
-    pub state: String,
+    /// None until the first event (or the lists) tell it.
+    pub state: Option<BookingState>,
     /// The chauffeur's last known position while on the way.
     pub chauffeur_position: Option<LatLon>,
 }
@@ -165,10 +189,9 @@ pub struct ActiveRide {
 pub struct HistoryStep {
     pub version: i64,
     pub at: DateTime<Utc>,
-    /// `rider`, `partner`, `chauffeur`, `operator` or `system`.
-    pub actor: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub actor: Actor,
+    pub from_state: Option<BookingState>,
+    pub to_state: BookingState,
 }
 
 /// The booking the rider opened, with its history.
@@ -214,13 +237,13 @@ pub enum RiderError {
     #[error("{message}")]
     InvalidInput {
         field: String,
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     #[error("{detail}")]
     Refused {
         status: u16,
-        code: String,
+        code: ErrorCode,
         detail: String,
     },
     #[error("the server cannot be reached: {0}")]
@@ -228,7 +251,7 @@ pub enum RiderError {
     #[error("sign in first")]
     NotSignedIn,
     #[error("no {class} quote for this trip; ask for quotes first")]
-    NoSuchQuote { class: String },
+    NoSuchQuote { class: VehicleClass },
     #[error("this price is an estimate made offline; connect to get a price you can book")]
     EstimateNotBookable,
     #[error("the quote has expired; ask for a new one")]
@@ -249,7 +272,9 @@ pub enum RiderError {
 impl RiderError {
     pub fn code(&self) -> &str {
         match self {
-            RiderError::InvalidInput { code, .. } | RiderError::Refused { code, .. } => code,
+            RiderError::InvalidInput { code, .. } | RiderError::Refused { code, .. } => {
+                code.as_str()
+            }
             RiderError::Offline(_) => "offline",
             RiderError::NotSignedIn => "not_signed_in",
             RiderError::NoSuchQuote { .. } => "no_such_quote",
@@ -272,7 +297,7 @@ impl From<ClientError> for RiderError {
                 detail,
             } => RiderError::Refused {
                 status,
-                code,
+                code: ErrorCode::new(code),
                 detail,
             },
             ClientError::Network(m) => RiderError::Offline(m),
@@ -506,6 +531,7 @@ impl RiderApp {
                 detail,
             }) => {
                 let field = field_of_code(&code).to_owned();
+                let code = ErrorCode::new(code);
                 self.update(|s| {
                     s.form_errors = vec![FieldError {
                         field: field.clone(),
@@ -586,16 +612,14 @@ impl RiderApp {
 
     /// Books the quoted class. The intent is stored first and then sent; offline it waits in
     /// the outbox and shows as pending sync.
-    pub async fn book(&self, class: &str) -> Result<RiderState, RiderError> {
+    pub async fn book(&self, class: VehicleClass) -> Result<RiderState, RiderError> {
         self.signed_in_api()?;
         let (quote, form) = {
             let state = lock(&self.inner.state);
             let quote = state.quotes.iter().find(|q| q.class == class).cloned();
             (quote, state.form.clone())
         };
-        let quote = quote.ok_or_else(|| RiderError::NoSuchQuote {
-            class: class.to_owned(),
-        })?;
+        let quote = quote.ok_or(RiderError::NoSuchQuote { class })?;
         let Some(token) = quote.quote_token.clone() else {
             return Err(RiderError::EstimateNotBookable);
         };
@@ -615,9 +639,7 @@ impl RiderApp {
             id: format!("local-{key}"),
             state: BookingState::Pending,
             city_id: form.city_id.clone(),
-            class: VehicleClass::parse(&quote.class).ok_or_else(|| {
-                RiderError::Unexpected(format!("a quote of unknown class {}", quote.class))
-            })?,
+            class: quote.class,
             pickup_at: quote.pickup_at,
             price: MoneyView {
                 amount_minor: quote.total_minor,
@@ -635,7 +657,7 @@ impl RiderApp {
             pending_sync: true,
         };
         match self
-            .send_intent("create_booking", &key, &to_json(&body)?, &shown)
+            .send_intent(IntentKind::CreateBooking, &key, &to_json(&body)?, &shown)
             .await?
         {
             Sent::Applied(booking) => {
@@ -669,7 +691,7 @@ impl RiderApp {
     /// sync round, and says what became of it.
     async fn send_intent(
         &self,
-        kind: &str,
+        kind: IntentKind,
         key: &str,
         body: &str,
         shown: &CachedBooking,
@@ -678,7 +700,7 @@ impl RiderApp {
             .cache
             .lock()
             .await
-            .enqueue(kind, key, body, Some(shown), self.now())?;
+            .enqueue(kind.as_str(), key, body, Some(shown), self.now())?;
         let confirmed = self.sync_and_reload().await?;
         if let Some((_, booking)) = confirmed.into_iter().find(|(k, _)| k == key) {
             return Ok(Sent::Applied(Some(booking)));
@@ -787,7 +809,7 @@ impl RiderApp {
         let refused: Vec<RefusedIntent> = outbox.iter().filter_map(refused_intent).collect();
         let refused_placeholders: Vec<&str> = refused
             .iter()
-            .filter(|r| r.kind == "create_booking")
+            .filter(|r| r.kind == IntentKind::CreateBooking)
             .filter_map(|r| r.booking_id.as_deref())
             .collect();
         let (mut upcoming, mut past, mut pending) = (Vec::new(), Vec::new(), Vec::new());
@@ -798,7 +820,8 @@ impl RiderApp {
             let summary = summary_of(b)?;
             if b.pending_sync {
                 pending.push(summary);
-            } else if is_over(&b.state) || b.pickup_at < now - chrono::Duration::hours(12) {
+            } else if summary.state.is_terminal() || b.pickup_at < now - chrono::Duration::hours(12)
+            {
                 past.push(summary);
             } else {
                 upcoming.push(summary);
@@ -859,9 +882,9 @@ impl RiderApp {
                 Ok(HistoryStep {
                     version: *version,
                     at: step.at,
-                    actor: step.actor.as_str().to_owned(),
-                    from_state: step.from_state.map(|s| s.as_str().to_owned()),
-                    to_state: step.to_state.as_str().to_owned(),
+                    actor: step.actor,
+                    from_state: step.from_state,
+                    to_state: step.to_state,
                 })
             })
             .collect::<Result<_, RiderError>>()?;
@@ -938,7 +961,7 @@ impl RiderApp {
             acknowledged_fee_minor: terms.fee_minor,
         })?;
         let sent = self
-            .send_intent("cancel_booking", &key, &body, &shown)
+            .send_intent(IntentKind::CancelBooking, &key, &body, &shown)
             .await?;
         self.update(|s| s.cancellation = None);
         match sent {
@@ -976,12 +999,12 @@ impl RiderApp {
                 .iter()
                 .chain(&state.past)
                 .find(|b| b.id == booking_id)
-                .map(|b| b.state.clone())
+                .map(|b| b.state)
         };
         self.update(|s| {
             s.active_ride = Some(ActiveRide {
                 booking_id: booking_id.to_owned(),
-                state: known_state.unwrap_or_default(),
+                state: known_state,
                 chauffeur_position: None,
             })
         });
@@ -994,7 +1017,7 @@ impl RiderApp {
     }
 
     fn on_ride_event(&self, booking_id: &str, event: &RideEvent) {
-        let new_state = event.booking_state().map(|s| s.as_str().to_owned());
+        let new_state = event.booking_state();
         let position = event.position();
         self.update(|s| {
             let Some(ride) = s
@@ -1006,17 +1029,18 @@ impl RiderApp {
             };
             if let Some(state) = new_state {
                 // The chauffeur's position is only shown while they are on the way.
-                if is_over(&state) || !matches!(state.as_str(), "en_route" | "arrived") {
+                if !matches!(state, BookingState::EnRoute | BookingState::Arrived) {
                     ride.chauffeur_position = None;
                 }
-                ride.state = state;
+                ride.state = Some(state);
             }
             if position.is_some() {
                 ride.chauffeur_position = position;
             }
-            let state = ride.state.clone();
-            for b in s.upcoming.iter_mut().filter(|b| b.id == booking_id) {
-                b.state = state.clone();
+            if let Some(state) = ride.state {
+                for b in s.upcoming.iter_mut().filter(|b| b.id == booking_id) {
+                    b.state = state;
+                }
             }
         });
     }
@@ -1050,10 +1074,6 @@ impl RideListener for RideFollower {
             forward.on_interrupted(reason, retry_in);
         }
     }
-}
-
-fn is_over(state: &str) -> bool {
-    matches!(state, "completed" | "cancelled" | "no_show" | "unfulfilled")
 }
 
 /// What the app shows of a booking made offline until the server has it: the fields of a
@@ -1091,11 +1111,17 @@ fn from_cached_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Rid
 
 fn summary_of(b: &CachedBooking) -> Result<BookingSummary, RiderError> {
     let shown: ShownBooking = from_cached_json(&b.json)?;
+    let state = BookingState::parse(&b.state).ok_or_else(|| {
+        RiderError::Storage(format!(
+            "a cached booking in an unknown state {:?}",
+            b.state
+        ))
+    })?;
     Ok(BookingSummary {
         id: b.id.clone(),
-        state: b.state.clone(),
+        state,
         city_id: b.city_id.clone(),
-        class: shown.class.as_str().to_owned(),
+        class: shown.class,
         pickup_at: b.pickup_at,
         price: shown.price.formatted,
         pending_sync: b.pending_sync,
@@ -1107,7 +1133,7 @@ fn quotes_from_server(served: &QuotesResponse) -> Vec<QuoteOption> {
         .quotes
         .iter()
         .map(|q| QuoteOption {
-            class: q.class.as_str().to_owned(),
+            class: q.class,
             total_minor: q.total.amount_minor,
             currency: q.total.currency.clone(),
             total: q.total.formatted.clone(),
@@ -1129,26 +1155,32 @@ fn refused_intent(entry: &OutboxEntry) -> Option<RefusedIntent> {
             status,
             code,
             detail,
-        } => Some(RefusedIntent {
-            seq: entry.seq,
-            status: *status,
-            kind: entry.kind.clone(),
-            booking_id: entry.booking_id.clone(),
-            code: code.clone(),
-            explanation: explain_refusal(&entry.kind, code, detail),
-        }),
+        } => {
+            // Only this app writes the outbox, and only these two kinds; anything else is
+            // explained as a booking, as before kinds were typed.
+            let kind = IntentKind::parse(&entry.kind).unwrap_or(IntentKind::CreateBooking);
+            let code = ErrorCode::new(code.clone());
+            Some(RefusedIntent {
+                seq: entry.seq,
+                status: *status,
+                kind,
+                booking_id: entry.booking_id.clone(),
+                explanation: explain_refusal(kind, &code, detail),
+                code,
+            })
+        }
         _ => None,
     }
 }
 
 /// What a refusal means for the rider, and what to do about it.
-fn explain_refusal(kind: &str, code: &str, detail: &str) -> String {
-    let what = if kind == "cancel_booking" {
+fn explain_refusal(kind: IntentKind, code: &ErrorCode, detail: &str) -> String {
+    let what = if kind == IntentKind::CancelBooking {
         "Your cancellation was not accepted"
     } else {
         "Your booking was not made"
     };
-    let why = match code {
+    let why = match code.as_str() {
         "quote_expired" => {
             "the price you were quoted has expired; ask for a new quote and book again".to_owned()
         }
@@ -1205,7 +1237,7 @@ fn as_estimates(quotes: &[Quote]) -> Vec<QuoteOption> {
     quotes
         .iter()
         .map(|q| QuoteOption {
-            class: q.class.as_str().to_owned(),
+            class: q.class,
             total_minor: q.total().amount_minor,
             currency: q.total().currency.code().to_owned(),
             total: q.total().to_string(),
@@ -1229,7 +1261,7 @@ fn field_error(e: &CoreError) -> FieldError {
     };
     FieldError {
         field,
-        code: e.code().to_owned(),
+        code: ErrorCode::from(e.code()),
         message: e.to_string(),
     }
 }
@@ -1237,7 +1269,7 @@ fn field_error(e: &CoreError) -> FieldError {
 fn required(field: &str, message: &str) -> FieldError {
     FieldError {
         field: field.into(),
-        code: "required".into(),
+        code: ErrorCode::from("required"),
         message: message.into(),
     }
 }
@@ -1285,7 +1317,7 @@ fn checked(
     if form.passengers == 0 {
         errors.push(FieldError {
             field: "passengers".into(),
-            code: "invalid_request".into(),
+            code: ErrorCode::from("invalid_request"),
             message: "At least one passenger rides.".into(),
         });
     }
@@ -1304,7 +1336,7 @@ fn checked(
             None => {
                 errors.push(FieldError {
                     field: "pickup_time".into(),
-                    code: "invalid_time".into(),
+                    code: ErrorCode::from("invalid_time"),
                     message: format!("{text:?} is not a date and time like 2026-12-08T14:30."),
                 });
                 None
@@ -1397,10 +1429,14 @@ mod tests {
 
     #[test]
     fn refusals_are_explained_with_what_to_do() {
-        let text = explain_refusal("create_booking", "quote_expired", "");
+        let text = explain_refusal(IntentKind::CreateBooking, &"quote_expired".into(), "");
         assert!(text.starts_with("Your booking was not made"));
         assert!(text.contains("ask for a new quote"));
-        let text = explain_refusal("cancel_booking", "cancellation_fee_changed", "");
+        let text = explain_refusal(
+            IntentKind::CancelBooking,
+            &ErrorCode::CANCELLATION_FEE_CHANGED,
+            "",
+        );
         assert!(text.contains("review the new fee"));
     }
 }

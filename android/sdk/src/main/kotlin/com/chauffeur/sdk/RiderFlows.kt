@@ -48,8 +48,8 @@ fun RiderApp.rideEvents(bookingId: String): Flow<RideEvent> = callbackFlow {
     }
 }
 
-/** Just the ride's states (`pending`, `confirmed`, …, `cancelled`), each once. */
-fun RiderApp.rideStatuses(bookingId: String): Flow<String> =
+/** Just the ride's states (`PENDING`, `CONFIRMED`, …, `CANCELLED`), each once. */
+fun RiderApp.rideStatuses(bookingId: String): Flow<BookingState> =
     rideEvents(bookingId).mapNotNull { it.state }.distinctUntilChanged()
 
 /** A quote form with the usual defaults, for Kotlin callers. */

@@ -76,28 +76,28 @@ class RiderJourneyTest {
             // Quotes without an account: binding, signed by the server.
             val quoted = app.requestQuotes()
             val business = quoted.quotes.first()
-            assertEquals("business", business.`class`)
+            assertEquals(VehicleClass.BUSINESS, business.`class`)
             assertFalse(business.estimate)
             assertTrue(business.total, business.total.startsWith("EUR "))
 
             val email = "kotlin-${UUID.randomUUID()}@example.com"
             assertEquals(email, app.signUp(email, "correct horse battery", "Kotlin Rider").signedInAs)
 
-            val booked = app.book("business")
+            val booked = app.book(VehicleClass.BUSINESS)
             val confirmation = booked.confirmation ?: error("no confirmation: $booked")
             assertFalse(confirmation.pendingSync)
-            assertEquals("pending", confirmation.state)
+            assertEquals(BookingState.PENDING, confirmation.state)
             assertEquals(listOf(confirmation.id), booked.upcoming.map { it.id })
 
             // The ride's statuses arrive through the Flow while the partner and rider act.
-            val statuses = Channel<String>(Channel.UNLIMITED)
+            val statuses = Channel<BookingState>(Channel.UNLIMITED)
             val following = launch(Dispatchers.IO) {
                 app.rideStatuses(confirmation.id).collect { statuses.send(it) }
             }
-            assertEquals("pending", statuses.receive())
+            assertEquals(BookingState.PENDING, statuses.receive())
             server.partnerAccepts(confirmation.id)
-            assertEquals("confirmed", statuses.receive())
-            assertEquals("confirmed", app.state().activeRide?.state)
+            assertEquals(BookingState.CONFIRMED, statuses.receive())
+            assertEquals(BookingState.CONFIRMED, app.state().activeRide?.state)
 
             // Cancelling a week ahead is free; the fee is shown first, then confirmed.
             val terms = app.cancellationTerms(confirmation.id).cancellation
@@ -105,8 +105,8 @@ class RiderJourneyTest {
             assertEquals(0L, terms.feeMinor)
             assertFalse(terms.fromCache)
             val cancelled = app.confirmCancellation()
-            assertEquals("cancelled", statuses.receive())
-            assertEquals(listOf("cancelled"), cancelled.past.map { it.state })
+            assertEquals(BookingState.CANCELLED, statuses.receive())
+            assertEquals(listOf(BookingState.CANCELLED), cancelled.past.map { it.state })
             assertTrue(cancelled.upcoming.isEmpty())
             following.cancel()
             following.join()
@@ -114,7 +114,11 @@ class RiderJourneyTest {
             // The booking's screen shows its whole life, and who did what.
             val history = app.openBooking(confirmation.id).selected?.history ?: error("not opened")
             assertEquals(
-                listOf("rider" to "pending", "partner" to "confirmed", "rider" to "cancelled"),
+                listOf(
+                    Actor.RIDER to BookingState.PENDING,
+                    Actor.PARTNER to BookingState.CONFIRMED,
+                    Actor.RIDER to BookingState.CANCELLED,
+                ),
                 history.map { it.actor to it.toState },
             )
         }
@@ -141,7 +145,7 @@ class RiderJourneyTest {
         app.editForm(berlinTrip())
         app.requestQuotes()
         try {
-            app.book("business")
+            app.book(VehicleClass.BUSINESS)
             fail("not signed in")
         } catch (e: ChauffeurException.NotSignedIn) {
             assertEquals("not_signed_in", e.code)
@@ -165,7 +169,7 @@ class RiderJourneyTest {
         val direct = estimateFares(berlinTrip(), Instant.now())
         assertEquals(direct.map { it.`class` to it.totalMinor }, state.quotes.map { it.`class` to it.totalMinor })
         try {
-            app.book("business")
+            app.book(VehicleClass.BUSINESS)
             fail("not signed in, and an estimate")
         } catch (e: ChauffeurException) {
             assertTrue(e is ChauffeurException.NotSignedIn || e is ChauffeurException.NotAllowed)
@@ -201,14 +205,14 @@ class RiderJourneyTest {
             app.editForm(berlinTrip())
             app.requestQuotes()
             app.signUp("listener-${UUID.randomUUID()}@example.com", "correct horse battery", null)
-            val id = app.book("business").confirmation!!.id
+            val id = app.book(VehicleClass.BUSINESS).confirmation!!.id
 
             val heard = CopyOnWriteArrayList<RideEvent>()
             val subscription = app.followRide(id, object : RideListener {
                 override fun onEvent(event: RideEvent) { heard += event }
                 override fun onInterrupted(reason: String, retryInMs: ULong) {}
             })
-            while (heard.none { it.state == "pending" }) delay(50)
+            while (heard.none { it.state == BookingState.PENDING }) delay(50)
             val lastId = subscription.lastEventId()
             assertNotNull(lastId)
             subscription.cancel()
@@ -222,8 +226,8 @@ class RiderJourneyTest {
 
             // A new subscription replays the ride's history; a collector that stops (here: at
             // the state it waits for) cancels its subscription.
-            val ended = async(Dispatchers.IO) { app.rideStatuses(id).first { it == "cancelled" } }
-            assertEquals("cancelled", ended.await())
+            val ended = async(Dispatchers.IO) { app.rideStatuses(id).first { it == BookingState.CANCELLED } }
+            assertEquals(BookingState.CANCELLED, ended.await())
             // The state Flow: its listener is removed when collection ends.
             assertEquals(app.state(), app.states().first())
             assertNull(app.state().cancellation)
