@@ -60,7 +60,7 @@ pub use domain::{
     booking, cancellation, catalog, dispatch, distance, error, fare, money, pickup, wire,
 };
 #[cfg(feature = "client")]
-pub use rider::{cache, client, ride_events, rider_app, secure_store, sync};
+pub use rider::{cache, client, machine, ride_events, rider_app, secure_store, sync};
 
 pub use booking::{transition, Actor, BookingState};
 pub use cancellation::{cancellation_fee, confirm_cancellation, CancellationFee};

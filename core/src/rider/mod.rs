@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod machine;
 pub mod ride_events;
 pub mod rider_app;
 pub mod secure_store;

@@ -8,7 +8,13 @@
 //! idempotency key are committed locally first, then sent. So an app killed at any point —
 //! before the upload, or after the server committed but before the answer arrived — replays the
 //! same key on its next sync and the server applies it exactly once.
+//!
+//! The decisions of the restart, the lists, booking, syncing and dismissing a refusal are the
+//! pure state machine's ([`machine`](crate::rider::machine)); this type drives it — it turns each
+//! call into events, executes the effects (network, cache, secure store) and feeds their outcomes
+//! back. The other actions still decide here.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -23,11 +29,10 @@ use crate::error::CoreError;
 use crate::fare::{quote_all, Extras, ProductRequest, Quote, QuoteRequest};
 use crate::pickup::{DstChoice, PickupTime};
 use crate::ride_events::{subscribe_ride, RideEvent, RideListener, SubscriptionHandle};
+use crate::rider::machine::{self, CachedContent, Context, Effect, Event, OutboxAnswer};
 use crate::secure_store::SecureStore;
 use crate::sync::{cached_from_server, sync_outbox};
-use crate::wire::{
-    CancelRequest, CreateBookingRequest, ErrorCode, HistoryEntryView, MoneyView, QuotesResponse,
-};
+use crate::wire::{CancelRequest, ErrorCode, HistoryEntryView, MoneyView, QuotesResponse};
 
 /// The secure-store key of the session token.
 const TOKEN_KEY: &str = "session_token";
@@ -148,7 +153,7 @@ impl IntentKind {
 
 impl RefusedIntent {
     /// The refusal as the error of the action that made the intent.
-    fn to_error(&self) -> RiderError {
+    pub(crate) fn to_error(&self) -> RiderError {
         match self.status {
             Some(status) => RiderError::Refused {
                 status,
@@ -389,39 +394,25 @@ impl RiderApp {
             Some(c) => c,
             None => Catalog::shipped().map_err(|e| RiderError::Storage(e.to_string()))?,
         };
-        let mut state = RiderState {
-            signed_in_as: cache.meta(META_EMAIL)?.filter(|email| !email.is_empty()),
-            ..RiderState::default()
+        let content = CachedContent {
+            signed_in_as: cache.meta(META_EMAIL)?,
+            form: cache.meta(META_FORM)?,
+            quotes: cache.meta(META_QUOTES)?,
+            bookings: cache.bookings()?,
+            outbox: cache.outbox()?,
         };
-        state.form.passengers = 1;
-        // The last form and its signed quotes, while they can still be booked (`null` once
-        // they were spent on a booking).
-        if let (Some(form), Some(quotes)) = (cache.meta(META_FORM)?, cache.meta(META_QUOTES)?) {
-            if let Ok(form) = serde_json::from_str::<QuoteForm>(&form) {
-                state.form = form;
-                let served = serde_json::from_str::<Option<QuotesResponse>>(&quotes);
-                state.quotes = served
-                    .ok()
-                    .flatten()
-                    .map(|served| quotes_from_server(&served))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|q| clock() < q.valid_until)
-                    .collect();
-            }
-        }
         let app = RiderApp {
             inner: Arc::new(Inner {
                 api,
                 cache: tokio::sync::Mutex::new(cache),
                 secrets,
-                state: Mutex::new(state),
+                state: Mutex::new(RiderState::default()),
                 catalog: Mutex::new(Arc::new(catalog)),
                 listener: Mutex::new(None),
                 clock,
             }),
         };
-        app.reload_lists().await?;
+        app.drive(Event::Restarted(content)).await?;
         Ok(app)
     }
 
@@ -451,6 +442,111 @@ impl RiderApp {
             listener.on_state(snapshot.clone());
         }
         snapshot
+    }
+
+    /// Runs the state machine on `event`: the state it answers is kept (and the listener told)
+    /// when it says the state changed. The effects are the caller's to execute.
+    fn decide(&self, event: Event) -> (RiderState, Vec<Effect>) {
+        let catalog = self.catalog();
+        let ctx = Context {
+            catalog: &catalog,
+            now: self.now(),
+        };
+        let (snapshot, effects, changed) = {
+            let mut state = lock(&self.inner.state);
+            let (mut next, effects) = machine::update(&state, event, &ctx);
+            let changed = effects.contains(&Effect::Notify);
+            if changed {
+                next.revision = state.revision + 1;
+                *state = next;
+            }
+            (state.clone(), effects, changed)
+        };
+        if changed {
+            let listener = lock(&self.inner.listener).clone();
+            if let Some(listener) = listener {
+                listener.on_state(snapshot.clone());
+            }
+        }
+        (snapshot, effects)
+    }
+
+    /// Feeds `first` to the state machine and executes what it asks, feeding each outcome
+    /// back, until nothing is left to do; answers the last state (or the action's error).
+    async fn drive(&self, first: Event) -> Result<RiderState, RiderError> {
+        let mut events = VecDeque::from([first]);
+        let mut state = self.state();
+        while let Some(event) = events.pop_front() {
+            let (next, effects) = self.decide(event);
+            state = next;
+            for effect in effects {
+                match effect {
+                    Effect::Fail(e) => return Err(e),
+                    Effect::Notify => {}
+                    Effect::SaveIntent {
+                        kind,
+                        idempotency_key,
+                        body,
+                        shown,
+                    } => {
+                        self.inner.cache.lock().await.enqueue(
+                            kind.as_str(),
+                            &idempotency_key,
+                            &body,
+                            Some(&shown),
+                            self.now(),
+                        )?;
+                        events.push_back(Event::IntentSaved {
+                            kind,
+                            idempotency_key,
+                            shown,
+                        });
+                    }
+                    Effect::SendOutbox { awaiting, .. } => {
+                        // One sync round sends every waiting entry in order (the keys
+                        // included); it reads the lists again itself.
+                        let confirmed = self.sync_and_reload().await?;
+                        state = self.state();
+                        if let Some(intent) = awaiting {
+                            let answer = self.answer_of(&intent.idempotency_key, confirmed).await?;
+                            events.push_back(Event::OutboxAnswered {
+                                kind: intent.kind,
+                                idempotency_key: intent.idempotency_key,
+                                shown: intent.shown,
+                                answer,
+                            });
+                        }
+                    }
+                    Effect::ForgetSpentQuotes => {
+                        self.inner
+                            .cache
+                            .lock()
+                            .await
+                            .set_meta(META_QUOTES, "null")?;
+                    }
+                    Effect::DismissRefused { seq } => {
+                        self.inner.cache.lock().await.dismiss_refused(seq)?;
+                    }
+                    Effect::ReloadLists => {
+                        let (bookings, outbox) = {
+                            let cache = self.inner.cache.lock().await;
+                            (cache.bookings()?, cache.outbox()?)
+                        };
+                        events.push_back(Event::ListsLoaded { bookings, outbox });
+                    }
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    /// Whether a session token is stored.
+    fn signed_in(&self) -> Result<bool, RiderError> {
+        match self.signed_in_api() {
+            Ok(_) => Ok(true),
+            Err(RiderError::NotSignedIn) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn catalog(&self) -> Arc<Catalog> {
@@ -613,78 +709,13 @@ impl RiderApp {
     /// Books the quoted class. The intent is stored first and then sent; offline it waits in
     /// the outbox and shows as pending sync.
     pub async fn book(&self, class: VehicleClass) -> Result<RiderState, RiderError> {
-        self.signed_in_api()?;
-        let (quote, form) = {
-            let state = lock(&self.inner.state);
-            let quote = state.quotes.iter().find(|q| q.class == class).cloned();
-            (quote, state.form.clone())
-        };
-        let quote = quote.ok_or(RiderError::NoSuchQuote { class })?;
-        let Some(token) = quote.quote_token.clone() else {
-            return Err(RiderError::EstimateNotBookable);
-        };
-        if self.now() >= quote.valid_until {
-            return Err(RiderError::QuoteExpired);
-        }
-        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let body = CreateBookingRequest {
-            quote_token: token,
-            passenger: None,
-            flight_number: text(&form.flight_number),
-            notes: text(&form.notes),
-            child_seats: Some(form.child_seats).filter(|&seats| seats > 0),
-        };
-        let key = uuid::Uuid::new_v4().to_string();
-        let placeholder = PlaceholderBooking {
-            id: format!("local-{key}"),
-            state: BookingState::Pending,
-            city_id: form.city_id.clone(),
-            class: quote.class,
-            pickup_at: quote.pickup_at,
-            price: MoneyView {
-                amount_minor: quote.total_minor,
-                currency: quote.currency.clone(),
-                formatted: quote.total.clone(),
-            },
-        };
-        let shown = CachedBooking {
-            id: placeholder.id.clone(),
-            city_id: form.city_id.clone(),
-            state: placeholder.state.as_str().to_owned(),
-            pickup_at: quote.pickup_at,
-            version: 0,
-            json: to_json(&placeholder)?,
-            pending_sync: true,
-        };
-        match self
-            .send_intent(IntentKind::CreateBooking, &key, &to_json(&body)?, &shown)
-            .await?
-        {
-            Sent::Applied(booking) => {
-                // Booked: its quotes are spent, also for the next start of the app.
-                self.inner
-                    .cache
-                    .lock()
-                    .await
-                    .set_meta(META_QUOTES, "null")?;
-                let confirmation = booking.as_ref().map(summary_of).transpose()?;
-                Ok(self.update(|s| {
-                    s.confirmation = confirmation;
-                    s.quotes.clear();
-                    s.notice = None;
-                }))
-            }
-            Sent::Refused(refusal) => Err(refusal.to_error()),
-            Sent::Waiting => {
-                let confirmation = summary_of(&shown)?;
-                Ok(self.update(|s| {
-                    s.confirmation = Some(confirmation);
-                    s.notice = Some(
-                        "Saved on this phone; it will be booked when you are back online.".into(),
-                    );
-                }))
-            }
-        }
+        let signed_in = self.signed_in()?;
+        self.drive(Event::BookTapped {
+            class,
+            signed_in,
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+        })
+        .await
     }
 
     /// Stores an intent in the outbox under `key` (with what the app shows meanwhile), runs a
@@ -695,15 +726,24 @@ impl RiderApp {
         key: &str,
         body: &str,
         shown: &CachedBooking,
-    ) -> Result<Sent, RiderError> {
+    ) -> Result<OutboxAnswer, RiderError> {
         self.inner
             .cache
             .lock()
             .await
             .enqueue(kind.as_str(), key, body, Some(shown), self.now())?;
         let confirmed = self.sync_and_reload().await?;
+        self.answer_of(key, confirmed).await
+    }
+
+    /// What became of the intent under `key` in the sync round that confirmed `confirmed`.
+    async fn answer_of(
+        &self,
+        key: &str,
+        confirmed: Vec<(String, CachedBooking)>,
+    ) -> Result<OutboxAnswer, RiderError> {
         if let Some((_, booking)) = confirmed.into_iter().find(|(k, _)| k == key) {
-            return Ok(Sent::Applied(Some(booking)));
+            return Ok(OutboxAnswer::Booked(Some(booking)));
         }
         let entry = self
             .inner
@@ -714,9 +754,9 @@ impl RiderApp {
             .into_iter()
             .find(|e| e.idempotency_key == key);
         Ok(match entry {
-            Some(e) if e.state == OutboxState::Sent => Sent::Applied(None),
-            Some(e) => refused_intent(&e).map_or(Sent::Waiting, Sent::Refused),
-            None => Sent::Waiting,
+            Some(e) if e.state == OutboxState::Sent => OutboxAnswer::Booked(None),
+            Some(e) => refused_intent(&e).map_or(OutboxAnswer::NoNetwork, OutboxAnswer::Refused),
+            None => OutboxAnswer::NoNetwork,
         })
     }
 
@@ -731,7 +771,12 @@ impl RiderApp {
             Err(RiderError::NotSignedIn) => return Ok(self.state()),
             Err(e) => return Err(e),
         };
-        self.sync_and_reload().await?;
+        let outbox = self.inner.cache.lock().await.outbox()?;
+        self.drive(Event::SyncRequested {
+            signed_in: true,
+            outbox,
+        })
+        .await?;
         match api.bookings().await {
             Ok(listed) => {
                 let bookings = listed
@@ -805,42 +850,21 @@ impl RiderApp {
             let cache = self.inner.cache.lock().await;
             (cache.bookings()?, cache.outbox()?)
         };
-        let now = self.now();
-        let refused: Vec<RefusedIntent> = outbox.iter().filter_map(refused_intent).collect();
-        let refused_placeholders: Vec<&str> = refused
-            .iter()
-            .filter(|r| r.kind == IntentKind::CreateBooking)
-            .filter_map(|r| r.booking_id.as_deref())
-            .collect();
-        let (mut upcoming, mut past, mut pending) = (Vec::new(), Vec::new(), Vec::new());
-        for b in &bookings {
-            if refused_placeholders.contains(&b.id.as_str()) {
-                continue;
-            }
-            let summary = summary_of(b)?;
-            if b.pending_sync {
-                pending.push(summary);
-            } else if summary.state.is_terminal() || b.pickup_at < now - chrono::Duration::hours(12)
-            {
-                past.push(summary);
-            } else {
-                upcoming.push(summary);
-            }
+        // The lists only change the state (or fail): nothing to execute, so no `drive` here,
+        // which itself reloads the lists after a sync round.
+        let (state, effects) = self.decide(Event::ListsLoaded { bookings, outbox });
+        match effects.into_iter().find_map(|e| match e {
+            Effect::Fail(e) => Some(e),
+            _ => None,
+        }) {
+            Some(e) => Err(e),
+            None => Ok(state),
         }
-        // Soonest first for what is coming; latest first (the cache's order) for the past.
-        upcoming.sort_by(|a, b| a.pickup_at.cmp(&b.pickup_at).then(a.id.cmp(&b.id)));
-        Ok(self.update(|s| {
-            s.upcoming = upcoming;
-            s.past = past;
-            s.pending_sync = pending;
-            s.refused = refused;
-        }))
     }
 
     /// The rider has read a refusal: it leaves the list.
     pub async fn dismiss_refusal(&self, seq: i64) -> Result<RiderState, RiderError> {
-        self.inner.cache.lock().await.dismiss_refused(seq)?;
-        self.reload_lists().await
+        self.drive(Event::RefusalDismissed { seq }).await
     }
 
     /// Opens a booking with its history: fetched (and kept) when online, from the cache
@@ -965,15 +989,15 @@ impl RiderApp {
             .await?;
         self.update(|s| s.cancellation = None);
         match sent {
-            Sent::Applied(_) => {
+            OutboxAnswer::Booked(_) => {
                 Ok(self.update(|s| s.notice = Some(format!("Cancelled; fee {}.", terms.fee))))
             }
-            Sent::Refused(refusal) => {
+            OutboxAnswer::Refused(refusal) => {
                 // The booking goes back to what the server says it is.
                 self.refresh().await?;
                 Err(refusal.to_error())
             }
-            Sent::Waiting => Ok(self.update(|s| {
+            OutboxAnswer::NoNetwork => Ok(self.update(|s| {
                 s.notice = Some(
                     "Saved on this phone; it will be cancelled when you are back online.".into(),
                 )
@@ -1046,15 +1070,6 @@ impl RiderApp {
     }
 }
 
-/// What became of an intent after one sync round.
-enum Sent {
-    /// The server applied it (with the booking it answered, when readable).
-    Applied(Option<CachedBooking>),
-    Refused(RefusedIntent),
-    /// Not sent yet (offline, or not finally answered): it waits in the outbox.
-    Waiting,
-}
-
 struct RideFollower {
     app: RiderApp,
     booking_id: String,
@@ -1079,13 +1094,13 @@ impl RideListener for RideFollower {
 /// What the app shows of a booking made offline until the server has it: the fields of a
 /// [`BookingView`](crate::wire::BookingView) it knows already.
 #[derive(serde::Serialize)]
-struct PlaceholderBooking {
-    id: String,
-    state: BookingState,
-    city_id: String,
-    class: VehicleClass,
-    pickup_at: DateTime<Utc>,
-    price: MoneyView,
+pub(crate) struct PlaceholderBooking {
+    pub(crate) id: String,
+    pub(crate) state: BookingState,
+    pub(crate) city_id: String,
+    pub(crate) class: VehicleClass,
+    pub(crate) pickup_at: DateTime<Utc>,
+    pub(crate) price: MoneyView,
 }
 
 /// What the lists read back from a cached booking's JSON: a [`BookingView`](crate::wire::BookingView) the server sent,
@@ -1099,7 +1114,7 @@ struct ShownBooking {
     cancellation_fee: Option<MoneyView>,
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<String, RiderError> {
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, RiderError> {
     serde_json::to_string(value).map_err(|e| RiderError::Storage(e.to_string()))
 }
 
@@ -1109,7 +1124,7 @@ fn from_cached_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Rid
         .map_err(|e| RiderError::Storage(format!("a cached record that does not read: {e}")))
 }
 
-fn summary_of(b: &CachedBooking) -> Result<BookingSummary, RiderError> {
+pub(crate) fn summary_of(b: &CachedBooking) -> Result<BookingSummary, RiderError> {
     let shown: ShownBooking = from_cached_json(&b.json)?;
     let state = BookingState::parse(&b.state).ok_or_else(|| {
         RiderError::Storage(format!(
@@ -1128,7 +1143,7 @@ fn summary_of(b: &CachedBooking) -> Result<BookingSummary, RiderError> {
     })
 }
 
-fn quotes_from_server(served: &QuotesResponse) -> Vec<QuoteOption> {
+pub(crate) fn quotes_from_server(served: &QuotesResponse) -> Vec<QuoteOption> {
     served
         .quotes
         .iter()
@@ -1149,7 +1164,7 @@ fn quotes_from_server(served: &QuotesResponse) -> Vec<QuoteOption> {
 }
 
 /// The entry as the rider sees it, if the server refused it.
-fn refused_intent(entry: &OutboxEntry) -> Option<RefusedIntent> {
+pub(crate) fn refused_intent(entry: &OutboxEntry) -> Option<RefusedIntent> {
     match &entry.state {
         OutboxState::Refused {
             status,
