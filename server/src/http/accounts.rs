@@ -6,7 +6,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chauffeur_core::wire::{self, LogInRequest, SessionView, SignUpRequest, UserView};
+use chauffeur_core::wire::{LogInRequest, SessionView, SignUpRequest, UserView};
 use chrono::Duration as ChronoDuration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,23 +29,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export_me))
 }
 
-/// The account's role as the wire contract names it (the store keeps its own enum for the
-/// rows; the match makes a role added on one side fail to compile until the other has it).
-fn wire_role(role: Role) -> wire::Role {
-    match role {
-        Role::Rider => wire::Role::Rider,
-        Role::Partner => wire::Role::Partner,
-        Role::Chauffeur => wire::Role::Chauffeur,
-        Role::Operator => wire::Role::Operator,
-    }
-}
-
 impl From<&User> for UserView {
     fn from(u: &User) -> UserView {
         UserView {
             id: u.id,
             email: u.email.clone(),
-            role: wire_role(u.role),
+            role: u.role,
             name: u.name.clone(),
             phone: u.phone.clone(),
             created_at: u.created_at,

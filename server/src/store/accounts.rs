@@ -1,38 +1,21 @@
 //! Accounts: users, sessions and login failures.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::{parse_stored, Store, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Rider,
-    Partner,
-    Chauffeur,
-    Operator,
-}
+/// What an account is for: the wire's role, stored by its name.
+pub use chauffeur_core::wire::Role;
 
-impl Role {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Rider => "rider",
-            Role::Partner => "partner",
-            Role::Chauffeur => "chauffeur",
-            Role::Operator => "operator",
-        }
-    }
-
-    /// The role a stored name stands for.
-    pub(super) fn parse(text: &str) -> Result<Role, StoreError> {
-        parse_stored("role", text, |text| {
-            [Role::Rider, Role::Partner, Role::Chauffeur, Role::Operator]
-                .into_iter()
-                .find(|r| r.as_str() == text)
-        })
-    }
+/// The role a stored name stands for.
+pub(super) fn parse_role(text: &str) -> Result<Role, StoreError> {
+    parse_stored("role", text, |text| {
+        [Role::Rider, Role::Partner, Role::Chauffeur, Role::Operator]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -15,7 +15,7 @@ use crate::live::Position;
 
 use super::{
     parse_stored, AvailableChauffeur, Booking, ChauffeurAccount, Credentials, GiveBack,
-    HistoryEntry, Offer, OfferState, Personal, Role, StoreError, StreamEvent, User, Vehicle,
+    HistoryEntry, Offer, OfferState, Personal, StoreError, StreamEvent, User, Vehicle,
 };
 
 #[derive(sqlx::FromRow)]
@@ -36,7 +36,7 @@ impl TryFrom<UserRow> for User {
         Ok(User {
             id: row.id,
             email: row.email,
-            role: Role::parse(&row.role)?,
+            role: super::accounts::parse_role(&row.role)?,
             name: row.name,
             phone: row.phone,
             created_at: row.created_at,
