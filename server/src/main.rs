@@ -136,6 +136,11 @@ struct CommonArgs {
     /// Milliseconds between the dispatcher's rounds over pending bookings.
     #[arg(long, env = "CHAUFFEUR_DISPATCH_INTERVAL_MS", default_value_t = 1000)]
     dispatch_interval_ms: u64,
+    /// Map tile URL template for the web pages, e.g. https://{s}.tile.example.org/{z}/{x}/{y}.png
+    /// (its host is allowed by the pages' Content-Security-Policy). Default: no tiles; the map
+    /// still works for picking points.
+    #[arg(long, env = "CHAUFFEUR_TILE_URL")]
+    tile_url: Option<String>,
     /// FOR TESTS ONLY: serve POST /v1/test/clock, which moves the server's clock forward.
     #[arg(long, hide = true)]
     test_clock: bool,
@@ -182,6 +187,14 @@ fn init_logging(json: bool) {
     }
 }
 
+/// The web pages' settings, checked before anything starts.
+fn configure_web(common: &CommonArgs) -> anyhow::Result<()> {
+    chauffeur_server::http::web::configure(chauffeur_server::http::web::WebConfig {
+        tile_url: common.tile_url.clone(),
+    })
+    .map_err(|e| anyhow::anyhow!("--tile-url: {e}"))
+}
+
 fn permits(common: &CommonArgs) -> usize {
     common.hashing_permits.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
@@ -196,6 +209,7 @@ fn database_url(args: &DatabaseArgs) -> anyhow::Result<String> {
 }
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    configure_web(&args.common)?;
     let database_url = database_url(&args.database)?;
     let quote_key = match &args.quote_key {
         Some(hex) => parse_key(hex)?,
@@ -232,6 +246,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
+    configure_web(&args.common)?;
     let dir = fresh_dev_dir()?;
     let config = ServerConfig {
         listen: args.common.listen,
@@ -261,6 +276,8 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         "Chauffeur dev environment (throwaway data in {})",
         dir.display()
     );
+    println!("  Booking page: {base}/   (riders; sign up there or use the demo rider)");
+    println!("  Console:      {base}/console   (partner, chauffeur and operator logins below)");
     println!("  API:      {base}/v1/cities");
     println!("  OpenAPI:  {base}/openapi.json");
     println!("  Health:   {base}/healthz   Metrics: {base}/metrics");

@@ -14,6 +14,7 @@ pub mod ops;
 pub mod partner;
 pub mod quotes;
 pub mod streams;
+pub mod web;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -174,7 +175,9 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let (api, document) = documented_routes().split_for_parts();
     // The same routes give the same document, so whichever was built first is the one served.
     DOCUMENT.get_or_init(|| document);
+    // The web pages (`/`, `/console`, `/assets/…`) beside the API, outside its document.
     let api = api
+        .merge(web::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // Tests only: exists when the server was started with --test-clock; never documented.
