@@ -153,8 +153,10 @@ export async function ready(page) {
  */
 export async function quoteBerlin(page, ride) {
   await page.selectOption('#city', 'berlin');
-  await page.fill('#pickup', ride.pickup ?? 'BER');
-  await page.locator('#pickup-list button.suggestion').first().click();
+  // Typed as a rider would; the suggestion chosen by its text (an airport by its code).
+  const pickup = ride.pickup ?? 'BER';
+  await page.fill('#pickup', pickup === 'BER' ? 'Brandenburg' : pickup);
+  await page.locator('#pickup-list button.suggestion', { hasText: pickup === 'BER' ? '(BER)' : pickup }).first().click();
   await page.click('[data-pick="dropoff"]');
   await page.locator('#map').click({ position: { x: 160, y: 60 } });
   await page.locator('#dropoff').evaluate((/** @type {HTMLInputElement} */ el) => {

@@ -117,7 +117,7 @@ test('book, accept, assign, drive and complete: the rider page follows live', as
   await job.waitFor({ timeout: LIVE_TIMEOUT });
   const jobText = await job.innerText();
   assert.match(jobText, /Gustav Guest/);
-  assert.match(jobText, /LH 123/);
+  assert.match(jobText, /LH ?123/);
   assert.deepEqual(await job.locator('[data-status]').evaluateAll((/** @type {any[]} */ b) => b.map((x) => x.dataset.status)), ['en_route']);
   await assertNoSidewaysScroll(phone);
   await screen(phone, '08-console-chauffeur');

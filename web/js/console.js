@@ -102,6 +102,7 @@ function renderOffers(offers) {
             { class: 'card offer', 'data-booking': o.booking_id },
             h('p', {}, h('strong', {}, `${t(`class.${o.class}`)} · ${formatMoney(o.price)}`), ' · ', cities[o.city_id]?.name ?? o.city_id),
             h('p', {}, formatDateTime(o.pickup_at, zoneOf(o.city_id))),
+            areaLine(o),
             h('p', { class: 'hint' }, t('console.party', { passengers: o.passengers ?? '?', bags: o.bags ?? '?' }), ' · ', t('console.expires', { time: formatTime(o.expires_at, zoneOf(o.city_id)) })),
             h(
               'div',
@@ -113,6 +114,18 @@ function renderOffers(offers) {
         )
       : [h('li', { class: 'hint' }, t('console.no_offers'))]),
   );
+}
+
+/**
+ * Where the ride goes, roughly (the offer's `area`: rounded points, no personal data), when the
+ * server sends it.
+ * @param {any} offer
+ */
+function areaLine(offer) {
+  const area = offer.area;
+  if (!area?.pickup) return null;
+  const to = area.dropoff ? placeText(area.dropoff) : area.hours ? `${area.hours} h` : '';
+  return h('p', { class: 'hint' }, `${t('quote.pickup')}: ${placeText(area.pickup)}`, to ? ` → ${to}` : '');
 }
 
 /** @param {string} id @param {'accept' | 'decline'} answer */
@@ -392,7 +405,7 @@ function startOperator() {
 
 /** @param {Schemas['UserView']} user */
 function startFor(user) {
-  $('#who').textContent = t('console.role', { name: user.name ?? user.email, role: user.role });
+  $('#who').textContent = t('console.role', { name: user.name ?? user.email, role: t(`console.role.${user.role}`) });
   $('#logout').hidden = false;
   if (user.role === 'partner') startPartner();
   else if (user.role === 'chauffeur') startChauffeur();

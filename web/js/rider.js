@@ -203,10 +203,16 @@ async function searchPlaces(query) {
   return known.filter((p) => p.name.toLowerCase().includes(needle));
 }
 
+/** A place as listed: its name, with the airport's code when the name lacks it. @param {Place} place */
+function placeLabel(place) {
+  const code = place.airport_code;
+  return code && !place.name.includes(code) ? `${place.name} (${code})` : place.name;
+}
+
 /** @param {'pickup' | 'dropoff'} which @param {Place} place */
 function setPlace(which, place) {
   state.places[which] = place;
-  /** @type {HTMLInputElement} */ ($(`#${which}`)).value = place.name;
+  /** @type {HTMLInputElement} */ ($(`#${which}`)).value = placeLabel(place);
   $(`#${which}-list`).hidden = true;
   state.map?.mark(which, place, t(`quote.${which}`));
   state.map?.fit();
@@ -228,7 +234,7 @@ function wirePlaceInput(which) {
       list.replaceChildren(
         ...(places.length
           ? places.slice(0, 8).map((place) =>
-              h('li', {}, h('button', { type: 'button', class: 'suggestion', onclick: () => setPlace(which, place) }, place.name)),
+              h('li', {}, h('button', { type: 'button', class: 'suggestion', onclick: () => setPlace(which, place) }, placeLabel(place))),
             )
           : [h('li', { class: 'hint' }, t('quote.no_places'))]),
       );
