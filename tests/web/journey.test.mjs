@@ -52,9 +52,10 @@ test('book, accept, assign, drive and complete: the rider page follows live', as
   await quoteBerlin(page, { pickup: 'BER', ...when });
   await page.locator('#view-quotes:not([hidden]) .quote').first().waitFor();
   const classes = await page.locator('.quote').evaluateAll((/** @type {any[]} */ cards) => cards.map((c) => c.dataset.class));
-  assert.deepEqual(classes, ['business', 'first', 'van'], 'the three classes, cheapest first');
+  assert.deepEqual(classes, ['business', 'first', 'van'], 'the three classes, as the server lists them');
   const business = page.locator('.quote[data-class="business"]');
-  assert.match(await business.locator('.price').innerText(), /€\s?\d+\.\d{2}/);
+  const quotedPrice = await business.locator('.price').innerText();
+  assert.match(quotedPrice, /€\s?\d+\.\d{2}/);
   assert.match(await business.innerText(), /VAT/);
   await business.locator('summary').click();
   assert.ok((await business.locator('table.lines tr').count()) >= 2, 'a price breakdown');
@@ -143,8 +144,11 @@ test('book, accept, assign, drive and complete: the rider page follows live', as
   await screen(page, '10-rider-completed');
   const history = await page.locator('#history li').count();
   assert.ok(history >= 7, `the history lists every change (${history})`);
-  const receipt = await page.locator('#receipt').innerText();
-  assert.ok(receipt.length > 0, 'the receipt section says something');
+  // The receipt: the fare's lines, net, VAT and the total (a transfer keeps its price).
+  const total = page.locator('#receipt-total');
+  await total.waitFor();
+  assert.equal(await total.innerText(), quotedPrice);
+  assert.match(await page.locator('#receipt').innerText(), /VAT/);
 
   for (const c of [rider, partner, chauffeur]) {
     assertClean(c.problems);

@@ -613,7 +613,7 @@ function bookingMap(c) {
   return state.bookingMap;
 }
 
-/** @param {any} b */
+/** The receipt, once the server has one (completed, or a cancellation fee). @param {any} b */
 function renderReceipt(b) {
   const box = $('#receipt');
   const receipt = b.receipt;
