@@ -1,8 +1,6 @@
 //! Accounts and sessions: sign up, log in and out, the signed-in user, export and erasure.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,12 +11,10 @@ use utoipa_axum::routes;
 
 use crate::auth;
 use crate::error::{ApiError, Problem};
-use crate::http::extract::{ApiJson, Authenticated};
-use crate::state::{
-    AppState, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, SESSION_DAYS,
-    THROTTLE_WINDOW_MINUTES,
-};
+use crate::http::extract::{ApiJson, Authenticated, ClientAddress};
+use crate::state::{AppState, SESSION_DAYS};
 use crate::store::{self, NewUser, Role, User};
+use crate::throttle::{self, Decision};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,10 +67,6 @@ pub(super) fn check_phone(phone: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Sign-ups one client address may attempt within [`THROTTLE_WINDOW_MINUTES`]: each costs a
-/// password hash and may create an account, so a burst from one address is slowed down.
-pub const MAX_SIGN_UPS_PER_ADDRESS: i64 = 50;
-
 /// Sign up as a rider. At most 50 sign-ups per client address in 15 minutes.
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts",
     request_body = SignUpRequest,
@@ -91,28 +83,10 @@ pub const MAX_SIGN_UPS_PER_ADDRESS: i64 = 50;
 )]
 pub async fn sign_up(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<SignUpRequest>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let now = state.now();
-    let since = now - ChronoDuration::minutes(THROTTLE_WINDOW_MINUTES);
-    // The log-in throttle's table, under a scope of its own: sign-ups are counted, not failures.
-    let address_scope = format!("sign-up-address:{}", peer.ip());
-    if state
-        .store
-        .login_failures_since(&address_scope, since)
-        .await?
-        >= MAX_SIGN_UPS_PER_ADDRESS
-    {
-        return Err(ApiError {
-            retry_after: Some(60 * THROTTLE_WINDOW_MINUTES as u64),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many sign-ups from this address; wait a while and try again",
-            )
-        });
-    }
     let email = auth::normalise_email(&body.email)?;
     auth::check_new_password(&body.password)?;
     let name = optional_text(body.name, "name", 100)?;
@@ -120,11 +94,21 @@ pub async fn sign_up(
     if let Some(phone) = &phone {
         check_phone(phone)?;
     }
-    // Counted once the request is valid: from here on it costs a hash and may take an e-mail.
-    state
+    // Counted once the request is valid (from here on it costs a hash and may take an
+    // e-mail), and before anything else is done, so that a burst cannot pass the budget.
+    let scope = throttle::sign_up_scope(address);
+    let counted = state
         .store
-        .record_login_failure(&[&address_scope], now)
+        .count_attempt(&[&scope], now, now - throttle::WINDOW)
         .await?;
+    if let Some(Decision::Refuse { retry_after_secs }) =
+        counted.first().map(|c| throttle::decide_sign_up(*c))
+    {
+        return Err(too_many_attempts(
+            retry_after_secs,
+            "too many sign-ups from this address; wait a while and try again",
+        ));
+    }
     let hash = state.hashing.hash(&body.password).await?;
     let user = state
         .store
@@ -149,18 +133,16 @@ pub async fn sign_up(
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
-fn too_many_attempts() -> ApiError {
+fn too_many_attempts(retry_after_secs: u64, detail: &'static str) -> ApiError {
     ApiError {
-        retry_after: Some(60 * THROTTLE_WINDOW_MINUTES as u64),
-        ..ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed log-ins; wait a while and try again",
-        )
+        retry_after: Some(retry_after_secs),
+        ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", detail)
     }
 }
 
 /// Log in: a bearer token for 30 days. Unknown e-mail and wrong password answer the same.
+/// Throttled per (account, client address): five attempts, then delays that double from 1 s
+/// up to 15 min (429 with Retry-After); at most 50 failures per client address in 15 minutes.
 #[utoipa::path(post, path = "/v1/sessions", tag = "accounts",
     request_body = LogInRequest,
     responses(
@@ -176,26 +158,27 @@ fn too_many_attempts() -> ApiError {
 )]
 pub async fn log_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<LogInRequest>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let now = state.now();
-    let since = now - ChronoDuration::minutes(THROTTLE_WINDOW_MINUTES);
     let email = body.email.trim().to_lowercase();
-    let account_scope = format!("account:{email}");
-    let address_scope = format!("address:{}", peer.ip());
-    if state
+    // The attempt is counted before the password is looked at: concurrent guesses each get
+    // their own number from the store, and only the free ones are evaluated.
+    let [pair_scope, address_scope] = throttle::log_in_scopes(&email, address);
+    let counted = state
         .store
-        .login_failures_since(&account_scope, since)
-        .await?
-        >= MAX_FAILURES_PER_ACCOUNT
-        || state
-            .store
-            .login_failures_since(&address_scope, since)
-            .await?
-            >= MAX_FAILURES_PER_ADDRESS
-    {
-        return Err(too_many_attempts());
+        .count_attempt(&[&pair_scope, &address_scope], now, now - throttle::WINDOW)
+        .await?;
+    let decision = match counted.as_slice() {
+        [pair, address] => throttle::decide_log_in(*pair, *address, now),
+        _ => return Err(ApiError::internal()),
+    };
+    if let Decision::Refuse { retry_after_secs } = decision {
+        return Err(too_many_attempts(
+            retry_after_secs,
+            "too many failed log-ins; wait a moment and try again",
+        ));
     }
     let password_ok_len = body.password.len() <= auth::MAX_PASSWORD_BYTES;
     let found = state.store.credentials(&email).await?;
@@ -210,18 +193,16 @@ pub async fn log_in(
     let user = match (verified, found) {
         (true, Some(credentials)) => credentials.user,
         _ => {
-            state
-                .store
-                .record_login_failure(&[&account_scope, &address_scope], now)
-                .await?;
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "wrong e-mail or password",
-            ));
+            ))
         }
     };
-    state.store.clear_login_failures(&account_scope).await?;
+    // Signed in: this pair starts afresh, and the address's budget gets this attempt back.
+    state.store.forget_attempts(&pair_scope).await?;
+    state.store.forgive_attempt(&[&address_scope]).await?;
     let token = auth::random_token()?;
     let expires_at = now + ChronoDuration::days(SESSION_DAYS);
     state
