@@ -1017,3 +1017,64 @@ fn a_cancellation_with_a_fee_has_a_receipt_of_the_fee() {
         assert_eq!(minor(&receipt["net"]) + minor(&receipt["vat"]), fee);
     }
 }
+
+/// Erasing an account never leaves a ride live without its passenger: bookings free to cancel
+/// are cancelled first; one that costs a fee (or a ride under way) refuses the erasure, listed
+/// with its fee, until the rider settles it.
+#[test]
+fn erasing_an_account_cancels_its_free_bookings_and_refuses_while_one_costs_a_fee() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let soon = server.book_berlin(&rider);
+        accept(&server, &p, &soon);
+        let later_at = chrono::Utc::now() + chrono::Duration::days(14);
+        let later_token =
+            server.quote_token(json!({"kind": "instant", "at": later_at.to_rfc3339()}));
+        let r = server.book(&rider, "later", &json!({"quote_token": later_token}));
+        assert_eq!(r.status(), 201);
+        let later = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        advance(&server, 7 * 24 * 3600 - 30 * 60); // `soon` now costs its full price to cancel
+        let price = minor(&state_of(&server, &rider, &soon)["price"]);
+
+        let erase = || server.delete("/v1/me").bearer_auth(&rider).send().unwrap();
+        let refused = assert_problem(erase(), 409, "cancel_bookings_first");
+        let listed = refused["bookings"].as_array().unwrap();
+        assert_eq!(listed.len(), 1, "{refused}");
+        assert_eq!(listed[0]["id"], soon.as_str());
+        assert_eq!(listed[0]["cancellation_fee"]["amount_minor"], price);
+        // Nothing was done: both bookings are as they were, the account works.
+        assert_eq!(state_of(&server, &rider, &soon)["state"], "confirmed");
+        assert_eq!(state_of(&server, &rider, &later)["state"], "pending");
+
+        let r = server
+            .post(&format!("/v1/bookings/{soon}/cancel"))
+            .bearer_auth(&rider)
+            .json(&json!({"acknowledged_fee_minor": price}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(erase().status(), 204);
+
+        // The later booking was cancelled free, and no partner is offered it any more.
+        assert!(open_offer(&server, &p.dispatcher, &later).is_none());
+        let ride = ride_in(&server, "/v1/partner/rides", &p.dispatcher, &soon);
+        assert_eq!(ride["state"], "cancelled");
+        assert_eq!(ride["passenger"]["name"], Value::Null, "erased");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let stored = runtime.block_on(async {
+            let store = chauffeur_server::store::Store::connect(&url).await.unwrap();
+            let id = uuid::Uuid::parse_str(&later).unwrap();
+            store.booking(id).await.unwrap().unwrap().0
+        });
+        assert_eq!(stored.state, chauffeur_core::BookingState::Cancelled);
+        assert_eq!(stored.cancellation_fee_minor, Some(0));
+    }
+}

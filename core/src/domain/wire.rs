@@ -519,6 +519,21 @@ pub struct Problem {
     /// The request field at fault, when one is (not sent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// `cancel_bookings_first`: the bookings to settle before the account can be erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookings: Option<Vec<BookingToSettle>>,
+}
+
+/// A booking that stands in the way of erasing an account: one that costs a fee to cancel
+/// now, or a ride under way (no fee: it cannot be cancelled, only finished).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BookingToSettle {
+    pub id: Uuid,
+    pub state: BookingState,
+    pub pickup_at: DateTime<Utc>,
+    /// What cancelling it costs now; none for a ride under way.
+    pub cancellation_fee: Option<MoneyView>,
 }
 
 // ---------------------------------------------------------------------------------------------

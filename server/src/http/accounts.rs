@@ -4,13 +4,16 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chauffeur_core::wire::{LogInRequest, SessionView, SignUpRequest, UserView};
+use chauffeur_core::booking::Actor;
+use chauffeur_core::wire::{BookingToSettle, LogInRequest, SessionView, SignUpRequest, UserView};
+use chauffeur_core::{transition, BookingState};
 use chrono::Duration as ChronoDuration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth;
 use crate::error::{ApiError, Problem};
+use crate::http::bookings::current_fee;
 use crate::http::extract::{ApiJson, Authenticated, ClientAddress};
 use crate::state::{AppState, SESSION_DAYS};
 use crate::store::{self, NewUser, Role, User};
@@ -272,10 +275,13 @@ pub async fn export_me(
 }
 
 /// Erase the account's personal data and log out everywhere. Bookings stay, anonymised.
+/// Upcoming bookings that are free to cancel are cancelled first; if any would cost a fee, or a
+/// ride is under way, nothing is done and the answer lists them (`cancel_bookings_first`).
 #[utoipa::path(delete, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 204, description = "Erased"),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Upcoming bookings cost a fee to cancel or are under way; `bookings` lists them (cancel_bookings_first), or they changed meanwhile (concurrent_change)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -283,7 +289,49 @@ pub async fn erase_me(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<StatusCode, ApiError> {
-    state.store.erase_user(auth.user.id, state.now()).await?;
-    tracing::info!(user = %auth.user.id, "account erased");
+    let now = state.now();
+    let mut free = Vec::new();
+    let mut to_settle = Vec::new();
+    for (booking, _) in state
+        .store
+        .bookings_with_personal(store::BookingsOf::Rider(auth.user.id))
+        .await?
+    {
+        if booking.state.is_terminal() {
+            continue;
+        }
+        match current_fee(&state, &booking, now) {
+            Ok(fee) if fee.fee.amount_minor == 0 => free.push(booking),
+            fee => to_settle.push(BookingToSettle {
+                id: booking.id,
+                state: booking.state,
+                pickup_at: booking.pickup_at,
+                cancellation_fee: fee.ok().map(|f| f.fee.into()),
+            }),
+        }
+    }
+    if !to_settle.is_empty() {
+        return Err(ApiError {
+            bookings: Some(to_settle),
+            ..ApiError::conflict(
+                "cancel_bookings_first",
+                "some of your bookings cost a fee to cancel now, or are under way: cancel them \
+                 (accepting the fee) or let them finish, then erase your account",
+            )
+        });
+    }
+    for booking in &free {
+        let to = transition(booking.state, BookingState::Cancelled, Actor::Rider)?;
+        state
+            .store
+            .transition(&store::Transition {
+                cancellation_fee_minor: Some(0),
+                ..store::Transition::new(booking, to, Actor::Rider, Some(auth.user.id), now)
+            })
+            .await?;
+        tracing::info!(booking = %booking.id, "booking cancelled free before erasing its rider");
+    }
+    state.store.erase_user(auth.user.id, now).await?;
+    tracing::info!(user = %auth.user.id, cancelled = free.len(), "account erased");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -424,7 +424,7 @@ fn policy_for(state: &AppState, booking: &Booking) -> CancellationPolicy {
         .unwrap_or_default()
 }
 
-fn current_fee(
+pub(super) fn current_fee(
     state: &AppState,
     booking: &Booking,
     now: DateTime<Utc>,
