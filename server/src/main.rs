@@ -141,6 +141,10 @@ struct CommonArgs {
     /// still works for picking points.
     #[arg(long, env = "CHAUFFEUR_TILE_URL")]
     tile_url: Option<String>,
+    /// Proxies (addresses or networks, comma separated) whose X-Forwarded-For names the client
+    /// address the log-in throttle counts; from any other peer the header is ignored.
+    #[arg(long, env = "CHAUFFEUR_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
     /// FOR TESTS ONLY: serve POST /v1/test/clock, which moves the server's clock forward.
     #[arg(long, hide = true)]
     test_clock: bool,
@@ -233,6 +237,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        trusted_proxies: args.common.trusted_proxies.clone(),
     };
     let state = prepare(&config).await?;
     let listener = TcpListener::bind(config.listen)
@@ -260,6 +265,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        trusted_proxies: args.common.trusted_proxies.clone(),
     };
     let state = prepare(&config).await?;
     seed_demo(&state).await?;

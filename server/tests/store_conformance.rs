@@ -32,7 +32,7 @@ async fn fresh_store(backend: Backend, dir: &TempDir) -> Store {
         }
     };
     let store = Store::connect(&url).await.unwrap();
-    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3, 4, 5]);
     assert!(
         store.migrate().await.unwrap().is_empty(),
         "migrations apply once"
@@ -189,41 +189,52 @@ fn sessions_expire_and_revoke() {
 }
 
 #[test]
-fn login_failures_count_within_the_window_and_clear() {
+fn attempt_counters_number_attempts_within_the_window_and_start_again_after_it() {
     each_backend(|store| async move {
         let t = now();
-        store
-            .record_login_failure(&["account:x", "address:1"], t - Duration::hours(1))
-            .await
-            .unwrap();
-        store
-            .record_login_failure(&["account:x", "address:1"], t)
-            .await
-            .unwrap();
-        store.record_login_failure(&["account:x"], t).await.unwrap();
-        let since = t - Duration::minutes(15);
-        assert_eq!(
-            store
-                .login_failures_since("account:x", since)
-                .await
-                .unwrap(),
-            2
-        );
-        assert_eq!(
-            store
-                .login_failures_since("address:1", since)
-                .await
-                .unwrap(),
-            1
-        );
-        store.clear_login_failures("account:x").await.unwrap();
-        assert_eq!(
-            store
-                .login_failures_since("account:x", since)
-                .await
-                .unwrap(),
-            0
-        );
+        let window = Duration::minutes(15);
+        let count = |at: DateTime<Utc>, scopes: &'static [&'static str]| {
+            let store = store.clone();
+            async move { store.count_attempt(scopes, at, at - window).await.unwrap() }
+        };
+        let old = count(t - Duration::hours(1), &["pair:x", "address:1"]).await;
+        assert_eq!(old[0].attempts, 1);
+        // An hour later the window has passed: numbering starts again, no previous attempt.
+        let first = count(t, &["pair:x", "address:1"]).await;
+        assert_eq!((first[0].attempts, first[0].previous_at), (1, None));
+        let second = count(t + Duration::seconds(3), &["pair:x"]).await;
+        assert_eq!((second[0].attempts, second[0].previous_at), (2, Some(t)));
+        store.forgive_attempt(&["address:1"]).await.unwrap();
+        store.forget_attempts("pair:x").await.unwrap();
+        let after = count(t + Duration::seconds(4), &["pair:x", "address:1"]).await;
+        assert_eq!(after[0].attempts, 1, "forgotten");
+        assert_eq!(after[1].attempts, 1, "one attempt forgiven of two");
+    });
+}
+
+#[test]
+fn racing_attempts_each_get_their_own_number() {
+    each_backend(|store| async move {
+        let t = now();
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .count_attempt(&["pair:race", "address:race"], t, t - Duration::minutes(15))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        for task in tasks {
+            let counted = task.await.unwrap();
+            assert_eq!(counted[0].attempts, counted[1].attempts);
+            numbers.push(counted[0].attempts);
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=24).collect::<Vec<i64>>());
     });
 }
 

@@ -10,7 +10,7 @@ use chauffeur_core::catalog::{CancellationPolicy, PickupPlace};
 use chauffeur_core::fare::FareLineKind;
 use chauffeur_core::wire::{
     BookingList, BookingView, CancelRequest, CancellationView, CreateBookingRequest,
-    HistoryEntryView, HistoryView, LineView, PassengerView,
+    HistoryEntryView, HistoryView, LineView, PassengerView, ReceiptView, RouteView,
 };
 use chauffeur_core::{
     cancellation_fee, confirm_cancellation, transition, BookingState, Currency, Money,
@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_booking, list_bookings))
         .routes(routes!(get_booking))
+        .routes(routes!(booking_receipt))
         .routes(routes!(booking_history))
         .routes(routes!(cancellation_preview))
         .routes(routes!(cancel_booking))
@@ -45,12 +46,33 @@ pub(super) fn currency_of(booking: &Booking) -> Result<Currency, ApiError> {
     })
 }
 
+/// The receipt of a booking that costs something in the end: a completed ride (quote and
+/// extras) or a cancellation with a fee. None while the ride is ahead or when it is free.
+pub(super) fn receipt_of(booking: &Booking) -> Result<Option<ReceiptView>, ApiError> {
+    let quote = &booking.quote;
+    if let Some(receipt) = &booking.receipt {
+        return Ok(Some(ReceiptView::new(quote, receipt)));
+    }
+    match booking.cancellation_fee_minor {
+        Some(fee) if fee > 0 && booking.state == BookingState::Cancelled => {
+            let fee = Money::new(fee, currency_of(booking)?);
+            let receipt = chauffeur_core::fare::cancellation_receipt(quote, fee).map_err(|e| {
+                tracing::error!(error = %e, booking = %booking.id, "cancellation receipt");
+                ApiError::internal()
+            })?;
+            Ok(Some(ReceiptView::new(quote, &receipt)))
+        }
+        _ => Ok(None),
+    }
+}
+
 pub(super) fn booking_view(
     booking: &Booking,
     personal: &Personal,
 ) -> Result<BookingView, ApiError> {
     let currency = currency_of(booking)?;
     let quote = &booking.quote;
+    let receipt = receipt_of(booking)?;
     Ok(BookingView {
         id: booking.id,
         state: booking.state,
@@ -61,6 +83,10 @@ pub(super) fn booking_view(
         pickup_local: Some(quote.pickup.local),
         price: Money::new(booking.price_minor, currency).into(),
         lines: quote.fare.lines.iter().map(LineView::from).collect(),
+        net: quote.fare.net.into(),
+        vat: quote.fare.vat.into(),
+        vat_rate_bp: quote.fare.vat_rate_bp,
+        route: RouteView::of(quote),
         passenger: PassengerView {
             name: personal.passenger_name.clone(),
             phone: personal.passenger_phone.clone(),
@@ -71,6 +97,8 @@ pub(super) fn booking_view(
         cancellation_fee: booking
             .cancellation_fee_minor
             .map(|fee| Money::new(fee, currency).into()),
+        final_price: receipt.as_ref().map(|r| r.total.clone()),
+        receipt,
         version: booking.version,
         created_at: booking.created_at,
         updated_at: booking.updated_at,
@@ -318,6 +346,36 @@ pub async fn get_booking(
     Ok(Json(booking_view(&booking, &personal)?))
 }
 
+/// The receipt of a completed ride or of a cancellation that cost a fee: the quoted lines, the
+/// extras after the ride, the total and its VAT split.
+#[utoipa::path(get, path = "/v1/bookings/{id}/receipt", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Booking id")),
+    responses(
+        (status = 200, body = ReceiptView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing is charged yet: the ride is ahead, or was cancelled free (no_receipt_yet)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn booking_receipt(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    IdPath(id): IdPath,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let (booking, _) = own_booking(&state, &auth.user, id).await?;
+    receipt_of(&booking)?.map(Json).ok_or_else(|| {
+        ApiError::conflict(
+            "no_receipt_yet",
+            format!(
+                "there is no receipt for this booking yet: it is {}, and a receipt comes with \
+                 the completed ride or a cancellation that costs a fee",
+                booking.state.as_str().replace('_', " ")
+            ),
+        )
+    })
+}
+
 /// Every change to the booking: who, when, from which state to which, and each full version.
 #[utoipa::path(get, path = "/v1/bookings/{id}/history", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Booking id")),
@@ -366,7 +424,7 @@ fn policy_for(state: &AppState, booking: &Booking) -> CancellationPolicy {
         .unwrap_or_default()
 }
 
-fn current_fee(
+pub(super) fn current_fee(
     state: &AppState,
     booking: &Booking,
     now: DateTime<Utc>,

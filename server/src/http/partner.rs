@@ -14,11 +14,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
-use crate::http::bookings::currency_of;
+use crate::http::bookings::{currency_of, receipt_of};
 use crate::http::extract::{ApiJson, IdPath, PartnerMember};
 use crate::state::AppState;
 use crate::store::{self, Booking, Personal};
-use chauffeur_core::wire::{MoneyView, PassengerView};
+use chauffeur_core::wire::{MoneyView, PassengerView, ReceiptView, RouteView};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -44,6 +44,8 @@ pub struct OfferView {
     pub pickup_local: Option<NaiveDateTime>,
     pub passengers: Option<u32>,
     pub bags: Option<u32>,
+    /// Where, roughly (points rounded to about a kilometre): enough to decide, no personal data.
+    pub area: RouteView,
     pub price: MoneyView,
     pub expires_at: DateTime<Utc>,
 }
@@ -172,12 +174,16 @@ pub struct RideView {
     pub passengers: Option<u32>,
     pub bags: Option<u32>,
     pub price: MoneyView,
+    /// Where to go: pickup, drop-off or hours, stops, passengers, bags, child seats.
+    pub route: RouteView,
     pub passenger: PassengerView,
     pub flight_number: Option<String>,
     pub notes: Option<String>,
     pub chauffeur_id: Option<Uuid>,
     pub vehicle_id: Option<Uuid>,
     pub final_price: Option<MoneyView>,
+    /// After completion (or a cancellation with a fee): what was charged, extras as such.
+    pub receipt: Option<ReceiptView>,
     pub version: i64,
 }
 
@@ -196,6 +202,7 @@ pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideVi
         passengers: Some(quote.passengers),
         bags: Some(quote.bags),
         price: Money::new(booking.price_minor, currency).into(),
+        route: RouteView::of(quote),
         passenger: PassengerView {
             name: personal.passenger_name.clone(),
             phone: personal.passenger_phone.clone(),
@@ -207,6 +214,7 @@ pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideVi
         final_price: booking
             .final_price_minor
             .map(|m| Money::new(m, currency).into()),
+        receipt: receipt_of(booking)?,
         version: booking.version,
     })
 }
@@ -410,6 +418,7 @@ pub(super) fn offer_view(offer: &store::Offer, booking: &Booking) -> Result<Offe
         pickup_local: Some(quote.pickup.local),
         passengers: Some(quote.passengers),
         bags: Some(quote.bags),
+        area: RouteView::of(quote).area(),
         price: Money::new(booking.price_minor, currency_of(booking)?).into(),
         expires_at: offer.expires_at,
     })

@@ -198,6 +198,8 @@ impl Store {
     }
 
     /// Erases a user's personal data. Bookings and their history stay, anonymised.
+    /// Erases a rider's personal data; [`StoreError::Stale`] while any of their bookings is
+    /// still ahead (checked in the same transaction).
     pub async fn erase_user(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         write_turn!(self, bookings::erase_user(user_id, now))
     }

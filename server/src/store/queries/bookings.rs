@@ -307,6 +307,18 @@ pub async fn erase_user(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    // Inside the erasing transaction: a booking that is still ahead (booked meanwhile, or not
+    // cancelled) keeps the account, so no partner is ever offered a ride whose passenger is gone.
+    let ahead = sqlx::query_scalar::<Db, i64>(
+        "SELECT COUNT(*) FROM bookings WHERE rider_id = $1 \
+         AND state NOT IN ('completed', 'cancelled', 'no_show', 'unfulfilled')",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if ahead > 0 {
+        return Err(StoreError::Stale);
+    }
     sqlx::query::<Db>(
         "UPDATE users SET email = $1, password_hash = '!', name = NULL, phone = NULL, \
          erased_at = $2 WHERE id = $3",
