@@ -128,6 +128,18 @@ function areaLine(offer) {
   return h('p', { class: 'hint' }, `${t('quote.pickup')}: ${placeText(area.pickup)}`, to ? ` → ${to}` : '');
 }
 
+/**
+ * Where a ride starts and ends (its `route`), when the server sends it.
+ * @param {any} ride
+ */
+function routeLine(ride) {
+  const route = ride.route;
+  if (!route?.pickup) return null;
+  const place = route.pickup_place?.kind === 'airport' ? `✈ ${route.pickup_place.iata} · ` : '';
+  const to = route.dropoff ? placeText(route.dropoff) : route.hours ? `${route.hours} h` : '';
+  return h('p', { class: 'hint' }, `${t('quote.pickup')}: ${place}${placeText(route.pickup)}`, to ? ` → ${to}` : '');
+}
+
 /** @param {string} id @param {'accept' | 'decline'} answer */
 async function answerOffer(id, answer) {
   try {
@@ -185,6 +197,7 @@ function partnerRide(r) {
     { class: 'card ride', 'data-ride': r.id, 'data-state': r.state },
     h('p', {}, stateBadge(r.state), ' ', h('strong', {}, `${t(`class.${r.class}`)} · ${formatMoney(r.price)}`)),
     h('p', {}, formatDateTime(r.pickup_at, zoneOf(r.city_id)), ' · ', cities[r.city_id]?.name ?? r.city_id),
+    routeLine(r),
     h('p', { class: 'hint' }, [r.passenger?.name, r.passenger?.phone, r.flight_number].filter(Boolean).join(' · ')),
     assignable ? form : null,
   );

@@ -574,6 +574,12 @@ function renderBooking(b, history) {
     ['booking.pickup_at', formatDateTime(b.pickup_at, zone)],
     ['booking.price', `${t(`class.${b.class}`)} · ${formatMoney(b.price)}`],
   ];
+  if (b.vat && b.vat_rate_bp != null) rows.push(['booking.vat', t('quotes.vat', { rate: formatPercent(b.vat_rate_bp), amount: formatMoney(b.vat) })]);
+  if (b.route?.distance_m != null && b.route?.dropoff) {
+    rows.push(['quote.dropoff', t('quotes.distance', { km: formatNumber(b.route.distance_m / 1000), min: Math.round(b.route.duration_s / 60) })]);
+  } else if (b.route?.hours) {
+    rows.push(['quote.hours', String(b.route.hours)]);
+  }
   if (b.final_price) rows.push(['booking.final_price', formatMoney(b.final_price)]);
   if (b.passenger?.name) rows.push(['booking.passenger', `${b.passenger.name} ${b.passenger.phone ?? ''}`.trim()]);
   if (b.flight_number) rows.push(['booking.flight', b.flight_number]);
