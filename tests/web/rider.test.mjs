@@ -44,6 +44,18 @@ test('API refusals appear next to their field, in rider words', async () => {
   assert.equal(await page.getAttribute('#date', 'aria-invalid'), 'true');
   assert.match(await timeError.innerText(), /passed/);
   await screen(page, '12-rider-quote-error');
+
+  // A time the clocks pass twice (Berlin, last Sunday of October 2027): the page asks which.
+  await page.fill('#date', '2027-10-31');
+  await page.fill('#time', '02:30');
+  await page.click('#quote-form button[type="submit"]');
+  await page.locator('#dst-field:not([hidden])').waitFor();
+  assert.match(await page.locator('#quote-form .field-error').innerText(), /twice/);
+  await screen(page, '12b-rider-dst-choice');
+  await page.check('#dst-field input[value="later"]');
+  await page.click('#quote-form button[type="submit"]');
+  await page.locator('#view-quotes:not([hidden]) .quote').first().waitFor();
+  assert.match(await page.innerText('.quote[data-class="business"]'), /31 Oct 2027, 02:30 (CET|GMT\+1)/, 'the second 02:30, in winter time');
   assertClean(problems);
   await context.close();
 });

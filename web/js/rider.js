@@ -190,7 +190,8 @@ async function searchPlaces(query) {
       const answer = await request('GET', `/v1/places?${params}`);
       return answer.places ?? [];
     } catch (e) {
-      if (!(e instanceof ApiProblem) || e.status !== 404) return [];
+      // Only a server without place search falls back (its 404 names no such route).
+      if (!(e instanceof ApiProblem) || e.code !== 'route_not_found') return [];
       state.placesApi = false;
     }
   }
@@ -244,16 +245,49 @@ function wirePlaceInput(which) {
 }
 
 /** @param {Point} point */
-function onMapPick(point) {
+async function onMapPick(point) {
   const which = state.picking ?? (state.places.pickup ? 'dropoff' : 'pickup');
   if (which === 'dropoff' && productKind() === 'hourly') return;
-  setPlace(which, {
-    name: t('quote.point', { lat: formatNumber(point.lat), lon: formatNumber(point.lon) }),
+  /** @type {Place} */
+  const picked = {
+    name: t('quote.point', { lat: point.lat.toFixed(4), lon: point.lon.toFixed(4) }),
     kind: 'point',
     ...point,
-  });
+  };
+  setPlace(which, picked);
   state.picking = null;
   $('#picking').textContent = '';
+  // Name the point after a known place right there, when the place search knows one.
+  const near = await nearestPlace(point);
+  if (near && state.places[which] === picked) setPlace(which, { ...picked, name: near.name });
+}
+
+/**
+ * The place search's nearest place within 150 m of a point, if the server has place search.
+ * @param {Point} point
+ * @returns {Promise<Place | null>}
+ */
+async function nearestPlace(point) {
+  if (!state.placesApi) return null;
+  try {
+    const params = new URLSearchParams({ lat: String(point.lat), lon: String(point.lon) });
+    /** @type {{places?: Place[]}} */
+    const answer = await request('GET', `/v1/places?${params}`);
+    const first = answer.places?.[0];
+    return first && metresBetween(first, point) <= 150 ? first : null;
+  } catch (e) {
+    if (e instanceof ApiProblem && e.code === 'route_not_found') state.placesApi = false;
+    return null;
+  }
+}
+
+/** Great-circle distance, for "is this the same spot". @param {Point} a @param {Point} b */
+function metresBetween(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371000 * Math.asin(Math.sqrt(h));
 }
 
 function productKind() {
@@ -576,7 +610,7 @@ function renderBooking(b, history) {
   ];
   if (b.vat && b.vat_rate_bp != null) rows.push(['booking.vat', t('quotes.vat', { rate: formatPercent(b.vat_rate_bp), amount: formatMoney(b.vat) })]);
   if (b.route?.distance_m != null && b.route?.dropoff) {
-    rows.push(['quote.dropoff', t('quotes.distance', { km: formatNumber(b.route.distance_m / 1000), min: Math.round(b.route.duration_s / 60) })]);
+    rows.push(['booking.route', t('quotes.distance', { km: formatNumber(b.route.distance_m / 1000), min: Math.round(b.route.duration_s / 60) })]);
   } else if (b.route?.hours) {
     rows.push(['quote.hours', String(b.route.hours)]);
   }
