@@ -141,14 +141,14 @@ test('book, accept, assign, drive and complete: the rider page follows live', as
     await button.click();
     await page.locator(`#booking-state [data-state="${status}"]`).waitFor({ timeout: LIVE_TIMEOUT });
   }
-  await screen(page, '10-rider-completed');
-  const history = await page.locator('#history li').count();
-  assert.ok(history >= 7, `the history lists every change (${history})`);
   // The receipt: the fare's lines, net, VAT and the total (a transfer keeps its price).
   const total = page.locator('#receipt-total');
   await total.waitFor();
   assert.equal(await total.innerText(), quotedPrice);
   assert.match(await page.locator('#receipt').innerText(), /VAT/);
+  const history = await page.locator('#history li').count();
+  assert.ok(history >= 7, `the history lists every change (${history})`);
+  await screen(page, '10-rider-completed');
 
   for (const c of [rider, partner, chauffeur]) {
     assertClean(c.problems);

@@ -677,6 +677,11 @@ function startLive(id, token) {
   state.stopStream = streamEvents(`/v1/bookings/${id}/events`, token, async (event) => {
     if (!shown || shown.id !== id) return;
     if (event.event === 'status') {
+      // The new state at once (from the event), then the rest of the booking and its history.
+      // Events the page has seen already (the stream replays them on connecting) change nothing.
+      const change = JSON.parse(event.data);
+      if (change.version <= shown.version) return;
+      $('#booking-state').replaceChildren(stateBadge(change.state));
       await refreshBooking(id).catch(() => null);
       announce(t(`state.${shown.state}`));
     } else if (event.event === 'position') {
