@@ -142,3 +142,26 @@ test('cancel in two steps: the fee is shown, then confirmed', async () => {
   assertClean(problems);
   await context.close();
 });
+
+test('by the hour: no drop-off, the hours booked, a price per class', async () => {
+  const { context, problems } = await guardedContext(browser, { locale: 'en-GB', viewport: { width: 375, height: 812 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  await ready(page);
+  await page.check('input[name="product"][value="hourly"]');
+  assert.ok(await page.locator('#dropoff-field').isHidden(), 'no drop-off for a hire');
+  await page.fill('#pickup', 'Berlin');
+  await page.locator('#pickup-list button.suggestion', { hasText: 'Berlin' }).first().click();
+  await page.fill('#hours', '4');
+  const when = tomorrow();
+  await page.fill('#date', when.date);
+  await page.fill('#time', when.time);
+  await page.click('#quote-form button[type="submit"]');
+  const card = page.locator('.quote[data-class="business"]');
+  await card.waitFor();
+  await card.locator('summary').click();
+  assert.match(await card.innerText(), /Hours/, 'the breakdown names the hours');
+  await screen(page, '23-rider-quotes-hourly');
+  assertClean(problems);
+  await context.close();
+});
