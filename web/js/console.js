@@ -124,8 +124,12 @@ function renderOffers(offers) {
 function areaLine(offer) {
   const area = offer.area;
   if (!area?.pickup) return null;
-  const to = area.dropoff ? placeText(area.dropoff) : area.hours ? `${area.hours} h` : '';
-  return h('p', { class: 'hint' }, `${t('quote.pickup')}: ${placeText(area.pickup)}`, to ? ` → ${to}` : '');
+  // Rounded to 0.01° by the server: show no more digits than that.
+  /** @param {{lat: number, lon: number}} p */
+  const rough = (p) => `≈ ${p.lat.toFixed(2)}, ${p.lon.toFixed(2)}`;
+  const airport = area.pickup_place?.kind === 'airport' ? `✈ ${area.pickup_place.iata} ` : '';
+  const to = area.dropoff ? rough(area.dropoff) : area.hours ? `${area.hours} h` : '';
+  return h('p', { class: 'hint' }, `${t('quote.pickup')}: ${airport}${rough(area.pickup)}`, to ? ` → ${to}` : '');
 }
 
 /**
