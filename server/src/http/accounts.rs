@@ -294,7 +294,7 @@ pub async fn erase_me(
     let mut to_settle = Vec::new();
     for (booking, _) in state
         .store
-        .bookings_with_personal(store::BookingsOf::Rider(auth.user.id))
+        .all_bookings_with_personal(store::BookingsOf::Rider(auth.user.id))
         .await?
     {
         if booking.state.is_terminal() {
