@@ -78,7 +78,7 @@ pub mod sqlite;
 pub use accounts::{AttemptCount, Credentials, NewUser, Role, User};
 pub use bookings::{
     AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, PageKey,
-    Personal, Transition,
+    Personal, Transition, EXPORT_PAGE,
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
 pub use fleet::{
