@@ -104,7 +104,7 @@ fn sample_quote(at: DateTime<Utc>) -> Quote {
 /// A rider's bookings, as the rider's list reads them.
 async fn rider_bookings(store: &Store, rider: Uuid) -> Vec<(Booking, Personal)> {
     store
-        .bookings_with_personal(BookingsOf::Rider(rider))
+        .all_bookings_with_personal(BookingsOf::Rider(rider))
         .await
         .unwrap()
 }
@@ -608,7 +608,7 @@ fn bookings_with_personal_match_reading_each_booking() {
             out
         }
         let of_rider = store
-            .bookings_with_personal(BookingsOf::Rider(u.id))
+            .all_bookings_with_personal(BookingsOf::Rider(u.id))
             .await
             .unwrap();
         assert_eq!(of_rider.len(), 3);
@@ -618,7 +618,7 @@ fn bookings_with_personal_match_reading_each_booking() {
             each_read_again(&store, &[ids[2], ids[1], ids[0]]).await
         );
         let of_partner = store
-            .bookings_with_personal(BookingsOf::Partner(partner))
+            .all_bookings_with_personal(BookingsOf::Partner(partner))
             .await
             .unwrap();
         assert_eq!(of_partner.len(), 2);
@@ -628,16 +628,61 @@ fn bookings_with_personal_match_reading_each_booking() {
             each_read_again(&store, &[ids[0], ids[2]]).await
         );
         let of_chauffeur = store
-            .bookings_with_personal(BookingsOf::Chauffeur(chauffeur))
+            .all_bookings_with_personal(BookingsOf::Chauffeur(chauffeur))
             .await
             .unwrap();
         assert_eq!(of_chauffeur.len(), 1);
         assert_eq!(of_chauffeur, each_read_again(&store, &[ids[2]]).await);
         assert!(store
-            .bookings_with_personal(BookingsOf::Rider(Uuid::now_v7()))
+            .all_bookings_with_personal(BookingsOf::Rider(Uuid::now_v7()))
             .await
             .unwrap()
             .is_empty());
+    });
+}
+
+/// Pages follow each other with no booking lost or repeated, also where many bookings share
+/// one pickup time (the id breaks the tie the same way on both backends).
+#[test]
+fn pages_of_bookings_cover_the_list_exactly_once_even_with_equal_pickup_times() {
+    each_backend(|store| async move {
+        let u = user(&store, "pages@example.com").await;
+        let t = now();
+        let mut made = Vec::new();
+        for i in 0..11 {
+            // Three pickup times, several bookings each.
+            let mut b = booking(u.id, t + Duration::hours(i % 3));
+            b.id = Uuid::now_v7();
+            assert_eq!(
+                create(
+                    &store,
+                    u.id,
+                    &format!("p{i}"),
+                    "h",
+                    &b,
+                    &Personal::default()
+                )
+                .await,
+                Created::Created
+            );
+            made.push(b.id);
+        }
+        let all = rider_bookings(&store, u.id).await;
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .bookings_with_personal(BookingsOf::Rider(u.id), after, 4)
+                .await
+                .unwrap();
+            let Some((last, _)) = page.last() else { break };
+            after = Some((last.pickup_at, last.id));
+            paged.extend(page.into_iter().map(|(b, _)| b.id));
+        }
+        assert_eq!(paged, all.iter().map(|(b, _)| b.id).collect::<Vec<_>>());
+        made.sort();
+        paged.sort();
+        assert_eq!(paged, made);
     });
 }
 

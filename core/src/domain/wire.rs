@@ -376,6 +376,9 @@ pub struct BookingView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookingList {
     pub bookings: Vec<BookingView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,6 +407,9 @@ pub struct HistoryEntryView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryView {
     pub entries: Vec<HistoryEntryView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

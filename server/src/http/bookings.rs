@@ -25,6 +25,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::accounts::{check_phone, optional_text};
 use crate::http::extract::{ApiJson, Authenticated, HashedJson, IdPath};
 use crate::http::idempotency::{self, IdempotencyKey, InFlight};
+use crate::http::paging::{PageParams, Paging};
 use crate::state::AppState;
 use crate::store::{self, Booking, Created, HistoryEntry, IdempotentCreate, Personal, User};
 use crate::tokens::TokenError;
@@ -304,27 +305,38 @@ pub(super) async fn own_booking(
     }
 }
 
-/// The signed-in rider's bookings, latest pickup first.
+/// The signed-in rider's bookings, latest pickup first, a page at a time.
 #[utoipa::path(get, path = "/v1/bookings", tag = "bookings", security(("bearer" = [])),
+    params(PageParams),
     responses(
         (status = 200, body = BookingList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_bookings(
     State(state): State<AppState>,
     auth: Authenticated,
+    paging: Paging,
 ) -> Result<Json<BookingList>, ApiError> {
-    let mut bookings = Vec::new();
-    for (b, personal) in state
+    let fetched = state
         .store
-        .bookings_with_personal(store::BookingsOf::Rider(auth.user.id))
-        .await?
-    {
-        bookings.push(booking_view(&b, &personal)?);
-    }
-    Ok(Json(BookingList { bookings }))
+        .bookings_with_personal(
+            store::BookingsOf::Rider(auth.user.id),
+            paging.after()?,
+            paging.fetch_limit(),
+        )
+        .await?;
+    let (page, next_cursor) = paging.finish(fetched, |(b, _)| (b.pickup_at, b.id));
+    let bookings = page
+        .iter()
+        .map(|(b, personal)| booking_view(b, personal))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(BookingList {
+        bookings,
+        next_cursor,
+    }))
 }
 
 /// One of the rider's bookings.
@@ -376,12 +388,14 @@ pub async fn booking_receipt(
     })
 }
 
-/// Every change to the booking: who, when, from which state to which, and each full version.
+/// Every change to the booking: who, when, from which state to which, and each full version;
+/// oldest first, a page at a time.
 #[utoipa::path(get, path = "/v1/bookings/{id}/history", tag = "bookings", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Booking id")),
+    params(("id" = Uuid, Path, description = "Booking id"), PageParams),
     responses(
         (status = 200, body = HistoryView),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such booking, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
@@ -390,6 +404,7 @@ pub async fn booking_history(
     State(state): State<AppState>,
     auth: Authenticated,
     IdPath(id): IdPath,
+    paging: Paging,
 ) -> Result<Json<HistoryView>, ApiError> {
     let (booking, _) = own_booking(&state, &auth.user, id).await?;
     let mut previous: Option<Value> = None;
@@ -398,7 +413,13 @@ pub async fn booking_history(
         entries.push(history_entry_view(&e, previous.take()));
         previous = Some(e.snapshot);
     }
-    Ok(Json(HistoryView { entries }))
+    // A booking's history is short by nature (one entry per change of state), so it is paged
+    // in memory.
+    let (entries, next_cursor) = paging.in_memory(entries, |e| e.version, false)?;
+    Ok(Json(HistoryView {
+        entries,
+        next_cursor,
+    }))
 }
 
 /// A stored change as answered. The store keeps actor and states as their names; one it cannot

@@ -77,8 +77,8 @@ pub mod sqlite;
 
 pub use accounts::{AttemptCount, Credentials, NewUser, Role, User};
 pub use bookings::{
-    AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, Personal,
-    Transition,
+    AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, PageKey,
+    Personal, Transition, EXPORT_PAGE,
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
 pub use fleet::{
