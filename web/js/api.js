@@ -88,6 +88,31 @@ export async function request(method, path, options = {}) {
   return body;
 }
 
+/**
+ * Every item of a paged list (`{<key>: [...], next_cursor}`), following the cursor, 200 a page,
+ * at most `maxPages` pages.
+ * @param {string} path
+ * @param {string} key the answer's array field
+ * @param {string | null} token
+ * @param {number} [maxPages]
+ * @returns {Promise<any[]>}
+ */
+export async function allPages(path, key, token, maxPages = 10) {
+  /** @type {any[]} */
+  const items = [];
+  /** @type {string | null} */
+  let cursor = null;
+  for (let page = 0; page < maxPages; page++) {
+    const params = new URLSearchParams({ limit: '200' });
+    if (cursor) params.set('cursor', cursor);
+    const answer = await request('GET', `${path}?${params}`, { token });
+    items.push(...(Array.isArray(answer) ? answer : answer?.[key] ?? []));
+    cursor = Array.isArray(answer) ? null : answer?.next_cursor ?? null;
+    if (!cursor) break;
+  }
+  return items;
+}
+
 /** A new idempotency key: one per booking attempt. */
 export function newKey() {
   if (typeof globalThis.crypto?.randomUUID === 'function') return crypto.randomUUID();

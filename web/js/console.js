@@ -3,7 +3,7 @@
 // and state, chauffeurs and vehicles), the chauffeur's phone view (rides, one button per next
 // status, position sharing while on the way) or the operator's partner management.
 
-import { ApiProblem, Session, request, streamEvents } from './api.js';
+import { ApiProblem, Session, allPages, request, streamEvents } from './api.js';
 import { applyTexts, formatDateTime, formatMoney, formatTime, lang, problemText, setLang, t } from './i18n.js';
 import { $, announce, clearErrors, fillSelect, h, showProblem, stateBadge } from './ui.js';
 
@@ -70,16 +70,17 @@ let partnerRides = [];
 
 async function loadPartner() {
   try {
+    const token = session.token();
     const [offers, rides, cs, vs] = await Promise.all([
-      api('GET', '/v1/partner/offers'),
-      api('GET', '/v1/partner/rides'),
-      api('GET', '/v1/partner/chauffeurs'),
-      api('GET', '/v1/partner/vehicles'),
+      allPages('/v1/partner/offers', 'offers', token),
+      allPages('/v1/partner/rides', 'rides', token),
+      allPages('/v1/partner/chauffeurs', 'chauffeurs', token),
+      allPages('/v1/partner/vehicles', 'vehicles', token),
     ]);
-    chauffeurs = Array.isArray(cs) ? cs : cs.chauffeurs ?? [];
-    vehicles = Array.isArray(vs) ? vs : vs.vehicles ?? [];
-    partnerRides = rides.rides;
-    renderOffers(offers.offers);
+    chauffeurs = cs;
+    vehicles = vs;
+    partnerRides = rides;
+    renderOffers(offers);
     renderPartnerRides();
     $('#chauffeurs').replaceChildren(...chauffeurs.map((c) => h('li', {}, c.name ?? c.email, ' ', h('span', { class: 'hint' }, c.email))));
     $('#vehicles').replaceChildren(
@@ -242,7 +243,7 @@ let myRides = [];
 
 async function loadChauffeur() {
   try {
-    myRides = (await api('GET', '/v1/chauffeur/rides')).rides;
+    myRides = await allPages('/v1/chauffeur/rides', 'rides', session.token());
     renderChauffeur();
   } catch (e) {
     report(e);
@@ -372,8 +373,7 @@ let partners = [];
 
 async function loadOperator() {
   try {
-    const answer = await api('GET', '/v1/operator/partners');
-    partners = Array.isArray(answer) ? answer : answer.partners ?? [];
+    partners = await allPages('/v1/operator/partners', 'partners', session.token());
     const head = h('thead', {}, h('tr', {}, ...['console.partner_name', 'console.cities', 'console.classes', 'console.members', 'console.vehicles'].map((k) => h('th', { scope: 'col' }, t(k)))));
     const body = h(
       'tbody',

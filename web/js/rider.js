@@ -3,7 +3,7 @@
 // booking live (status and the chauffeur on the map over SSE), two-step cancel, the receipt.
 // Prices, rules and states are the server's; this page only shows and asks.
 
-import { ApiProblem, Session, newKey, request, streamEvents } from './api.js';
+import { ApiProblem, Session, allPages, newKey, request, streamEvents } from './api.js';
 import {
   applyTexts,
   formatDateTime,
@@ -551,11 +551,11 @@ async function listBookings() {
   const token = session.token();
   if (!token) return go('/account');
   try {
-    /** @type {Schemas['BookingList']} */
-    const answer = await request('GET', '/v1/bookings', { token });
+    /** @type {Schemas['BookingView'][]} */
+    const bookings = await allPages('/v1/bookings', 'bookings', token);
     list.replaceChildren(
-      ...(answer.bookings.length
-        ? answer.bookings.map((b) =>
+      ...(bookings.length
+        ? bookings.map((b) =>
             h(
               'li',
               { class: 'card booking', 'data-id': b.id },
