@@ -40,6 +40,15 @@ else
   echo "WARNING: no PostgreSQL here; the PostgreSQL half of the tests will be SKIPPED" >&2
 fi
 
+step "poppler-utils for the invoice PDF checks"
+if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+  echo "installing poppler-utils (pdftotext, pdftoppm)"
+  if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
+  DEBIAN_FRONTEND=noninteractive $apt_get install -y -q poppler-utils >/dev/null \
+    || echo "WARNING: poppler-utils could not be installed; the invoice PDF checks will fail under CI=true" >&2
+fi
+command -v pdftotext || true
+
 step "cargo test --workspace --all-features"
 cargo test --workspace --all-features --locked 2>&1 | tee "$test_log"
 passed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
