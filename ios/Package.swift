@@ -2,8 +2,9 @@
 // The rider SDK for Swift: the generated UniFFI bindings (ChauffeurSDK, over the Rust library's C
 // interface) and ChauffeurKit, the Swift layer an app uses. The generated targets live in
 // Generated/ (never committed): scripts/swift-test.sh fills it on Linux, ios/build-xcframework.sh
-// on a Mac. When Generated/ChauffeurRust.xcframework exists (the Mac build), the Rust library comes
-// from it; otherwise from libchauffeur_ffi.so found by the linker (-L, as scripts/swift-test.sh passes).
+// on a Mac. When Generated/ChauffeurRust.xcframework exists (the Mac build), the Rust library
+// comes from it; otherwise from libchauffeur_ffi.so found by the linker (-L, as
+// scripts/swift-test.sh passes).
 import Foundation
 import PackageDescription
 

@@ -189,6 +189,10 @@ in_jail swift test "${flags[@]}" --skip-build 2>&1
 echo "swift: swift-format lint (ios/.swift-format)" >&2
 in_jail /bin/sh -c 'cd /src/ios && swift format lint --strict --recursive --configuration .swift-format \
   Package.swift Sources/ChauffeurKit Tests App Bench'
-echo "swift: SwiftLint $(in_jail /opt/swiftlint/swiftlint version) (ios/.swiftlint.yml)" >&2
-in_jail /bin/sh -c 'cd /src/ios && /opt/swiftlint/swiftlint lint --strict --quiet --no-cache --config .swiftlint.yml'
+# SwiftLint is linked against the toolchain's Foundation and SourceKit, which Debian keeps under
+# /usr/libexec/swift.
+swiftlint=(/usr/bin/env LD_LIBRARY_PATH=/usr/libexec/swift/lib/swift/linux:/usr/libexec/swift/lib
+  LINUX_SOURCEKIT_LIB_PATH=/usr/libexec/swift/lib /opt/swiftlint/swiftlint)
+echo "swift: SwiftLint $(in_jail "${swiftlint[@]}" version) (ios/.swiftlint.yml)" >&2
+in_jail "${swiftlint[@]}" lint --strict --quiet --no-cache --config /src/ios/.swiftlint.yml /src/ios
 echo "swift: swift-format and SwiftLint report nothing on ios/" >&2

@@ -28,7 +28,8 @@ do {
   var rust = Double.greatestFiniteMagnitude
   var trivial = Double.greatestFiniteMagnitude
   for _ in 0..<5 {
-    trivial = min(trivial, nanoseconds { for _ in 0..<iterations { _ = sdkVersion() } } / Double(iterations))
+    trivial = min(
+      trivial, nanoseconds { for _ in 0..<iterations { _ = sdkVersion() } } / Double(iterations))
     let round = try nanoseconds {
       for _ in 0..<iterations { _ = try estimateFares(form: form, now: now) }
     }
@@ -36,11 +37,19 @@ do {
     let inRust = try benchmarkEstimateInRust(form: form, now: now, iterations: UInt32(iterations))
     rust = min(rust, Double(inRust) / Double(iterations))
   }
-  print("estimate_fares (3 classes, Berlin BER -> Alexanderplatz), \(iterations) calls, best of 5 rounds:")
+  print("estimate_fares (3 classes, Berlin BER -> Alexanderplatz), \(iterations) calls,")
+  print("best of 5 rounds:")
   print(String(format: "  through the Swift binding: %.0f ns/call", swift))
   print(String(format: "  the same call inside Rust: %.0f ns/call", rust))
-  print(String(format: "  ratio Swift/Rust:          %.2fx (binding overhead %.0f ns/call)", swift / rust, swift - rust))
-  print(String(format: "  for scale, a call taking nothing and returning a short string (sdk_version): %.0f ns", trivial))
+  print(
+    String(
+      format: "  ratio Swift/Rust:          %.2fx (binding overhead %.0f ns/call)", swift / rust,
+      swift - rust))
+  print(
+    String(
+      format:
+        "  for scale, a call taking nothing and returning a short string (sdk_version): %.0f ns",
+      trivial))
 } catch {
   print("benchmark failed: \(ChauffeurKitError(error).message)")
   exit(1)

@@ -20,8 +20,10 @@ struct AccountView: View {
           Text("New account").tag(true)
         }
         .pickerStyle(.segmented)
-        TextField("Email", text: $email).textContentType(.emailAddress).textInputAutocapitalization(.never)
-        SecureField("Password", text: $password).textContentType(newAccount ? .newPassword : .password)
+        TextField("Email", text: $email).textContentType(.emailAddress).textInputAutocapitalization(
+          .never)
+        SecureField("Password", text: $password).textContentType(
+          newAccount ? .newPassword : .password)
         if newAccount {
           TextField("Name (optional)", text: $name).textContentType(.name)
         }
@@ -31,7 +33,8 @@ struct AccountView: View {
         Button(newAccount ? "Create account" : "Sign in") {
           run {
             if newAccount {
-              try await model.signUp(email: email, password: password, name: name.isEmpty ? nil : name)
+              try await model.signUp(
+                email: email, password: password, name: name.isEmpty ? nil : name)
             } else {
               try await model.logIn(email: email, password: password)
             }

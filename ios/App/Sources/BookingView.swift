@@ -59,7 +59,9 @@ struct BookingView: View {
         if terms.fromCache {
           Text("Fee as last seen; the server may ask again.").font(.footnote)
         }
-        Button("Cancel the ride", role: .destructive) { run { try await model.confirmCancellation() } }
+        Button("Cancel the ride", role: .destructive) {
+          run { try await model.confirmCancellation() }
+        }
       }
     } else if model.state.upcoming.contains(where: { $0.id == bookingId }) {
       Button("Cancel…", role: .destructive) { run { try await model.askToCancel(bookingId) } }

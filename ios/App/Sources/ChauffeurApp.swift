@@ -14,7 +14,9 @@ struct ChauffeurApp: App {
         if let model {
           RootView(model: model)
         } else if let failure {
-          ContentUnavailableView("Chauffeur cannot start", systemImage: "exclamationmark.triangle", description: Text(failure))
+          ContentUnavailableView(
+            "Chauffeur cannot start", systemImage: "exclamationmark.triangle",
+            description: Text(failure))
         } else {
           ProgressView()
         }
@@ -54,7 +56,8 @@ struct RootView: View {
     }
     .overlay(alignment: .top) {
       if model.state.offline {
-        Text("Offline: prices are estimates").font(.footnote).padding(6).background(.yellow.opacity(0.8), in: Capsule())
+        Text("Offline: prices are estimates").font(.footnote).padding(6).background(
+          .yellow.opacity(0.8), in: Capsule())
       }
     }
   }

@@ -17,7 +17,10 @@ struct LiveRideView: View {
         }
         Map {
           if let position = ride.chauffeurPosition {
-            Annotation("Chauffeur", coordinate: CLLocationCoordinate2D(latitude: position.lat, longitude: position.lon)) {
+            Annotation(
+              "Chauffeur",
+              coordinate: CLLocationCoordinate2D(latitude: position.lat, longitude: position.lon)
+            ) {
               Image(systemName: "car.fill").padding(4).background(.background, in: Circle())
             }
           }

@@ -83,9 +83,9 @@ struct FieldMessage: View {
   }
 }
 
-/// A place on the map.
 // TODO(places): search by name through the SDK's place search (`GET /v1/places`) once the SDK
 // exposes it; until then the rider drops a pin on the map.
+/// A place on the map.
 struct PlaceField: View {
   let title: LocalizedStringKey
   @Binding var place: LatLon?
@@ -96,7 +96,8 @@ struct PlaceField: View {
       MapReader { proxy in
         Map {
           if let place {
-            Marker(title, coordinate: CLLocationCoordinate2D(latitude: place.lat, longitude: place.lon))
+            Marker(
+              title, coordinate: CLLocationCoordinate2D(latitude: place.lat, longitude: place.lon))
           }
         }
         .onTapGesture { point in

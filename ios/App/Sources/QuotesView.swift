@@ -15,16 +15,20 @@ struct QuotesView: View {
         Section {
           LabeledContent("Total", value: quote.total)
           LabeledContent("Distance") {
-            Text(Measurement(value: Double(quote.distanceM), unit: UnitLength.meters), format: .measurement(width: .abbreviated))
+            Text(
+              Measurement(value: Double(quote.distanceM), unit: UnitLength.meters),
+              format: .measurement(width: .abbreviated))
           }
           LabeledContent("Duration") {
             Text(Duration.seconds(quote.durationS), format: .units(allowed: [.hours, .minutes]))
           }
           LabeledContent("Pickup", value: quote.pickupAt, format: .dateTime)
           if quote.estimate {
-            Text("Estimate: connect to book at a fixed price").font(.footnote).foregroundStyle(.orange)
+            Text("Estimate: connect to book at a fixed price").font(.footnote).foregroundStyle(
+              .orange)
           } else {
-            LabeledContent("Price valid until", value: quote.validUntil, format: .dateTime.hour().minute())
+            LabeledContent(
+              "Price valid until", value: quote.validUntil, format: .dateTime.hour().minute())
             if model.state.signedInAs == nil {
               NavigationLink("Sign in to book") { AccountView(model: model) }
             } else {
@@ -58,7 +62,8 @@ struct ConfirmationView: View {
         LabeledContent("Pickup", value: booking.pickupAt, format: .dateTime)
         LabeledContent("Price", value: booking.price)
         if booking.pendingSync {
-          Text("Saved on this phone; it is sent when you are online again.").foregroundStyle(.orange)
+          Text("Saved on this phone; it is sent when you are online again.").foregroundStyle(
+            .orange)
         }
         NavigationLink("Open the booking") { BookingView(model: model, bookingId: booking.id) }
       }

@@ -30,19 +30,19 @@ public enum ChauffeurKitError: Error, Equatable, Sendable {
 
   private init(sdk error: ChauffeurError) {
     switch error {
-    case let .InvalidInput(code, field, detail):
+    case .InvalidInput(let code, let field, let detail):
       self = .invalidInput(code: code, field: field, message: detail)
-    case let .Refused(code, status, detail):
+    case .Refused(let code, let status, let detail):
       self = .refused(code: code, status: status, message: detail)
-    case let .Offline(code, detail):
+    case .Offline(let code, let detail):
       self = .offline(code: code, message: detail)
-    case let .NotSignedIn(code, detail):
+    case .NotSignedIn(let code, let detail):
       self = .notSignedIn(code: code, message: detail)
-    case let .NotAllowed(code, detail):
+    case .NotAllowed(let code, let detail):
       self = .notAllowed(code: code, message: detail)
-    case let .Storage(code, detail):
+    case .Storage(let code, let detail):
       self = .storage(code: code, message: detail)
-    case let .Unexpected(code, detail):
+    case .Unexpected(let code, let detail):
       self = .unexpected(code: code, message: detail)
     }
   }
@@ -51,31 +51,31 @@ public enum ChauffeurKitError: Error, Equatable, Sendable {
   /// add some).
   public var code: String {
     switch self {
-    case let .invalidInput(code, _, _), let .refused(code, _, _), let .offline(code, _),
-      let .notSignedIn(code, _), let .notAllowed(code, _), let .storage(code, _),
-      let .unexpected(code, _):
+    case .invalidInput(let code, _, _), .refused(let code, _, _), .offline(let code, _),
+      .notSignedIn(let code, _), .notAllowed(let code, _), .storage(let code, _),
+      .unexpected(let code, _):
       return code
     }
   }
 
   /// The form field the error belongs next to, for invalid input.
   public var field: String? {
-    if case let .invalidInput(_, field, _) = self { return field }
+    if case .invalidInput(_, let field, _) = self { return field }
     return nil
   }
 
   /// The server's HTTP status, for refusals.
   public var status: UInt16? {
-    if case let .refused(_, status, _) = self { return status }
+    if case .refused(_, let status, _) = self { return status }
     return nil
   }
 
   /// The core's explanation for the rider.
   public var message: String {
     switch self {
-    case let .invalidInput(_, _, message), let .refused(_, _, message), let .offline(_, message),
-      let .notSignedIn(_, message), let .notAllowed(_, message), let .storage(_, message),
-      let .unexpected(_, message):
+    case .invalidInput(_, _, let message), .refused(_, _, let message), .offline(_, let message),
+      .notSignedIn(_, let message), .notAllowed(_, let message), .storage(_, let message),
+      .unexpected(_, let message):
       return message
     }
   }
@@ -90,7 +90,7 @@ public enum ChauffeurKitError: Error, Equatable, Sendable {
   }
 
   /// The synchronous form of `wrapping`.
-  public static func wrapping<T>(_ call: () throws -> T) throws -> T {
+  public static func wrappingSync<T>(_ call: () throws -> T) throws -> T {
     do {
       return try call()
     } catch {

@@ -44,10 +44,12 @@ private func storageError(_ what: String) -> ChauffeurError {
       var item: CFTypeRef?
       let status = SecItemCopyMatching(query as CFDictionary, &item)
       if status == errSecItemNotFound { return nil }
-      guard status == errSecSuccess, let data = item as? Data else {
+      guard status == errSecSuccess, let data = item as? Data,
+        let value = String(data: data, encoding: .utf8)
+      else {
         throw storageError("Keychain read failed (\(status))")
       }
-      return String(decoding: data, as: UTF8.self)
+      return value
     }
 
     public func save(key: String, value: String) throws {
@@ -89,8 +91,8 @@ private func storageError(_ what: String) -> ChauffeurError {
     /// The file of a key; a key is made of letters, digits, `_` and `-` (others are hex-escaped).
     public func file(of key: String) -> URL {
       let safe = key.unicodeScalars.map { scalar -> String in
-        let ok = CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII
-        return ok || scalar == "_" || scalar == "-" ? String(scalar) : "%\(scalar.value)"
+        let plain = CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII
+        return plain || scalar == "_" || scalar == "-" ? String(scalar) : "%\(scalar.value)"
       }
       return directory.appendingPathComponent(safe.joined())
     }
@@ -100,10 +102,12 @@ private func storageError(_ what: String) -> ChauffeurError {
       defer { lock.unlock() }
       let path = file(of: key).path
       guard FileManager.default.fileExists(atPath: path) else { return nil }
-      guard let data = FileManager.default.contents(atPath: path) else {
+      guard let data = FileManager.default.contents(atPath: path),
+        let value = String(data: data, encoding: .utf8)
+      else {
         throw storageError("cannot read \(path)")
       }
-      return String(decoding: data, as: UTF8.self)
+      return value
     }
 
     public func save(key: String, value: String) throws {
@@ -114,7 +118,9 @@ private func storageError(_ what: String) -> ChauffeurError {
       // Created 0600 before anything is written, then renamed over the old file: never readable
       // by others, never half-written.
       let descriptor = open(temporary.path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
-      guard descriptor >= 0 else { throw storageError("cannot create \(temporary.path) (errno \(errno))") }
+      guard descriptor >= 0 else {
+        throw storageError("cannot create \(temporary.path) (errno \(errno))")
+      }
       let bytes = Array(value.utf8)
       let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
       let synced = fsync(descriptor) == 0

@@ -39,14 +39,16 @@ final class RiderJourneyTests: XCTestCase {
     }
     XCTAssertNil(model.state.signedInAs)
 
-    model.edit(.make(cityId: "berlin", pickup: Places.brandenburgGate, hours: 3, pickupLocal: nextWeek()))
+    model.edit(
+      .make(cityId: "berlin", pickup: Places.brandenburgGate, hours: 3, pickupLocal: nextWeek()))
     XCTAssertTrue(model.state.formErrors.isEmpty, "\(model.state.formErrors)")
     try await model.requestQuotes()
     let hourly = model.state.quotes
     XCTAssertFalse(hourly.isEmpty)
     XCTAssertTrue(hourly.allSatisfy { !$0.estimate && $0.total.hasPrefix("EUR ") })
     XCTAssertNotEqual(
-      hourly.map(\.totalMinor), transfer.map(\.totalMinor), "three hours are not the short transfer")
+      hourly.map(\.totalMinor), transfer.map(\.totalMinor), "three hours are not the short transfer"
+    )
   }
 
   @MainActor
@@ -54,7 +56,9 @@ final class RiderJourneyTests: XCTestCase {
     let install = try Installation()
     let model = try await install.open(serverURL: try TestServer.url())
     model.edit(
-      .make(cityId: "berlin", pickup: Places.brandenburgGate, dropoff: Places.munich, pickupLocal: nextWeek()))
+      .make(
+        cityId: "berlin", pickup: Places.brandenburgGate, dropoff: Places.munich,
+        pickupLocal: nextWeek()))
     let error = await failure { try await model.requestQuotes() }
     XCTAssertEqual(error?.code, "outside_service_area")
     XCTAssertEqual(error?.field, "dropoff")
@@ -64,7 +68,8 @@ final class RiderJourneyTests: XCTestCase {
 
     // Field by field, without any network.
     model.edit(.make(cityId: "", pickup: nil, passengers: 0))
-    XCTAssertEqual(model.state.formErrors.map(\.field), ["city", "pickup", "dropoff", "passengers"])
+    XCTAssertEqual(
+      model.state.formErrors.map(\.field), ["city", "pickup", "dropoff", "passengers"])
   }
 
   @MainActor
@@ -75,7 +80,8 @@ final class RiderJourneyTests: XCTestCase {
     try await model.requestQuotes()
 
     let notSignedIn = await failure { try await model.book(.business) }
-    XCTAssertEqual(notSignedIn, .notSignedIn(code: "not_signed_in", message: notSignedIn?.message ?? ""))
+    XCTAssertEqual(
+      notSignedIn, .notSignedIn(code: "not_signed_in", message: notSignedIn?.message ?? ""))
 
     let wrong = await failure {
       try await model.logIn(email: newEmail("nobody"), password: "wrong password!")
@@ -148,7 +154,8 @@ final class RiderJourneyTests: XCTestCase {
   }
 
   @MainActor
-  func testReopenedOnTheSameCacheWithTheServerUnreachableTheBookingIsListedAndEstimatesCannotBeBooked()
+  func
+    testReopenedOnTheSameCacheWithTheServerUnreachableTheBookingIsListedAndEstimatesCannotBeBooked()
     async throws
   {
     let install = try Installation()
@@ -168,7 +175,8 @@ final class RiderJourneyTests: XCTestCase {
     // directory), no server.
     let offline = try await install.open(serverURL: unreachableServer)
     XCTAssertEqual(offline.state.signedInAs, email, "the session survived in the secure store")
-    XCTAssertEqual(offline.state.upcoming.map(\.id), [bookingId], "the booking is listed from the cache")
+    XCTAssertEqual(
+      offline.state.upcoming.map(\.id), [bookingId], "the booking is listed from the cache")
 
     try await offline.openBooking(bookingId)
     XCTAssertEqual(offline.state.selected?.fromCache, true)
@@ -181,7 +189,9 @@ final class RiderJourneyTests: XCTestCase {
     XCTAssertTrue(offline.state.quotes.allSatisfy(\.estimate), "marked as estimates")
     XCTAssertTrue(offline.state.quotes.allSatisfy { $0.quoteToken == nil })
     // The same fare engine the binding exports.
-    let direct = try ChauffeurKitError.wrapping { try estimateFares(form: berlinTrip(), now: Date()) }
+    let direct = try ChauffeurKitError.wrappingSync {
+      try estimateFares(form: berlinTrip(), now: Date())
+    }
     XCTAssertEqual(direct.map(\.totalMinor), offline.state.quotes.map(\.totalMinor))
 
     let refused = await failure { try await offline.book(.business) }
@@ -239,7 +249,8 @@ final class RiderJourneyTests: XCTestCase {
     XCTAssertEqual(notSignedIn?.code, "not_signed_in")
 
     try await model.signUp(email: newEmail("missing"), password: password, name: nil)
-    let (events, following) = collect(model.app.rideEvents(bookingId: UUID().uuidString.lowercased()))
+    let (events, following) = collect(
+      model.app.rideEvents(bookingId: UUID().uuidString.lowercased()))
     let missing = await failure {
       while try await events.next() != nil {}
     }

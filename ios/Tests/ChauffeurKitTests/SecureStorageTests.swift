@@ -21,7 +21,8 @@ import XCTest
       let file = storage.file(of: "session_token")
       let filePermissions = try manager.attributesOfItem(atPath: file.path)[.posixPermissions]
       XCTAssertEqual((filePermissions as? NSNumber)?.intValue, 0o600)
-      let directoryPermissions = try manager.attributesOfItem(atPath: directory.path)[.posixPermissions]
+      let directoryPermissions = try manager.attributesOfItem(atPath: directory.path)[
+        .posixPermissions]
       XCTAssertEqual((directoryPermissions as? NSNumber)?.intValue, 0o700)
       XCTAssertEqual(try manager.contentsOfDirectory(atPath: directory.path), ["session_token"])
 

@@ -33,24 +33,32 @@ enum TestServer {
       request.httpBody = try JSONSerialization.data(withJSONObject: json)
     }
     if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "authorization") }
-    let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation {
-      continuation in
+    let (data, response) = try await load(request)
+    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+    let object =
+      data.isEmpty ? [:] : (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    return Answer(status: status, json: object ?? [:])
+  }
+
+  /// URLSession's completion-handler form (its async methods are not in every Linux Foundation).
+  private typealias Loaded = (Data, URLResponse)
+
+  private static func load(_ request: URLRequest) async throws -> Loaded {
+    try await withCheckedThrowingContinuation { (done: CheckedContinuation<Loaded, Error>) in
       URLSession.shared.dataTask(with: request) { data, response, error in
         if let data, let response {
-          continuation.resume(returning: (data, response))
+          done.resume(returning: (data, response))
         } else {
-          continuation.resume(throwing: error ?? URLError(.badServerResponse))
+          done.resume(throwing: error ?? URLError(.badServerResponse))
         }
       }.resume()
     }
-    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-    let object = data.isEmpty ? [:] : (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    return Answer(status: status, json: object ?? [:])
   }
 
   /// Logs in over HTTP and returns the bearer token.
   static func logIn(email: String, password: String) async throws -> String {
-    let answer = try await send("POST", "/v1/sessions", json: ["email": email, "password": password])
+    let answer = try await send(
+      "POST", "/v1/sessions", json: ["email": email, "password": password])
     guard answer.status == 201, let token = answer.json["token"] as? String else {
       throw URLError(.userAuthenticationRequired)
     }
