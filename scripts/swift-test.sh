@@ -14,6 +14,7 @@
 #
 #   scripts/swift-test.sh            build, test and lint
 #   scripts/swift-test.sh --bench    run the binding benchmark instead (release library)
+#   scripts/swift-test.sh --format   rewrite ios/ with swift-format (what the lint step checks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -99,6 +100,27 @@ if [ ! -f "$ready" ]; then
 fi
 jail_dir="$jail"
 
+# -L/-rpath: the Rust library; --allow-shlib-undefined: Debian's libswiftObservation.so links
+# against symbols its own build leaves undefined (the package builds and runs without it
+# otherwise, but cannot link a binary that uses @Observable).
+flags=(--package-path /src/ios --scratch-path /work/build -Xlinker -L/work/lib
+  -Xlinker -rpath=/work/lib -Xlinker --allow-shlib-undefined)
+in_jail() {
+  chroot "$jail" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/work/home LANG=C.UTF-8 \
+    CHAUFFEUR_SERVER_URL="${server_url:-}" "$@"
+}
+
+# The formatter, for a developer: rewrites ios/ in place the way the lint below wants it.
+lint_paths="Package.swift Sources/ChauffeurKit Tests App Bench"
+if [ "$mode" = "--format" ]; then
+  mount -t proc proc "$jail/proc"
+  mounts+=("$jail/proc")
+  mount_into "$root/ios" /src/ios
+  in_jail /bin/sh -c "cd /src/ios && swift format format -i -r --configuration .swift-format $lint_paths"
+  echo "swift: formatted ios/ with swift-format" >&2
+  exit 0
+fi
+
 # --- SwiftLint (npm @expo/swiftlint: a Linux binary, run inside the chroot) -------------------
 swiftlint_home="$tools/swiftlint-$swiftlint_version"
 swiftlint_bin() { # prints the Linux binary's path when installed
@@ -160,21 +182,9 @@ mount -t proc proc "$jail/proc"
 mounts+=("$jail/proc")
 mount_into "$root" /src ro
 mount_into "$work" /work
-if [ "$mode" = "--bench" ]; then
-  mount_into "$root/ios" /src/ios ro # nothing else is needed
-else
+if [ "$mode" != "--bench" ]; then
   mount_into "$(dirname "$(swiftlint_bin)")" /opt/swiftlint ro
 fi
-
-# -L/-rpath: the Rust library; --allow-shlib-undefined: Debian's libswiftObservation.so links
-# against symbols its own build leaves undefined (the package builds and runs without it
-# otherwise, but cannot link a binary that uses @Observable).
-flags=(--package-path /src/ios --scratch-path /work/build -Xlinker -L/work/lib
-  -Xlinker -rpath=/work/lib -Xlinker --allow-shlib-undefined)
-in_jail() {
-  chroot "$jail" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/work/home LANG=C.UTF-8 \
-    CHAUFFEUR_SERVER_URL="${server_url:-}" "$@"
-}
 
 if [ "$mode" = "--bench" ]; then
   in_jail swift build -c release "${flags[@]}" --product ChauffeurBench >&2
@@ -187,8 +197,7 @@ in_jail swift build "${flags[@]}" --build-tests >&2
 in_jail swift test "${flags[@]}" --skip-build 2>&1
 
 echo "swift: swift-format lint (ios/.swift-format)" >&2
-in_jail /bin/sh -c 'cd /src/ios && swift format lint --strict --recursive --configuration .swift-format \
-  Package.swift Sources/ChauffeurKit Tests App Bench'
+in_jail /bin/sh -c "cd /src/ios && swift format lint --strict -r --configuration .swift-format $lint_paths"
 # SwiftLint is linked against the toolchain's Foundation and SourceKit, which Debian keeps under
 # /usr/libexec/swift.
 swiftlint=(/usr/bin/env LD_LIBRARY_PATH=/usr/libexec/swift/lib/swift/linux:/usr/libexec/swift/lib

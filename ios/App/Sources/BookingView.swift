@@ -6,7 +6,6 @@ import SwiftUI
 struct BookingView: View {
   let model: RiderModel
   let bookingId: String
-  @State private var following: Task<Void, Never>?
 
   var body: some View {
     List {

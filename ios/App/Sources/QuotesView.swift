@@ -5,6 +5,7 @@ import SwiftUI
 /// (offline) are marked and cannot be booked: the core refuses them, the button says so.
 struct QuotesView: View {
   let model: RiderModel
+  @State private var booked = false
 
   var body: some View {
     List {
@@ -32,8 +33,13 @@ struct QuotesView: View {
             if model.state.signedInAs == nil {
               NavigationLink("Sign in to book") { AccountView(model: model) }
             } else {
-              Button("Book \(quote.class.label)") { run { try await model.book(quote.class) } }
-                .disabled(model.busy)
+              Button("Book \(quote.class.label)") {
+                run {
+                  try await model.book(quote.class)
+                  booked = true
+                }
+              }
+              .disabled(model.busy)
             }
           }
         } header: {
@@ -42,11 +48,7 @@ struct QuotesView: View {
       }
     }
     .navigationTitle("Prices")
-    .navigationDestination(item: confirmation) { _ in ConfirmationView(model: model) }
-  }
-
-  private var confirmation: Binding<String?> {
-    Binding(get: { model.state.confirmation?.id }, set: { _ in })
+    .navigationDestination(isPresented: $booked) { ConfirmationView(model: model) }
   }
 }
 

@@ -119,3 +119,19 @@ func waitForState(
     try await Task.sleep(nanoseconds: 20_000_000)
   }
 }
+
+/// The error `action` throws, as the Swift error the app sees.
+func failure(
+  file: StaticString = #filePath, line: UInt = #line, _ action: () async throws -> Void
+) async -> ChauffeurKitError? {
+  do {
+    try await action()
+    XCTFail("expected an error", file: file, line: line)
+    return nil
+  } catch let error as ChauffeurKitError {
+    return error
+  } catch {
+    XCTFail("not a ChauffeurKitError: \(error)", file: file, line: line)
+    return nil
+  }
+}
