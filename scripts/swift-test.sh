@@ -65,6 +65,10 @@ mount_into() { # mount_into <source> <path inside the jail> [ro] — a bind moun
 # --- toolchain: the trixie chroot -------------------------------------------------------------
 [ "$(uname -s)" = "Linux" ] || missing "this script runs Swift in a Linux chroot; on macOS use Xcode (ios/README.md)"
 [ "$(id -u)" = 0 ] || missing "building and entering the Swift chroot needs root (debootstrap, chroot, mount)"
+# One run at a time per tools dir: runs share the chroot and its mount points.
+mkdir -p "$tools"
+exec 9>"$tools/swift-trixie.lock"
+flock 9
 # Written once the toolchain is installed (the chroot's /usr/bin/swift is an absolute symlink,
 # meaningless from outside).
 ready="$jail/.chauffeur-swift-ready"
