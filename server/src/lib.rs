@@ -11,6 +11,7 @@ pub mod live;
 pub mod metrics;
 pub mod nearest;
 pub mod partners;
+pub mod payments;
 pub mod state;
 pub mod store;
 pub mod throttle;

@@ -38,6 +38,13 @@ enum Command {
     Dev(DevArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// A local payment provider speaking the provider's HTTP subset, with test cards (for tests
+    /// and development; never in production).
+    PaymentsDouble {
+        /// Address to listen on (port 0: any free port; the first line printed says which).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
     /// Create an operator account (operators manage partners through the API).
     Operator {
         #[command(flatten)]
@@ -422,6 +429,18 @@ async fn run_migrate(args: DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn run_payments_double(listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    // The first line on stdout says where we listen (tests read it when binding port 0).
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, chauffeur_server::payments::double::router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the payments double failed")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = match &cli.command {
@@ -429,7 +448,8 @@ fn main() -> ExitCode {
         Some(Command::Dev(a)) => a.common.log_json,
         Some(Command::Migrate(_))
         | Some(Command::Partner { .. })
-        | Some(Command::Operator { .. }) => false,
+        | Some(Command::Operator { .. })
+        | Some(Command::PaymentsDouble { .. }) => false,
         None => cli.serve.common.log_json,
     };
     init_logging(json);
@@ -456,6 +476,7 @@ fn main() -> ExitCode {
                 password,
                 name,
             }) => run_operator(database, &email, &password, &name).await,
+            Some(Command::PaymentsDouble { listen }) => run_payments_double(listen).await,
         }
     });
     match result {
