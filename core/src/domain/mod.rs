@@ -10,4 +10,5 @@ pub mod error;
 pub mod fare;
 pub mod money;
 pub mod pickup;
+pub mod places;
 pub mod wire;
