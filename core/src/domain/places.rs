@@ -455,9 +455,11 @@ impl PlaceIndex {
                 continue;
             }
             let name = FoldedName::new(&place.name, false);
+            // "Berlin Hauptbahnhof, Berlin": the name before the address parts.
+            let head = FoldedName::new(place.name.split(',').next().unwrap_or_default(), false);
             let duplicate = ranked[..builtin].iter().any(|r| {
                 great_circle_m(r.place.position(), place.position()) <= SAME_PLACE_M
-                    && r.names.iter().any(|n| n.spellings[0] == name.spellings[0])
+                    && r.names.iter().any(|n| n.spellings[0] == head.spellings[0])
             });
             if duplicate || ranked.iter().any(|r| r.place.id == place.id) {
                 continue;
@@ -662,7 +664,7 @@ mod tests {
         let (catalog, index) = setup();
         let berlin = catalog.city("berlin").unwrap();
         let found = [
-            address("osm:N1", "Berlin Hauptbahnhof", 52.5250, 13.3690), // = station:8011160
+            address("osm:N1", "Berlin Hauptbahnhof, Berlin", 52.5250, 13.3690), // = station:8011160
             address("osm:N2", "Berliner Straße 12", 52.48, 13.33),
             address("osm:N3", "Berliner Platz 1", 48.1, 11.5), // Munich: outside Berlin
             address("osm:N4", "Kurfürstendamm 1", 52.50, 13.33),

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod operator;
 pub mod ops;
 pub mod partner;
+pub mod places;
 pub mod quotes;
 pub mod streams;
 
@@ -64,6 +65,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiInfo::openapi())
         .merge(catalog::routes())
         .merge(quotes::routes())
+        .merge(places::routes())
         .merge(accounts::routes())
         .merge(bookings::routes())
         .merge(partner::routes())
