@@ -19,6 +19,7 @@ What it holds (see core/data/SOURCES.md):
 No data set with a usable licence on PyPI or npm was found for other countries' stations or for
 well-known places (landmarks); none ship.
 
+A station keeps its DB category (1 = the busiest), which ranks equally good matches.
 Each place names its home city: the centre's own city, the first city listing the airport, the
 nearest city (by centre) whose service area holds the station. The output is deterministic: one
 place per line, sorted by id.
@@ -61,7 +62,7 @@ def inside(city, lat, lon):
     return generate_catalog.haversine_km(c["lat"], c["lon"], lat, lon) <= area["radius_km"]
 
 
-def place(pid, kind, name, city_id, lat, lon, aliases=(), airport_code=None):
+def place(pid, kind, name, city_id, lat, lon, aliases=(), airport_code=None, category=None):
     row = {"id": pid, "kind": kind, "name": name, "city_id": city_id,
            "lat": round5(lat), "lon": round5(lon)}
     aliases = sorted({a for a in aliases if a and a != name})
@@ -69,6 +70,8 @@ def place(pid, kind, name, city_id, lat, lon, aliases=(), airport_code=None):
         row["aliases"] = aliases
     if airport_code:
         row["airport_code"] = airport_code
+    if category:
+        row["category"] = category
     return row
 
 
@@ -127,7 +130,7 @@ def build(db_stations_dir):
             city["service_area"]["center"]["lat"], city["service_area"]["center"]["lon"],
             lat, lon))
         places.append(place(f"station:{s['id']}", "station", s["name"], home["id"], lat, lon,
-                            aliases=station_aliases(s["name"], home)))
+                            aliases=station_aliases(s["name"], home), category=category))
     places.sort(key=lambda p: p["id"])
     return places
 

@@ -115,6 +115,9 @@ struct PlaceRecord {
     aliases: Vec<String>,
     #[serde(default)]
     airport_code: Option<String>,
+    /// A station's DB category, 1 the busiest: ranks equally good matches.
+    #[serde(default)]
+    category: Option<u8>,
 }
 
 /// A name folded for matching, in its two spellings (umlaut as the bare vowel and as vowel + e).
@@ -139,6 +142,8 @@ impl FoldedName {
 struct Entry {
     place: Place,
     names: Vec<FoldedName>,
+    /// Lower first among equally good matches of one kind (a station's category).
+    rank: u8,
 }
 
 /// The built-in places, folded for search once.
@@ -340,6 +345,7 @@ struct Ranked<'a> {
     score: u32,
     /// A built-in place's names, to recognise it among a geocoder's answers.
     names: &'a [FoldedName],
+    rank: u8,
 }
 
 impl PlaceIndex {
@@ -393,7 +399,11 @@ impl PlaceIndex {
             }
             let mut names = vec![FoldedName::new(&place.name, false)];
             names.extend(record.aliases.iter().map(|a| FoldedName::new(a, true)));
-            entries.push(Entry { place, names });
+            entries.push(Entry {
+                place,
+                names,
+                rank: record.category.unwrap_or(u8::MAX),
+            });
         }
         Ok(PlaceIndex {
             source: file.source,
@@ -447,6 +457,7 @@ impl PlaceIndex {
                 place: serve(entry.place.clone()),
                 score,
                 names: &entry.names,
+                rank: entry.rank,
             });
         }
         let builtin = ranked.len();
@@ -472,6 +483,7 @@ impl PlaceIndex {
                 place: serve(place.clone()),
                 score,
                 names: &[],
+                rank: u8::MAX,
             });
         }
         // Stable: a geocoder's own order survives among its equally scored answers.
@@ -482,6 +494,7 @@ impl PlaceIndex {
                 .cmp(&pb.kind.group())
                 .then(b.score.cmp(&a.score))
                 .then(pa.kind.order().cmp(&pb.kind.order()))
+                .then(a.rank.cmp(&b.rank))
                 .then_with(|| {
                     if pa.kind == PlaceKind::Address {
                         std::cmp::Ordering::Equal
@@ -633,7 +646,15 @@ mod tests {
             "then prefixes, airport before stations"
         );
         assert!(found[2..].iter().all(|p| p.kind == PlaceKind::Station));
-        // A code finds its airport.
+        // Among equally good station names, the busiest category first.
+        let first_category_two = found
+            .iter()
+            .position(|p| p.id == "station:8010404") // Berlin-Spandau, category 2
+            .unwrap_or(found.len());
+        assert!(found[..first_category_two]
+            .iter()
+            .any(|p| p.id == "station:8011160")); // Berlin Hauptbahnhof, category 1
+                                                  // A code finds its airport.
         let found = index.search(Some(berlin), Some(&q("ber")), &[], 3);
         assert_eq!(found[0].id, "airport:BER");
         // Prefixes of words, not the middle of them.
