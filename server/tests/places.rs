@@ -119,9 +119,9 @@ fn bad_place_searches_name_their_field() {
         ("city=berlin&q=%01", 422, "invalid_request", "q"),
         ("", 422, "invalid_request", "q"),
         ("q=%20%20", 422, "invalid_request", "q"),
-        ("city=berlin&q=x&limit=0", 422, "invalid_request", "limit"),
-        ("city=berlin&q=x&limit=51", 422, "invalid_request", "limit"),
-        ("city=berlin&q=x&limit=ten", 422, "invalid_request", "limit"),
+        ("city=berlin&q=x&limit=0", 422, "invalid_limit", "limit"),
+        ("city=berlin&q=x&limit=51", 422, "invalid_limit", "limit"),
+        ("city=berlin&q=x&limit=ten", 422, "invalid_limit", "limit"),
         (
             "city=berlin&q=x&lang=deutsch",
             422,

@@ -67,7 +67,7 @@ fn core_error(e: chauffeur_core::CoreError, field: &str) -> ApiError {
     responses(
         (status = 200, description = "Places, best first: airports, stations and city centres before addresses, then by how well the name matches (text) or nearest first (coordinates); `city_id` is the requested city or the one serving the point", body = PlacesResponse),
         (status = 404, description = "No such city (not_found)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is missing or malformed (invalid_request, invalid_coordinates), or the point lies outside the requested city (outside_service_area); `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is missing or malformed (invalid_request; invalid_limit for `limit`), or the point lies outside the requested city (outside_service_area); `field` names it", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn search_places(
@@ -75,8 +75,9 @@ pub async fn search_places(
     params: Result<Query<PlacesParams>, QueryRejection>,
 ) -> Result<Json<PlacesResponse>, ApiError> {
     let Query(params) = params.map_err(|e| invalid("query", &e.body_text()))?;
-    let limit =
-        parse_limit(params.limit.as_deref(), "limit").map_err(|e| core_error(e, "limit"))?;
+    // The paged lists' code for a bad limit, though this one's range is 1 to 50.
+    let limit = parse_limit(params.limit.as_deref(), "limit")
+        .map_err(|e| ApiError::unprocessable("invalid_limit", e.to_string()).with_field("limit"))?;
     let lang = match params.lang.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(l) if (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase()) => {
