@@ -2,7 +2,8 @@
 //! addresses by text, `/reverse` names a point; both answer a GeoJSON FeatureCollection. Answers
 //! are cached in memory (bounded, with a time to live). A geocoder that is slow, down or talking
 //! nonsense costs the rider nothing but its addresses: the search answers with the built-in
-//! places, logs a line and counts the failure (`chauffeur_geocoder_requests_total`).
+//! places, logs a line and counts the failure (`chauffeur_geocoder_requests_total`); then the
+//! geocoder is left alone for a few seconds, so an outage does not slow every search.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,9 @@ pub struct GeocoderConfig {
     pub cache_entries: usize,
     /// An answer older than this is asked again.
     pub cache_ttl: Duration,
+    /// After a failure the geocoder is left alone this long, so an outage does not add the
+    /// timeout to every keystroke of every rider.
+    pub rest_after_failure: Duration,
 }
 
 impl GeocoderConfig {
@@ -34,6 +38,7 @@ impl GeocoderConfig {
             timeout,
             cache_entries: 2_000,
             cache_ttl: Duration::from_secs(15 * 60),
+            rest_after_failure: Duration::from_secs(5),
         }
     }
 }
@@ -106,6 +111,9 @@ pub struct Geocoder {
     client: reqwest::Client,
     cache: Mutex<AnswerCache>,
     metrics: Arc<Metrics>,
+    rest_after_failure: Duration,
+    /// Set by a failure: until then searches answer without asking.
+    resting_until: Mutex<Option<Instant>>,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +198,8 @@ impl Geocoder {
                 ttl: config.cache_ttl,
             }),
             metrics,
+            rest_after_failure: config.rest_after_failure,
+            resting_until: Mutex::new(None),
         })
     }
 
@@ -274,6 +284,10 @@ impl Geocoder {
             self.metrics.geocoder_cache_hit();
             return hit.as_ref().clone();
         }
+        if self.resting() {
+            self.metrics.geocoder_request("skipped");
+            return Vec::new();
+        }
         match self.fetch(path, query).await {
             Ok(features) => {
                 self.metrics.geocoder_request("ok");
@@ -285,10 +299,26 @@ impl Geocoder {
             }
             Err(e) => {
                 self.metrics.geocoder_request(e.outcome());
-                tracing::warn!(error = %e, path, "geocoder failed; answering with built-in places only");
+                tracing::warn!(
+                    error = %e,
+                    path,
+                    rest_s = self.rest_after_failure.as_secs_f64(),
+                    "geocoder failed; answering with built-in places only, and not asking it for a while"
+                );
+                if let Ok(mut until) = self.resting_until.lock() {
+                    *until = Some(Instant::now() + self.rest_after_failure);
+                }
                 Vec::new()
             }
         }
+    }
+
+    fn resting(&self) -> bool {
+        self.resting_until
+            .lock()
+            .ok()
+            .and_then(|until| *until)
+            .is_some_and(|until| Instant::now() < until)
     }
 
     fn cached(&self, key: &str) -> Option<Arc<Vec<Place>>> {

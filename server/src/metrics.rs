@@ -30,7 +30,7 @@ struct Inner {
     /// allocating on the hot path.
     routes: BTreeMap<String, RouteStats>,
     bookings_created: u64,
-    /// Geocoder requests by outcome: ok, error, timeout.
+    /// Geocoder requests by outcome: ok, error, timeout, skipped.
     geocoder_requests: BTreeMap<&'static str, u64>,
     geocoder_cache_hits: u64,
 }
@@ -97,7 +97,7 @@ impl Metrics {
         }
     }
 
-    /// A request to the geocoder ended: `ok`, `error` or `timeout`.
+    /// A request to the geocoder ended: `ok`, `error` or `timeout`, or was `skipped`.
     pub fn geocoder_request(&self, outcome: &'static str) {
         if let Ok(mut inner) = self.inner.lock() {
             *inner.geocoder_requests.entry(outcome).or_default() += 1;
@@ -173,10 +173,10 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP chauffeur_geocoder_requests_total Requests to the geocoder by outcome (ok, error, timeout)."
+            "# HELP chauffeur_geocoder_requests_total Geocoder requests by outcome (ok, error, timeout; skipped: not asked while resting after a failure)."
         );
         let _ = writeln!(out, "# TYPE chauffeur_geocoder_requests_total counter");
-        for outcome in ["ok", "error", "timeout"] {
+        for outcome in ["ok", "error", "timeout", "skipped"] {
             let n = inner.geocoder_requests.get(outcome).copied().unwrap_or(0);
             let _ = writeln!(
                 out,
