@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chauffeur_server::{
-    fresh_dev_dir, load_or_create_key, new_key, parse_key, prepare, redact, seed_demo, serve,
-    shutdown_signal, sqlite_url, ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
+    demo_issuer, fresh_dev_dir, load_issuer, load_or_create_key, new_key, parse_key,
+    placeholder_issuer, prepare, redact, seed_demo, serve, shutdown_signal, sqlite_url,
+    ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
 };
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -176,6 +177,11 @@ struct ServeArgs {
     /// Origins allowed by CORS (the web console), comma separated.
     #[arg(long, env = "CHAUFFEUR_CORS_ORIGINS", value_delimiter = ',')]
     cors_origin: Vec<String>,
+    /// JSON file with the seller of record printed on invoices: name, address (lines),
+    /// vat_id, number_prefix, and optionally registration and email. Without it invoices
+    /// carry a placeholder issuer and the server warns at start.
+    #[arg(long, env = "CHAUFFEUR_INVOICE_ISSUER")]
+    invoice_issuer: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -243,6 +249,13 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         test_clock: args.common.test_clock,
         geocoder: args.common.geocoder(),
         trusted_proxies: args.common.trusted_proxies.clone(),
+        invoice_issuer: match &args.invoice_issuer {
+            Some(path) => load_issuer(path)?,
+            None => {
+                tracing::warn!("no --invoice-issuer given: invoices carry a placeholder issuer; configure the seller of record before taking real bookings");
+                placeholder_issuer()
+            }
+        },
     };
     let state = prepare(&config).await?;
     let listener = TcpListener::bind(config.listen)
@@ -271,6 +284,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         test_clock: args.common.test_clock,
         geocoder: args.common.geocoder(),
         trusted_proxies: args.common.trusted_proxies.clone(),
+        invoice_issuer: demo_issuer(),
     };
     let state = prepare(&config).await?;
     seed_demo(&state).await?;

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod chauffeur;
 pub mod extract;
 pub mod idempotency;
+pub mod invoices;
 pub mod operator;
 pub mod ops;
 pub mod paging;
@@ -69,6 +70,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(places::routes())
         .merge(accounts::routes())
         .merge(bookings::routes())
+        .merge(invoices::routes())
         .merge(partner::routes())
         .merge(chauffeur::routes())
         .merge(operator::routes())

@@ -70,6 +70,7 @@ mod bookings;
 mod events;
 mod fleet;
 mod idempotency;
+mod invoices;
 mod positions;
 pub mod postgres;
 mod rows;
@@ -85,6 +86,7 @@ pub use fleet::{
     Accepted, ChauffeurAccount, DispatchTurn, GiveBack, Offer, OfferState, PartnerSummary, Vehicle,
 };
 pub use idempotency::{Created, IdempotentCreate};
+pub use invoices::IssuedInvoice;
 pub use positions::{AvailableChauffeur, ChauffeurSearch};
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +103,7 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
@@ -258,6 +260,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_login_attempts.sql"),
     ),
+    (6, include_str!("../../migrations/sqlite/0006_invoices.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -276,6 +279,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         5,
         include_str!("../../migrations/postgres/0005_login_attempts.sql"),
+    ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_invoices.sql"),
     ),
 ];
 
