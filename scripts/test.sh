@@ -2,8 +2,8 @@
 # The whole test suite, from a fresh machine: formatting, lints, every Rust test, the README
 # tour, the Kotlin/JVM SDK module's JUnit tests against a real server, the Swift package's XCTests
 # (in a Debian trixie chroot with its Swift toolchain) against a real server, the web pages in
-# Chromium (scripts/web-test.sh), and the check that the committed catalog is what its generator
-# produces. Installs what it needs.
+# Chromium (scripts/web-test.sh), and the check that the committed catalog and places are what
+# their generators produce. Installs what it needs.
 # Under CI=true a missing tool fails the run; it never skips silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,6 +92,22 @@ if ! cmp -s "$fresh" core/data/catalog.json; then
   exit 1
 fi
 echo "catalog.json matches its generator"
+
+step "places: regenerate from the catalog and db-stations, and compare"
+need npm "apt-get install -y npm"
+stations="${CHAUFFEUR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/chauffeur-tools}/db-stations-5.0.2"
+if [ ! -f "$stations/package/full.json" ]; then
+  echo "fetching the npm package db-stations 5.0.2 into $stations"
+  mkdir -p "$stations"
+  (cd "$stations" && npm pack --silent db-stations@5.0.2 >/dev/null && tar xzf db-stations-5.0.2.tgz)
+fi
+"$venv/bin/python" core/data/generate_places.py --db-stations "$stations/package" --out "$fresh"
+if ! cmp -s "$fresh" core/data/places.json; then
+  echo "core/data/places.json differs from what generate_places.py produces:" >&2
+  diff core/data/places.json "$fresh" | head -20 >&2 || true
+  exit 1
+fi
+echo "places.json matches its generator"
 
 if [ "$passed" -eq 0 ]; then
   echo "no test ran" >&2

@@ -156,6 +156,24 @@ struct CommonArgs {
     /// FOR TESTS ONLY: serve POST /v1/test/clock, which moves the server's clock forward.
     #[arg(long, hide = true)]
     test_clock: bool,
+    /// A geocoder speaking Photon's API (e.g. http://127.0.0.1:2322): place searches add its
+    /// addresses to the built-in places. Without it, built-in places only.
+    #[arg(long, env = "CHAUFFEUR_GEOCODER_URL")]
+    geocoder_url: Option<String>,
+    /// Milliseconds before a geocoder request is given up (the search then answers without it).
+    #[arg(long, env = "CHAUFFEUR_GEOCODER_TIMEOUT_MS", default_value_t = 2000)]
+    geocoder_timeout_ms: u64,
+}
+
+impl CommonArgs {
+    fn geocoder(&self) -> Option<chauffeur_server::geocoder::GeocoderConfig> {
+        self.geocoder_url.as_ref().map(|url| {
+            chauffeur_server::geocoder::GeocoderConfig::new(
+                url.clone(),
+                Duration::from_millis(self.geocoder_timeout_ms.max(1)),
+            )
+        })
+    }
 }
 
 #[derive(Args, Clone)]
@@ -250,6 +268,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        geocoder: args.common.geocoder(),
         trusted_proxies: args.common.trusted_proxies.clone(),
         invoice_issuer: match &args.invoice_issuer {
             Some(path) => load_issuer(path)?,
@@ -285,6 +304,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        geocoder: args.common.geocoder(),
         trusted_proxies: args.common.trusted_proxies.clone(),
         invoice_issuer: demo_issuer(),
     };

@@ -30,6 +30,9 @@ struct Inner {
     /// allocating on the hot path.
     routes: BTreeMap<String, RouteStats>,
     bookings_created: u64,
+    /// Geocoder requests by outcome: ok, error, timeout, skipped.
+    geocoder_requests: BTreeMap<&'static str, u64>,
+    geocoder_cache_hits: u64,
 }
 
 /// Standard methods as static strings; anything else counts as "OTHER".
@@ -94,6 +97,19 @@ impl Metrics {
         }
     }
 
+    /// A request to the geocoder ended: `ok`, `error` or `timeout`, or was `skipped`.
+    pub fn geocoder_request(&self, outcome: &'static str) {
+        if let Ok(mut inner) = self.inner.lock() {
+            *inner.geocoder_requests.entry(outcome).or_default() += 1;
+        }
+    }
+
+    pub fn geocoder_cache_hit(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.geocoder_cache_hits += 1;
+        }
+    }
+
     pub fn render(&self) -> String {
         let Ok(inner) = self.inner.lock() else {
             return String::new();
@@ -154,6 +170,28 @@ impl Metrics {
             out,
             "chauffeur_bookings_created_total {}",
             inner.bookings_created
+        );
+        let _ = writeln!(
+            out,
+            "# HELP chauffeur_geocoder_requests_total Geocoder requests by outcome (ok, error, timeout; skipped: not asked while resting after a failure)."
+        );
+        let _ = writeln!(out, "# TYPE chauffeur_geocoder_requests_total counter");
+        for outcome in ["ok", "error", "timeout", "skipped"] {
+            let n = inner.geocoder_requests.get(outcome).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "chauffeur_geocoder_requests_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP chauffeur_geocoder_cache_hits_total Place searches answered from the geocoder cache."
+        );
+        let _ = writeln!(out, "# TYPE chauffeur_geocoder_cache_hits_total counter");
+        let _ = writeln!(
+            out,
+            "chauffeur_geocoder_cache_hits_total {}",
+            inner.geocoder_cache_hits
         );
         out
     }

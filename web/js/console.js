@@ -11,19 +11,6 @@ import { $, announce, clearErrors, fillSelect, h, showProblem, stateBadge } from
 
 const session = new Session('chauffeur.console.session');
 
-/**
- * The chauffeur's rows of the core's transition table (`core/src/domain/booking.rs`
- * TRANSITIONS, actor Chauffeur): the buttons offered for each state. The server checks every
- * report against the table itself; this only decides which buttons to show.
- * @type {Record<string, string[]>}
- */
-const CHAUFFEUR_NEXT = {
-  chauffeur_assigned: ['en_route'],
-  en_route: ['arrived'],
-  arrived: ['on_board', 'no_show'],
-  on_board: ['completed'],
-};
-
 const STATES = ['pending', 'confirmed', 'chauffeur_assigned', 'en_route', 'arrived', 'on_board', 'completed', 'cancelled', 'no_show', 'unfulfilled'];
 
 /** @type {Record<string, {time_zone: string, name: string}>} */
@@ -265,7 +252,7 @@ function renderChauffeur() {
           const form = /** @type {HTMLFormElement} */ (h('form', { novalidate: true }, h('p', { class: 'form-error', role: 'alert' })));
           const place = ride.route?.pickup_place ?? ride.pickup_place;
           const pickupText = [place?.kind === 'airport' ? `✈ ${place.iata}` : place?.name ?? '', placeText(ride.route?.pickup)].filter(Boolean).join(' · ');
-          const buttons = (CHAUFFEUR_NEXT[r.state] ?? []).map((next) =>
+          const buttons = (r.chauffeur_next ?? []).map((next) =>
             h('button', { type: 'button', class: next === 'no_show' ? 'danger' : 'primary big', 'data-status': next, onclick: () => report_status(r.id, next, form) }, t(`console.status.${next}`)),
           );
           form.append(h('div', { class: 'buttons' }, ...buttons));

@@ -14,6 +14,7 @@ pub mod operator;
 pub mod ops;
 pub mod paging;
 pub mod partner;
+pub mod places;
 pub mod quotes;
 pub mod streams;
 pub mod web;
@@ -67,6 +68,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiInfo::openapi())
         .merge(catalog::routes())
         .merge(quotes::routes())
+        .merge(places::routes())
         .merge(accounts::routes())
         .merge(bookings::routes())
         .merge(invoices::routes())
