@@ -9,6 +9,7 @@ pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod nearest;
+pub mod ops;
 pub mod partners;
 pub mod state;
 pub mod store;
