@@ -422,12 +422,11 @@ fn replicas_behind_nginx_lose_no_booking_when_one_is_killed() {
     let (stored, distinct_acked) = runtime.block_on(async {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-        let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM bookings")
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id::text FROM bookings")
             .fetch_all(&mut conn)
             .await
             .unwrap();
-        let stored: std::collections::BTreeSet<String> =
-            ids.into_iter().map(|i| i.to_string()).collect();
+        let stored: std::collections::BTreeSet<String> = ids.into_iter().collect();
         let distinct: std::collections::BTreeSet<String> = acked.iter().cloned().collect();
         (stored, distinct)
     });
