@@ -54,6 +54,8 @@ struct Acked {
     key: String,
     body: Value,
     id: String,
+    /// Cancelled (a second version) before `at`.
+    cancelled: bool,
     at: Instant,
 }
 
@@ -72,7 +74,7 @@ fn booking_load(
             let acked = acked.clone();
             std::thread::spawn(move || {
                 let quote = server.quote_token(next_week());
-                for _ in 0..per_thread {
+                for n in 0..per_thread {
                     let key = uuid::Uuid::now_v7().to_string();
                     let body = json!({"quote_token": quote});
                     let r = server.book(&rider, &key, &body);
@@ -81,11 +83,22 @@ fn booking_load(
                         .as_str()
                         .unwrap()
                         .to_owned();
+                    // Every fourth booking is cancelled at once: a second version in its history.
+                    if n % 4 == 0 {
+                        let r = server
+                            .post(&format!("/v1/bookings/{id}/cancel"))
+                            .bearer_auth(&rider)
+                            .json(&json!({"acknowledged_fee_minor": 0}))
+                            .send()
+                            .unwrap();
+                        assert_eq!(r.status(), 200, "cancel during the load");
+                    }
                     acked.lock().unwrap().push(Acked {
                         rider: rider.clone(),
                         key,
                         body,
                         id,
+                        cancelled: n % 4 == 0,
                         at: Instant::now(),
                     });
                 }
@@ -178,7 +191,7 @@ fn restore_drill(backend: Backend) {
     drop(server);
     let restored = TestServer::start_on(backend, restored_dir, restored_url);
 
-    let mut found = 0;
+    let (mut found, mut with_two_versions) = (0, 0);
     for (a, original) in before.iter().zip(&originals) {
         let r = restored
             .get(&format!("/v1/bookings/{}", a.id))
@@ -207,10 +220,17 @@ fn restore_drill(backend: Backend) {
             booking["version"],
             "{booking}"
         );
+        // A cancellation acknowledged before the backup started is in it: both versions.
+        if a.cancelled {
+            assert_eq!(booking["state"], "cancelled", "{booking}");
+            assert_eq!(restored_history.len(), 2);
+            assert_eq!(&restored_history, original);
+            with_two_versions += 1;
+        }
         found += 1;
     }
     // Idempotency keys from before the backup still replay the same booking.
-    for a in before.iter().take(10) {
+    for a in &before {
         let r = restored.book(&a.rider, &a.key, &a.body);
         assert_eq!(r.status(), 201);
         assert_eq!(r.json::<Value>().unwrap()["id"], a.id.as_str());
@@ -237,7 +257,8 @@ fn restore_drill(backend: Backend) {
     assert!(!fresh.is_empty());
     println!(
         "restore drill ({backend:?}): {} acknowledged, {} before the backup started, {} during \
-         it; {in_snapshot} in the snapshot; {found} of the {} found with their full history; \
+         it; {in_snapshot} in the snapshot; {found} of the {} found with their full history \
+         ({with_two_versions} cancelled: both versions), each key replaying its booking; \
          {present} of all {} acknowledged present after restore",
         acked.len(),
         before.len(),
