@@ -505,7 +505,8 @@ fn the_archive_holds_every_version_and_keeps_erased_data_erased() {
         ]);
         assert!(archive_lines(&empty).is_empty());
 
-        // The rider erases the account: the archive keeps the bookings, not the person.
+        // The rider erases the account (which first cancels the two upcoming bookings, free of
+        // charge): the archive keeps the bookings and every version, not the person.
         let r = server.delete("/v1/me").bearer_auth(&rider).send().unwrap();
         assert_eq!(r.status(), 204);
         let lines = export("after.jsonl.gz");
@@ -513,7 +514,15 @@ fn the_archive_holds_every_version_and_keeps_erased_data_erased() {
             .iter()
             .filter(|l| ids.contains(&l["booking_id"].as_str().unwrap().to_owned()))
             .collect();
-        assert_eq!(mine.len(), versions);
+        assert_eq!(mine.len(), versions + 2);
+        for id in &ids {
+            let last = mine
+                .iter()
+                .filter(|l| l["booking_id"] == id.as_str())
+                .max_by_key(|l| l["version"].as_i64())
+                .unwrap();
+            assert_eq!(last["to_state"], "cancelled", "{last}");
+        }
         let raw: String = lines.iter().map(Value::to_string).collect();
         assert!(
             !raw.contains(passenger),

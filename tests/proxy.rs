@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -55,7 +55,7 @@ impl Nginx {
             .unwrap();
         let servers: String = upstreams
             .iter()
-            .map(|u| format!("        server {u} max_fails=1 fail_timeout=5s;\n"))
+            .map(|u| format!("        server {u} max_fails=3 fail_timeout=5s;\n"))
             .collect();
         let d = dir.0.display();
         let conf = format!(
@@ -120,7 +120,14 @@ impl Drop for Nginx {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
-        let _ = &self.dir;
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.dir.0.join("error.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            eprintln!(
+                "nginx error.log (last lines, newest first):\n{}",
+                tail.join("\n")
+            );
+        }
     }
 }
 
@@ -189,11 +196,13 @@ fn metric(base: &str, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {name} in /metrics"))
 }
 
-/// Creates a booking through nginx, retrying with the same Idempotency-Key while the answer is
-/// a proxy or storage failure; returns the booking id and how many retries it took.
-fn book_with_retries(http: &Client, url: &str, rider: &str, body: &Value) -> (String, usize) {
+/// Creates a booking through nginx, retrying with the same Idempotency-Key (backing off, up to
+/// about 20 s, as the rider SDK does) while the answer is a proxy or storage failure; returns
+/// the booking id and the failed attempts' answers ("502", "503", "409" or "connection").
+fn book_with_retries(http: &Client, url: &str, rider: &str, body: &Value) -> (String, Vec<String>) {
     let key = uuid::Uuid::now_v7().to_string();
-    for attempt in 0..20 {
+    let mut failed = Vec::new();
+    for attempt in 0..30u32 {
         let answer = http
             .post(url)
             .bearer_auth(rider)
@@ -206,15 +215,17 @@ fn book_with_retries(http: &Client, url: &str, rider: &str, body: &Value) -> (St
                     .as_str()
                     .unwrap()
                     .to_owned();
-                return (id, attempt);
+                return (id, failed);
             }
-            Ok(r) if [409, 502, 503, 504].contains(&r.status().as_u16()) => {}
+            Ok(r) if [409, 502, 503, 504].contains(&r.status().as_u16()) => {
+                failed.push(r.status().as_u16().to_string());
+            }
             Ok(r) => panic!("booking refused: {} {}", r.status(), r.text().unwrap()),
-            Err(_) => {}
+            Err(_) => failed.push("connection".into()),
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50 << attempt.min(4)));
     }
-    panic!("booking with key {key} never acknowledged");
+    panic!("booking with key {key} never acknowledged; failed answers: {failed:?}");
 }
 
 /// Samples PostgreSQL's lock table: how many sessions hold the dispatch turn's advisory lock.
@@ -376,7 +387,9 @@ fn replicas_behind_nginx_lose_no_booking_when_one_is_killed() {
 
     // A bounded booking load through nginx; replica A is killed in the middle of it.
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let retries = Arc::new(AtomicUsize::new(0));
+    let retries = Arc::new(Mutex::new(
+        std::collections::BTreeMap::<String, usize>::new(),
+    ));
     let riders: Vec<String> = (0..3)
         .map(|_| {
             let (_, token) = b.rider();
@@ -392,8 +405,11 @@ fn replicas_behind_nginx_lose_no_booking_when_one_is_killed() {
             let url = nginx.url("/v1/bookings");
             std::thread::spawn(move || {
                 for _ in 0..40 {
-                    let (id, tries) = book_with_retries(&http, &url, &rider, &body);
-                    retries.fetch_add(tries, Ordering::SeqCst);
+                    let (id, failed) = book_with_retries(&http, &url, &rider, &body);
+                    let mut retries = retries.lock().unwrap();
+                    for answer in failed {
+                        *retries.entry(answer).or_default() += 1;
+                    }
                     acked.lock().unwrap().push(id);
                 }
             })
@@ -482,14 +498,14 @@ fn replicas_behind_nginx_lose_no_booking_when_one_is_killed() {
     assert!(held > 0, "no sample caught a dispatch round");
     println!(
         "replicas behind nginx: {} bookings acknowledged ({acked_before_kill} before replica A \
-         was killed), {} found after the kill, {} stored in all (the journey's included), {} \
-         retries with the same key; the rider's stream resumed {} time(s) and heard {:?}; \
+         was killed), {} found after the kill, {} stored in all (the journey's included), \
+         retried with the same key after {:?}; the rider's stream resumed {} time(s) and heard {:?}; \
          dispatch turn: {samples} samples of pg_locks, {held} with a holder, never more than \
          {most}; rounds: A {a_rounds} before its kill, B {b_rounds_before} → {b_rounds_after}",
         acked.len(),
         acked.len() - missing.len(),
         stored.len(),
-        retries.load(Ordering::SeqCst),
+        retries.lock().unwrap(),
         stream.reconnects,
         stream.states_seen(),
     );

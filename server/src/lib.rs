@@ -13,6 +13,7 @@ pub mod ops;
 pub mod partners;
 pub mod state;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use crate::auth::PasswordHashing;
 use crate::metrics::Metrics;
 use crate::state::{AppInner, AppState, ControlledClock, Limits, SystemClock};
 use crate::store::{NewUser, Role, Store};
+use crate::throttle::TrustedProxies;
 use crate::tokens::QuoteSigner;
 
 pub use crate::files::{load_or_create_key, new_key, parse_key};
@@ -50,6 +52,8 @@ pub struct ServerConfig {
     pub dispatch_interval: Duration,
     /// Tests only: a clock that `POST /v1/test/clock` moves forward.
     pub test_clock: bool,
+    /// Addresses and networks whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The SQLite URL for a data directory, creating the directory.
@@ -83,6 +87,8 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         Arc::new(ControlledClock::default())
     });
     let catalog_json = serde_json::to_string(&catalog)?;
+    let trusted_proxies =
+        TrustedProxies::parse(&config.trusted_proxies).map_err(|e| anyhow::anyhow!(e))?;
     let signer = QuoteSigner::new(&config.quote_key).context("the quote key is too short")?;
     let hashing = PasswordHashing::new(config.hashing_permits)
         .map_err(|e| anyhow::anyhow!("password hashing unavailable: {e}"))?;
@@ -107,6 +113,7 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         dispatch_batch_size: config.dispatch_batch_size,
         test_clock,
         positions: Default::default(),
+        trusted_proxies,
     })))
 }
 

@@ -246,6 +246,10 @@ struct CommonArgs {
     /// Milliseconds between the dispatcher's rounds over pending bookings.
     #[arg(long, env = "CHAUFFEUR_DISPATCH_INTERVAL_MS", default_value_t = 1000)]
     dispatch_interval_ms: u64,
+    /// Proxies (addresses or networks, comma separated) whose X-Forwarded-For names the client
+    /// address the log-in throttle counts; from any other peer the header is ignored.
+    #[arg(long, env = "CHAUFFEUR_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
     /// FOR TESTS ONLY: serve POST /v1/test/clock, which moves the server's clock forward.
     #[arg(long, hide = true)]
     test_clock: bool,
@@ -339,6 +343,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        trusted_proxies: args.common.trusted_proxies.clone(),
     };
     let state = prepare(&config).await?;
     if let Some(dir) = &args.backup_dir {
@@ -380,6 +385,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        trusted_proxies: args.common.trusted_proxies.clone(),
     };
     let state = prepare(&config).await?;
     seed_demo(&state).await?;

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod operator;
 pub mod ops;
+pub mod paging;
 pub mod partner;
 pub mod quotes;
 pub mod streams;

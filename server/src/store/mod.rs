@@ -76,11 +76,11 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 
-pub use accounts::{Credentials, NewUser, Role, User};
+pub use accounts::{AttemptCount, Credentials, NewUser, Role, User};
 pub use archive::ArchivedVersion;
 pub use bookings::{
-    AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, Personal,
-    Transition,
+    AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, PageKey,
+    Personal, Transition,
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
 pub use fleet::{
@@ -256,6 +256,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_readiness.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_login_attempts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -270,6 +274,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         4,
         include_str!("../../migrations/postgres/0004_readiness.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_login_attempts.sql"),
     ),
 ];
 
