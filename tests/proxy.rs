@@ -228,7 +228,8 @@ fn book_with_retries(http: &Client, url: &str, rider: &str, body: &Value) -> (St
     panic!("booking with key {key} never acknowledged; failed answers: {failed:?}");
 }
 
-/// Samples PostgreSQL's lock table: how many sessions hold the dispatch turn's advisory lock.
+/// Samples PostgreSQL's lock table: how many sessions hold the dispatch turn's advisory lock in
+/// this test's database (other databases on the same server have dispatchers of their own).
 fn watch_dispatch_turn(
     admin_url: String,
     stop: Arc<AtomicBool>,
@@ -245,7 +246,9 @@ fn watch_dispatch_turn(
             while !stop.load(Ordering::SeqCst) {
                 let holders: i64 = sqlx::query_scalar(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
-                     AND classid = 0 AND objid = 727275 AND granted",
+                     AND classid = 0 AND objid = 727275 AND granted \
+                     AND database = (SELECT oid FROM pg_database \
+                                     WHERE datname = current_database())",
                 )
                 .fetch_one(&mut conn)
                 .await
@@ -277,7 +280,13 @@ fn replicas_behind_nginx_lose_no_booking_when_one_is_killed() {
         return;
     };
     let (url, _db) = TestServer::fresh_database(Backend::Postgres);
-    let fast_dispatch = ["--dispatch-interval-ms", "100"];
+    // As in deploy/chauffeur.env: X-Forwarded-For believed from nginx on loopback only.
+    let fast_dispatch = [
+        "--dispatch-interval-ms",
+        "100",
+        "--trusted-proxies",
+        "127.0.0.1",
+    ];
     let a = TestServer::start_with(
         Backend::Postgres,
         TempDir::new("a"),
@@ -345,7 +354,14 @@ fn replicas_behind_nginx_lose_no_booking_when_one_is_killed() {
         Backend::Postgres,
         TempDir::new("b"),
         url.clone(),
-        &["--listen", &b_address, "--dispatch-interval-ms", "100"],
+        &[
+            "--listen",
+            &b_address,
+            "--dispatch-interval-ms",
+            "100",
+            "--trusted-proxies",
+            "127.0.0.1",
+        ],
     );
     assert_eq!(port_of(&b), b_address);
     let (_, dispatcher_email) = berlin_partner(&url, "Proxy Limousines");
