@@ -24,9 +24,13 @@ for tool in wrk python3 curl; do
   fi
 done
 
-echo "== building the release binary"
-cargo build -q --release -p chauffeur-server --bin chauffeur-server
-bin="$target/release/chauffeur-server"
+if [ -n "${CHAUFFEUR_SERVER_BIN:-}" ]; then
+  bin="$CHAUFFEUR_SERVER_BIN" # e.g. a debug build, to try the script quickly
+else
+  echo "== building the release binary"
+  cargo build -q --release -p chauffeur-server --bin chauffeur-server
+  bin="$target/release/chauffeur-server"
+fi
 
 work="$(mktemp -d)"
 pids=()
@@ -121,7 +125,7 @@ bench() {
   t0=$(now)
   "$bin" backup --database-url "$url" --out-dir "$backups" >/dev/null
   t1=$(now)
-  payload=$(ls "$backups"/*.sqlite.gz "$backups"/*.pgdump 2>/dev/null | head -1)
+  payload=$(find "$backups" -maxdepth 1 \( -name '*.sqlite.gz' -o -name '*.pgdump' \) | head -1)
   size=$(stat -c %s "$payload")
   t2=$(now)
   "$bin" backup verify "$payload" "${VERIFY_ARGS[@]}" >/dev/null

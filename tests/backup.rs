@@ -538,3 +538,39 @@ fn the_archive_holds_every_version_and_keeps_erased_data_erased() {
         );
     }
 }
+
+#[test]
+fn a_failing_scheduled_backup_is_counted_and_the_server_carries_on() {
+    let dir = TempDir::new("chauffeur-unwritable");
+    // A file where the backup directory should be: every round fails to create it.
+    let blocked = dir.0.join("not-a-directory");
+    std::fs::write(&blocked, "in the way").unwrap();
+    let (url, data) = TestServer::fresh_database(Backend::Sqlite);
+    let server = TestServer::start_with(
+        Backend::Sqlite,
+        data,
+        url,
+        &[
+            "--backup-dir",
+            blocked.to_str().unwrap(),
+            "--backup-every",
+            "1s",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(&server, "chauffeur_backup_failures_total").unwrap_or(0.0) < 2.0 {
+        assert!(Instant::now() < deadline, "no failed rounds counted");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(metric(&server, "chauffeur_backup_last_result"), Some(0.0));
+    assert_eq!(metric(&server, "chauffeur_backup_success_total"), Some(0.0));
+    // No success yet: the age and last-success gauges have no value rather than a made-up one.
+    assert_eq!(
+        metric(&server, "chauffeur_backup_last_success_timestamp_seconds"),
+        None
+    );
+    assert_eq!(server.get("/readyz").send().unwrap().status(), 200);
+    let (_, rider) = server.rider();
+    server.book_berlin(&rider);
+    assert!(server.terminate());
+}

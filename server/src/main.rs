@@ -555,7 +555,7 @@ async fn run_backup(command: BackupCommand) -> anyhow::Result<()> {
         let files = backup::open_backup(&file)?;
         let checked = backup::verify(&files, database_url.as_deref()).await?;
         println!(
-            "backup {} verified: checksum, integrity, schema version {} and row counts match              its manifest",
+            "backup {} verified: checksum, integrity, schema version {} and row counts match its manifest",
             files.manifest.name, checked.schema_version
         );
         print_tables(&checked.tables);
@@ -606,7 +606,7 @@ async fn run_restore(args: RestoreArgs) -> anyhow::Result<()> {
     };
     let checked = backup::restore(&files, &target, args.force).await?;
     println!(
-        "restored backup {} (taken {}, schema version {}, catalog {}) into {place}; row counts          match its manifest:",
+        "restored backup {} (taken {}, schema version {}, catalog {}) into {place}; row counts match its manifest:",
         files.manifest.name,
         files.manifest.created_at.to_rfc3339(),
         checked.schema_version,

@@ -462,6 +462,8 @@ async fn run_pg_tool(tool: &str, args: &[String], url: &str, what: &str) -> Resu
 /// `pg_dump` of the snapshot a repeatable-read transaction exported, with the row counts of
 /// that same snapshot.
 async fn pg_dump(url: &str, to: &Path) -> Result<(i64, BTreeMap<String, i64>), OpsError> {
+    // A missing pg_dump is named before anything else happens.
+    pg_tool("pg_dump")?;
     let mut conn = sqlx::PgConnection::connect(url).await?;
     sqlx::query::<sqlx::Postgres>("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut conn)
@@ -619,7 +621,9 @@ pub fn list_backups(dir: &Path) -> Result<Vec<BackupFiles>, OpsError> {
         }
         match open_backup(&entry.path()) {
             Ok(backup) => found.push(backup),
-            Err(e) => tracing::warn!(file = %name, error = %e, "skipping an unreadable backup"),
+            Err(e) => {
+                tracing::warn!(file = %name, error = %e.describe(), "skipping an unreadable backup")
+            }
         }
     }
     found.sort_by_key(|b| b.manifest.created_at);
@@ -778,8 +782,11 @@ pub async fn verify(backup: &BackupFiles, admin_url: Option<&str>) -> Result<Che
         }
     };
     compare_counts(&backup.manifest, checked.0, &checked.1)?;
+    // The checks held; a read-only backup directory only means retention will not count it.
     let marker = serde_json::json!({ "verified_at": Utc::now() }).to_string();
-    write_atomically(&backup.verified_marker(), &marker)?;
+    if let Err(e) = write_atomically(&backup.verified_marker(), &marker) {
+        tracing::warn!(error = %e.describe(), "backup verified, but its .verified marker cannot be written");
+    }
     Ok(Checked {
         schema_version: checked.0,
         tables: checked.1,

@@ -16,14 +16,14 @@ use crate::store::Store;
 /// What an operations command can run into; each says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         what: String,
         source: std::io::Error,
     },
-    #[error("database: {0}")]
+    #[error("database")]
     Db(#[from] sqlx::Error),
-    #[error("store: {0}")]
+    #[error("store")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
     MissingTool(String),
@@ -35,6 +35,20 @@ pub enum OpsError {
     Refused(String),
     #[error("{0}")]
     Failed(String),
+}
+
+impl OpsError {
+    /// The error with every cause, for logs: "database: error communicating with …".
+    pub fn describe(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
 }
 
 /// `serve --backup-dir … --backup-every …`.
@@ -123,7 +137,7 @@ pub async fn run_backups(
             }
             Err(e) => {
                 metrics.backup_failed(started.elapsed());
-                tracing::error!(error = %e, dir = %schedule.dir.display(), "scheduled backup failed");
+                tracing::error!(error = %e.describe(), dir = %schedule.dir.display(), "scheduled backup failed");
             }
         }
     }
