@@ -160,6 +160,22 @@ async fn a_long_booking_list_comes_in_pages_and_the_client_follows_them() {
     made.sort();
     assert_eq!(listed, made, "every booking once, none twice");
 
+    // The export streams page after page: every booking once, each with its history.
+    let export: serde_json::Value =
+        serde_json::from_str(&rider.export_me().await.unwrap()).unwrap();
+    assert_eq!(export["user"]["email"], email.as_str());
+    let exported = export["bookings"].as_array().unwrap();
+    let mut ids: Vec<String> = exported
+        .iter()
+        .map(|b| b["booking"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count);
+    assert!(exported
+        .iter()
+        .all(|b| b["history"].as_array().map(Vec::len) == Some(1)));
+
     // Out-of-range limits and foreign cursors are the client's mistakes, on their field.
     assert_eq!(
         rider.bookings_page(None, 0).await.unwrap_err().code(),

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chauffeur_server::{
-    fresh_dev_dir, load_or_create_key, new_key, parse_key, prepare, redact, seed_demo, serve,
-    shutdown_signal, sqlite_url, ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
+    demo_issuer, fresh_dev_dir, load_issuer, load_or_create_key, new_key, parse_key,
+    placeholder_issuer, prepare, redact, seed_demo, serve, shutdown_signal, sqlite_url,
+    ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
 };
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -278,6 +279,11 @@ struct ServeArgs {
     backup_every: Duration,
     #[command(flatten)]
     retention: RetentionArgs,
+    /// JSON file with the seller of record printed on invoices: name, address (lines),
+    /// vat_id, number_prefix, and optionally registration and email. Without it invoices
+    /// carry a placeholder issuer and the server warns at start.
+    #[arg(long, env = "CHAUFFEUR_INVOICE_ISSUER")]
+    invoice_issuer: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -344,6 +350,13 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
         trusted_proxies: args.common.trusted_proxies.clone(),
+        invoice_issuer: match &args.invoice_issuer {
+            Some(path) => load_issuer(path)?,
+            None => {
+                tracing::warn!("no --invoice-issuer given: invoices carry a placeholder issuer; configure the seller of record before taking real bookings");
+                placeholder_issuer()
+            }
+        },
     };
     let state = prepare(&config).await?;
     if let Some(dir) = &args.backup_dir {
@@ -386,6 +399,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
         trusted_proxies: args.common.trusted_proxies.clone(),
+        invoice_issuer: demo_issuer(),
     };
     let state = prepare(&config).await?;
     seed_demo(&state).await?;

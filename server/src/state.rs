@@ -85,6 +85,8 @@ pub struct AppInner {
     pub positions: crate::live::PositionBuffer,
     /// Whose `X-Forwarded-For` names the client (for the log-in throttle).
     pub trusted_proxies: crate::throttle::TrustedProxies,
+    /// The seller of record on invoices.
+    pub invoice_issuer: chauffeur_core::invoice::Issuer,
 }
 
 impl AppState {

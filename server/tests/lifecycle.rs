@@ -1078,3 +1078,206 @@ fn erasing_an_account_cancels_its_free_bookings_and_refuses_while_one_costs_a_fe
         assert_eq!(stored.cancellation_fee_minor, Some(0));
     }
 }
+
+/// `pdftotext` and `pdftoppm` (Debian's poppler-utils) or, without them, a skip — a failure
+/// under CI=true, where nothing may be skipped.
+fn poppler() -> bool {
+    let found = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "pdftotext (poppler-utils) is missing and CI=true: the invoice PDF cannot be checked"
+        );
+        eprintln!("SKIPPED: the invoice PDF check needs pdftotext (apt-get install poppler-utils)");
+    }
+    found
+}
+
+/// Writes the PDF under the target directory, reads it back as text and renders page 1 as PNG.
+fn pdf_text(pdf: &[u8], name: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("invoices");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.pdf"));
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pdftotext: {:?}", out);
+    let png = std::process::Command::new("pdftoppm")
+        .args([
+            "-png",
+            "-r",
+            "60",
+            "-singlefile",
+            file.to_str().unwrap(),
+            dir.join(name).to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(png.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every completed ride and every charged cancellation gets an invoice, numbered without gaps
+/// per issuer; its figures are the receipt's, as JSON and in the PDF (German and English).
+#[test]
+fn charged_bookings_get_invoices_numbered_without_gaps_with_every_figure_in_the_pdf() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let invoice_of = |booking: &str| {
+            server
+                .get(&format!("/v1/bookings/{booking}/invoice"))
+                .bearer_auth(&rider)
+                .send()
+                .unwrap()
+        };
+        // A ride completed with waiting and tolls, two cancelled inside the fee window, one
+        // cancelled free: three invoices, numbered 1, 2, 3 in the order they were charged.
+        let first = server.book_berlin(&rider);
+        let second = server.book_berlin(&rider);
+        let cancelled = server.book_berlin(&rider);
+        let free = server.book_berlin(&rider);
+        for b in [&first, &second, &cancelled] {
+            accept(&server, &p, b);
+        }
+        let r = server
+            .post(&format!("/v1/bookings/{free}/cancel"))
+            .bearer_auth(&rider)
+            .json(&json!({"acknowledged_fee_minor": 0}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_problem(invoice_of(&free), 409, "no_invoice_yet");
+        assert_problem(invoice_of(&first), 409, "no_invoice_yet");
+
+        assign(&server, &p, &first);
+        let ok = |b: &str, body: Value| {
+            let r = status(&server, &p.chauffeur, b, body.clone());
+            assert_eq!(r.status(), 200, "{backend:?} {body}: {}", r.text().unwrap());
+        };
+        advance(&server, 7 * 24 * 3600 - 20 * 60);
+        ok(&first, json!({"status": "en_route"}));
+        advance(&server, 20 * 60);
+        ok(&first, json!({"status": "arrived"}));
+        advance(&server, 40 * 60);
+        ok(&first, json!({"status": "on_board"}));
+        advance(&server, 15 * 60);
+        ok(&first, json!({"status": "completed", "tolls_minor": 450}));
+
+        for b in [&second, &cancelled] {
+            let fee = minor(
+                &server
+                    .get(&format!("/v1/bookings/{b}/cancellation"))
+                    .bearer_auth(&rider)
+                    .send()
+                    .unwrap()
+                    .json::<Value>()
+                    .unwrap()["fee"],
+            );
+            assert!(fee > 0);
+            let r = server
+                .post(&format!("/v1/bookings/{b}/cancel"))
+                .bearer_auth(&rider)
+                .json(&json!({"acknowledged_fee_minor": fee}))
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let fee = minor(&state_of(&server, &rider, &cancelled)["cancellation_fee"]);
+
+        let invoices: Vec<Value> = [&first, &second, &cancelled]
+            .iter()
+            .map(|b| {
+                let r = invoice_of(b);
+                assert_eq!(r.status(), 200);
+                r.json().unwrap()
+            })
+            .collect();
+        let numbers: Vec<&str> = invoices
+            .iter()
+            .map(|i| i["number"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            numbers,
+            ["INV-000001", "INV-000002", "INV-000003"],
+            "{backend:?}"
+        );
+        // Asked again: the same invoice, not a new number.
+        assert_eq!(invoice_of(&first).json::<Value>().unwrap(), invoices[0]);
+
+        let receipt = state_of(&server, &rider, &first)["receipt"].clone();
+        let invoice = &invoices[0];
+        assert_eq!(invoice["total"], receipt["total"]);
+        assert_eq!(invoice["net"], receipt["net"]);
+        assert_eq!(invoice["vat"][0]["vat"], receipt["vat"]);
+        assert_eq!(invoice["vat"][0]["rate_bp"], 1900);
+        assert_eq!(invoice["billed_to"], "Test Rider");
+        assert_eq!(invoice["kind"], "ride");
+        assert_eq!(invoices[1]["kind"], "cancellation_fee");
+        assert_eq!(invoices[2]["kind"], "cancellation_fee");
+        assert_eq!(minor(&invoices[2]["total"]), fee);
+
+        if !poppler() {
+            continue;
+        }
+        let pdf = |lang: &str| {
+            let r = server
+                .get(&format!("/v1/bookings/{first}/invoice?lang={lang}"))
+                .bearer_auth(&rider)
+                .header("accept", "application/pdf")
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["content-type"], "application/pdf");
+            r.bytes().unwrap().to_vec()
+        };
+        let euros = |minor: i64, german: bool| {
+            let (whole, cents) = (minor / 100, minor % 100);
+            if german {
+                format!("{whole},{cents:02} EUR")
+            } else {
+                format!("EUR {whole}.{cents:02}")
+            }
+        };
+        let name = format!("{backend:?}-first").to_lowercase();
+        let english = pdf_text(&pdf("en"), &format!("{name}-en"));
+        let german = pdf_text(&pdf("de"), &format!("{name}-de"));
+        for (text, is_german) in [(&english, false), (&german, true)] {
+            assert!(text.contains("INV-000001"), "{text}");
+            assert!(text.contains("Test Rider"), "{text}");
+            assert!(text.contains("Issuer not configured"), "{text}");
+            for figure in ["total", "net"] {
+                let amount = euros(minor(&invoice[figure]), is_german);
+                assert!(text.contains(&amount), "{figure} {amount} not in:\n{text}");
+            }
+            let vat = euros(minor(&invoice["vat"][0]["vat"]), is_german);
+            assert!(text.contains(&vat), "VAT {vat} not in:\n{text}");
+            for line in invoice["lines"].as_array().unwrap() {
+                let amount = euros(line["amount_minor"].as_i64().unwrap(), is_german);
+                assert!(
+                    text.contains(&amount),
+                    "line {line} ({amount}) not in:\n{text}"
+                );
+            }
+        }
+        assert!(
+            english.contains("Invoice")
+                && english.contains("Waiting time (25 min)")
+                && english.contains("Tolls"),
+            "{english}"
+        );
+        assert!(
+            german.contains("Rechnung")
+                && german.contains("Wartezeit (25 Min.)")
+                && german.contains("Maut")
+                && german.contains("Umsatzsteuer 19 %"),
+            "{german}"
+        );
+    }
+}

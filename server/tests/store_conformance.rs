@@ -32,7 +32,7 @@ async fn fresh_store(backend: Backend, dir: &TempDir) -> Store {
         }
     };
     let store = Store::connect(&url).await.unwrap();
-    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
     assert!(
         store.migrate().await.unwrap().is_empty(),
         "migrations apply once"
@@ -683,6 +683,61 @@ fn pages_of_bookings_cover_the_list_exactly_once_even_with_equal_pickup_times() 
         made.sort();
         paged.sort();
         assert_eq!(paged, made);
+    });
+}
+
+/// Invoice numbers under concurrency: one number per booking however often it is asked for,
+/// and distinct, consecutive numbers for different bookings (no gap, no repeat).
+#[test]
+fn racing_invoice_issues_number_each_booking_once_and_without_gaps() {
+    each_backend(|store| async move {
+        let u = user(&store, "invoices@example.com").await;
+        let t = now();
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            let b = booking(u.id, t);
+            assert_eq!(
+                create(
+                    &store,
+                    u.id,
+                    &format!("i{i}"),
+                    "h",
+                    &b,
+                    &Personal::default()
+                )
+                .await,
+                Created::Created
+            );
+            ids.push(b.id);
+        }
+        let tasks: Vec<_> = ids
+            .iter()
+            .flat_map(|id| [*id; 3])
+            .map(|id| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let doc = serde_json::json!({"booking": id.to_string()});
+                    let issued = store.issue_invoice(id, "CH", t, &doc).await.unwrap();
+                    (id, issued.sequence)
+                })
+            })
+            .collect();
+        let mut by_booking = std::collections::HashMap::new();
+        for task in tasks {
+            let (id, sequence) = task.await.unwrap();
+            let first = *by_booking.entry(id).or_insert(sequence);
+            assert_eq!(first, sequence, "one number per booking");
+        }
+        let mut numbers: Vec<i64> = by_booking.values().copied().collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=6).collect::<Vec<i64>>());
+        // Another issuer has its own sequence.
+        let other = store
+            .issue_invoice(Uuid::now_v7(), "XY", t, &serde_json::json!({}))
+            .await;
+        assert!(other.is_err(), "an invoice needs its booking");
+        let issued = store.invoice(ids[0]).await.unwrap().unwrap();
+        assert_eq!(issued.document["booking"], ids[0].to_string());
     });
 }
 

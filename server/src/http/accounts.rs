@@ -16,7 +16,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::bookings::current_fee;
 use crate::http::extract::{ApiJson, Authenticated, ClientAddress};
 use crate::state::{AppState, SESSION_DAYS};
-use crate::store::{self, NewUser, Role, User};
+use crate::store::{self, NewUser, Role, User, EXPORT_PAGE};
 use crate::throttle::{self, Decision};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -253,7 +253,10 @@ pub async fn me(auth: Authenticated) -> Json<UserView> {
     Json(UserView::from(&auth.user))
 }
 
-/// Everything stored about the signed-in user, as JSON.
+/// Everything stored about the signed-in user, as JSON: `{"user": …, "bookings": [{"booking",
+/// "personal", "history"}, …]}`. Streamed a page of bookings at a time, so however many there
+/// are it starts at once and the server holds only one page; a failure midway cuts the
+/// download short (an incomplete JSON document), never a silently partial one.
 #[utoipa::path(get, path = "/v1/me/export", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 200, description = "user, bookings with personal data and history", body = Object),
@@ -265,9 +268,51 @@ pub async fn export_me(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<Response, ApiError> {
-    let export = state.store.export(auth.user).await?;
-    let mut response = Json(export).into_response();
-    response.headers_mut().insert(
+    let head = serde_json::to_vec(&auth.user).map_err(|_| ApiError::internal())?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let user_id = auth.user.id;
+    tokio::spawn(async move {
+        let mut chunk = b"{\"user\":".to_vec();
+        chunk.extend_from_slice(&head);
+        chunk.extend_from_slice(b",\"bookings\":[");
+        let mut after = None;
+        let mut first = true;
+        loop {
+            let page = match state.store.export_page(user_id, after, EXPORT_PAGE).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::error!(error = %e, user = %user_id, "export cut short");
+                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                    return;
+                }
+            };
+            let Some(last) = page.last() else { break };
+            after = Some((last.booking.pickup_at, last.booking.id));
+            for exported in &page {
+                if !first {
+                    chunk.push(b',');
+                }
+                first = false;
+                if serde_json::to_writer(&mut chunk, exported).is_err() {
+                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                    return;
+                }
+            }
+            if tx.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+                return; // the client went away
+            }
+        }
+        chunk.extend_from_slice(b"]}");
+        let _ = tx.send(Ok(chunk)).await;
+    });
+    let body = axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"chauffeur-export.json\""),
     );

@@ -525,5 +525,8 @@ pub async fn cancel_booking(
         })
         .await?;
     tracing::info!(booking = %booking.id, fee = %fee, "booking cancelled by rider");
+    if fee.amount_minor > 0 {
+        crate::http::invoices::issue_after_charge(&state, &updated).await;
+    }
     Ok(Json(booking_view(&updated, &personal)?))
 }

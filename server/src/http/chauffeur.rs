@@ -303,5 +303,8 @@ pub async fn chauffeur_status(
     }
     let updated = state.store.transition(&change).await?;
     tracing::info!(booking = %booking.id, state = %to, "ride status");
+    if to == BookingState::Completed {
+        crate::http::invoices::issue_after_charge(&state, &updated).await;
+    }
     Ok(Json(ride_view(&updated, &personal)?))
 }

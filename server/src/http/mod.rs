@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod chauffeur;
 pub mod extract;
 pub mod idempotency;
+pub mod invoices;
 pub mod operator;
 pub mod ops;
 pub mod paging;
@@ -67,6 +68,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(quotes::routes())
         .merge(accounts::routes())
         .merge(bookings::routes())
+        .merge(invoices::routes())
         .merge(partner::routes())
         .merge(chauffeur::routes())
         .merge(operator::routes())

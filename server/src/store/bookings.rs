@@ -145,6 +145,9 @@ pub struct ExportedBooking {
 /// Where a page of bookings starts: after this (pickup time, id), in the list's order.
 pub type PageKey = (DateTime<Utc>, Uuid);
 
+/// Bookings per page when an export is read.
+pub const EXPORT_PAGE: i64 = 200;
+
 /// Whose bookings to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookingsOf {
@@ -218,25 +221,49 @@ impl Store {
         write_turn!(self, bookings::erase_user(user_id, now))
     }
 
-    /// Everything stored about a user.
-    /// Two queries however many bookings there are: the bookings with their personal data,
-    /// then all their history.
-    pub async fn export(&self, user: User) -> Result<Export, StoreError> {
+    /// A page of a rider's export: up to `limit` bookings after `after` (latest pickup first),
+    /// each with its personal data and whole history. Two queries per page.
+    pub async fn export_page(
+        &self,
+        rider_id: Uuid,
+        after: Option<PageKey>,
+        limit: i64,
+    ) -> Result<Vec<ExportedBooking>, StoreError> {
         let rides = self
-            .all_bookings_with_personal(BookingsOf::Rider(user.id))
+            .bookings_with_personal(BookingsOf::Rider(rider_id), after, limit)
             .await?;
+        let (Some((newest, _)), Some((oldest, _))) = (rides.first(), rides.last()) else {
+            return Ok(Vec::new());
+        };
+        let (newest, oldest) = ((newest.pickup_at, newest.id), (oldest.pickup_at, oldest.id));
         let mut histories: HashMap<Uuid, Vec<HistoryEntry>> = HashMap::new();
-        for (booking_id, entry) in read!(self, bookings::rider_history(user.id))? {
+        for (booking_id, entry) in read!(
+            self,
+            bookings::rider_history_between(rider_id, newest, oldest)
+        )? {
             histories.entry(booking_id).or_default().push(entry);
         }
-        let bookings = rides
+        Ok(rides
             .into_iter()
             .map(|(booking, personal)| ExportedBooking {
                 history: histories.remove(&booking.id).unwrap_or_default(),
                 booking,
                 personal,
             })
-            .collect();
-        Ok(Export { user, bookings })
+            .collect())
+    }
+
+    /// Everything stored about a user, in memory (the HTTP export streams it page by page
+    /// with [`Store::export_page`] instead).
+    pub async fn export(&self, user: User) -> Result<Export, StoreError> {
+        let mut bookings: Vec<ExportedBooking> = Vec::new();
+        loop {
+            let after = bookings.last().map(|b| (b.booking.pickup_at, b.booking.id));
+            let page = self.export_page(user.id, after, EXPORT_PAGE).await?;
+            if page.is_empty() {
+                return Ok(Export { user, bookings });
+            }
+            bookings.extend(page);
+        }
     }
 }

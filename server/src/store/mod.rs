@@ -71,6 +71,7 @@ mod bookings;
 mod events;
 mod fleet;
 mod idempotency;
+mod invoices;
 mod positions;
 pub mod postgres;
 mod rows;
@@ -80,13 +81,14 @@ pub use accounts::{AttemptCount, Credentials, NewUser, Role, User};
 pub use archive::ArchivedVersion;
 pub use bookings::{
     AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, PageKey,
-    Personal, Transition,
+    Personal, Transition, EXPORT_PAGE,
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
 pub use fleet::{
     Accepted, ChauffeurAccount, DispatchTurn, GiveBack, Offer, OfferState, PartnerSummary, Vehicle,
 };
 pub use idempotency::{Created, IdempotentCreate};
+pub use invoices::IssuedInvoice;
 pub use positions::{AvailableChauffeur, ChauffeurSearch};
 
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +105,7 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
@@ -260,6 +262,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_login_attempts.sql"),
     ),
+    (6, include_str!("../../migrations/sqlite/0006_invoices.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -278,6 +281,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         5,
         include_str!("../../migrations/postgres/0005_login_attempts.sql"),
+    ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_invoices.sql"),
     ),
 ];
 

@@ -146,18 +146,27 @@ pub async fn served_bookings_with_personal(
         .collect()
 }
 
-/// The history of all of a rider's bookings: (booking, entry), each booking's in version
-/// order.
-pub async fn rider_history(
+/// The history of a rider's bookings from `newest` down to `oldest` (inclusive, in the rider
+/// list's order): one page of an export. Each booking's entries in version order.
+pub async fn rider_history_between(
     pool: &Pool<Db>,
     rider_id: Uuid,
+    newest: PageKey,
+    oldest: PageKey,
 ) -> Result<Vec<(Uuid, HistoryEntry)>, StoreError> {
     let rows = sqlx::query_as::<Db, RiderHistoryRow>(
         "SELECT h.booking_id, h.version, h.at, h.actor, h.actor_id, h.from_state, h.to_state, \
          h.snapshot FROM booking_history h JOIN bookings b ON b.id = h.booking_id \
-         WHERE b.rider_id = $1 ORDER BY h.booking_id, h.version",
+         WHERE b.rider_id = $1 \
+           AND (b.pickup_at < $2 OR (b.pickup_at = $2 AND b.id <= $3)) \
+           AND (b.pickup_at > $4 OR (b.pickup_at = $4 AND b.id >= $5)) \
+         ORDER BY h.booking_id, h.version",
     )
     .bind(rider_id)
+    .bind(newest.0)
+    .bind(newest.1)
+    .bind(oldest.0)
+    .bind(oldest.1)
     .fetch_all(pool)
     .await?;
     rows.into_iter()
