@@ -51,8 +51,16 @@ if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>
 fi
 command -v pdftotext || true
 
+step "nginx for the replica test (Debian's; installed if missing)"
+nginx_bin="$(scripts/replicas-test.sh ensure)"
+if [ -n "$nginx_bin" ]; then export CHAUFFEUR_NGINX="$nginx_bin"; echo "nginx: $nginx_bin"; fi
+
 step "cargo test --workspace --all-features"
-cargo test --workspace --all-features --locked 2>&1 | tee "$test_log"
+# The restore drill and the replica test run in the next step, where their figures show.
+cargo test --workspace --all-features --locked -- --skip restore_drill --skip replicas_behind_nginx 2>&1 | tee "$test_log"
+
+step "restore drill (tests/backup.rs) and replicas behind nginx (tests/proxy.rs), with figures"
+cargo test -p chauffeur-e2e --all-features --locked --test backup --test proxy -- --nocapture restore_drill replicas_behind_nginx 2>&1 | tee -a "$test_log"
 passed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 failed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
 

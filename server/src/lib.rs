@@ -11,6 +11,7 @@ pub mod invoice_pdf;
 pub mod live;
 pub mod metrics;
 pub mod nearest;
+pub mod ops;
 pub mod partners;
 pub mod payments;
 pub mod state;
