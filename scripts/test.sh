@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: formatting, lints, every Rust test, the README
-# tour, the Kotlin/JVM SDK module's JUnit tests against a real server, and the check that the
+# The whole test suite, from a fresh machine: formatting, lints, every Rust test, the
+# robustness run generated from the OpenAPI document (RELIABILITY.md), the README tour, the Kotlin/JVM SDK module's JUnit tests against a real server, and the check that the
 # committed catalog is what its generator produces. Installs what it needs.
 # Under CI=true a missing tool fails the run; it never skips silently.
 set -euo pipefail
@@ -44,6 +44,9 @@ step "cargo test --workspace --all-features"
 cargo test --workspace --all-features --locked 2>&1 | tee "$test_log"
 passed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 failed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
+
+step "robustness: schemathesis from /openapi.json against dev on SQLite and PostgreSQL, every role"
+scripts/robustness.sh
 
 step "README tour against a fresh chauffeur-server dev"
 scripts/readme-tour.sh
