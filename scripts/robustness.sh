@@ -59,7 +59,7 @@ stop_server() {
 }
 cleanup() {
   stop_server
-  rm -rf "$work"
+  [ -n "${ROBUSTNESS_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -95,6 +95,54 @@ rider_token() {
   token_for "$email" "robustness password"
 }
 
+# Real ids for the {id} path parameters, so that half of the generated requests to those
+# operations reach their logic instead of a 404: the rider books three rides in Berlin, the
+# dispatcher offers them to the demo partner (whose offer ids we read), and the operator lists
+# the partners. Writes a schemathesis config that draws `id` from these half of the time.
+write_config() {
+  python3 - "$base" "$rider" "$partner" "$operator" >"$work/schemathesis.toml" <<'EOF_PY'
+import datetime, json, sys, time, urllib.request, uuid
+
+base, rider, partner, operator = sys.argv[1:5]
+
+def call(method, path, token=None, body=None, headers=None):
+    request = urllib.request.Request(base + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+    request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("authorization", "Bearer " + token)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.load(response)
+
+pickup = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=7)).isoformat()
+quote = call("POST", "/v1/quotes", body={
+    "city_id": "berlin", "pickup": {"lat": 52.5163, "lon": 13.3777},
+    "product": {"type": "transfer", "dropoff": {"lat": 52.5219, "lon": 13.4132}},
+    "pickup_time": {"kind": "instant", "at": pickup}, "passengers": 2, "bags": 1,
+})["quotes"][0]["quote_token"]
+ids = [call("POST", "/v1/bookings", rider, {"quote_token": quote},
+            {"idempotency-key": str(uuid.uuid4())})["id"] for _ in range(3)]
+# The dispatcher makes its offers within a few of its rounds (one a second in dev).
+offers = []
+for _ in range(50):
+    offers = call("GET", "/v1/partner/offers", partner)["offers"]
+    if offers:
+        break
+    time.sleep(0.2)
+ids += [offer["id"] for offer in offers]
+partners = call("GET", "/v1/operator/partners", operator)
+partners = partners["partners"] if isinstance(partners, dict) else partners  # paged or not
+ids += [p["id"] for p in partners]
+print("[dictionaries.known-ids]")
+print("values = " + json.dumps(ids))
+print("[parameters]")
+print('"path.id" = { dictionary = "known-ids", probability = 0.5 }')
+print(f"# {len(ids)} ids: 3 bookings, {len(offers)} offers, the partners", file=sys.stderr)
+EOF_PY
+}
+
 # Adds up the requests and 5xx answers of one run from its HAR report.
 count_har() {
   python3 - "$1" <<'EOF'
@@ -127,7 +175,8 @@ run_schemathesis() {
   shift
   local har="$work/$name.har"
   local status=0
-  timeout "$run_timeout" "$venv/bin/schemathesis" run "$base/openapi.json" \
+  timeout "$run_timeout" "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" \
+    run "$base/openapi.json" \
     --checks "$checks" \
     --phases examples,coverage,fuzzing \
     --max-examples "$max_examples" --seed "$seed" \
@@ -159,6 +208,7 @@ run_backend() {
   partner="$(token_for partner@demo.chauffeur.test demo-partner-pass)"
   chauffeur="$(token_for chauffeur@demo.chauffeur.test demo-chauffeur-pass)"
   operator="$(token_for operator@demo.chauffeur.test demo-operator-pass)"
+  write_config
   operations="$(curl -fsS "$base/openapi.json" | python3 -c '
 import json, re, sys
 doc = json.load(sys.stdin)
