@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: formatting, lints, every Rust test, the
-# robustness run generated from the OpenAPI document (RELIABILITY.md), the README tour, the Kotlin/JVM SDK module's JUnit tests against a real server, and the check that the
-# committed catalog is what its generator produces. Installs what it needs.
+# robustness run generated from the OpenAPI document (RELIABILITY.md), the README tour, the
+# Kotlin/JVM SDK module's JUnit tests against a real server, and the check that the committed
+# catalog is what its generator produces. Installs what it needs.
 # Under CI=true a missing tool fails the run; it never skips silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
