@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The rider SDK's benchmarks (results go to BENCHMARKS.md by hand):
-#   1. one fare estimate through the Kotlin binding vs the same call inside Rust, same process
+#   1. one fare estimate through the Kotlin binding vs the same call inside Rust, same process;
+#      then the same through the Swift binding (scripts/swift-test.sh --bench: Swift 6 in its
+#      Debian chroot, release build, needs root)
 #   2. opening the offline cache and listing 10,000 bookings (criterion)
 #   3. the size of the stripped app library built with the size-optimised profile
 set -euo pipefail
@@ -9,6 +11,9 @@ target="${CARGO_TARGET_DIR:-$PWD/target}"
 
 printf '\n== 1. estimate through the Kotlin binding vs in Rust (release library)\n'
 scripts/kotlin-test.sh --bench "${ITERATIONS:-20000}"
+
+printf '\n== 1b. estimate through the Swift binding vs in Rust (release library and Swift build)\n'
+scripts/swift-test.sh --bench "${ITERATIONS:-20000}"
 
 printf '\n== 2. open the cache and list 10,000 bookings\n'
 cargo bench --locked -p chauffeur-core --features client --bench cache -- --noplot 2>&1 \

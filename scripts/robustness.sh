@@ -55,6 +55,12 @@ stop_server() {
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
     server_pid=""
+    # `dev` leaves its throwaway data directory behind; this run has no use for it.
+    local data
+    data="$(sed -n 's/^Chauffeur dev environment (throwaway data in \(.*\))$/\1/p' "$work"/server-*.out 2>/dev/null || true)"
+    for dir in $data; do
+      case "$dir" in */chauffeur-dev-*) rm -rf "$dir" ;; esac
+    done
   fi
 }
 cleanup() {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: formatting, lints, every Rust test, the
 # robustness run generated from the OpenAPI document (RELIABILITY.md), the README tour, the
-# Kotlin/JVM SDK module's JUnit tests against a real server, and the check that the committed
-# catalog is what its generator produces. Installs what it needs.
+# Kotlin/JVM SDK module's JUnit tests against a real server, the Swift package's XCTests (in a
+# Debian trixie chroot with its Swift toolchain) against a real server, and the check that the
+# committed catalog is what its generator produces. Installs what it needs.
 # Under CI=true a missing tool fails the run; it never skips silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,15 @@ else
   echo "WARNING: no PostgreSQL here; the PostgreSQL half of the tests will be SKIPPED" >&2
 fi
 
+step "poppler-utils for the invoice PDF checks"
+if ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+  echo "installing poppler-utils (pdftotext, pdftoppm)"
+  if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
+  DEBIAN_FRONTEND=noninteractive $apt_get install -y -q poppler-utils >/dev/null \
+    || echo "WARNING: poppler-utils could not be installed; the invoice PDF checks will fail under CI=true" >&2
+fi
+command -v pdftotext || true
+
 step "cargo test --workspace --all-features"
 cargo test --workspace --all-features --locked 2>&1 | tee "$test_log"
 passed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
@@ -57,6 +67,12 @@ kotlin_log="$(mktemp)"
 scripts/kotlin-test.sh 2>&1 | tee "$kotlin_log"
 kotlin_summary=$(grep -E '^OK \([0-9]+ tests?\)|^Tests run:' "$kotlin_log" | tail -1 || true)
 rm -f "$kotlin_log"
+
+step "Swift package (ios/: bindings + ChauffeurKit + XCTest, swift-format, SwiftLint) against a real server"
+swift_log="$(mktemp)"
+scripts/swift-test.sh 2>&1 | tee "$swift_log"
+swift_summary=$(grep -E 'Executed [0-9]+ tests?, with' "$swift_log" | tail -1 | sed -E 's/^[[:space:]]+//; s/ \(.*//' || true)
+rm -f "$swift_log"
 
 step "catalog: regenerate from its public sources and compare"
 venv="${CHAUFFEUR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/chauffeur-tools}/catalog-venv"
@@ -81,3 +97,4 @@ fi
 printf '\nall checks passed\n'
 echo "rust: $passed passed, $failed failed"
 echo "kotlin: ${kotlin_summary:-skipped (no tools; allowed only without CI=true)}"
+echo "swift: ${swift_summary:-skipped (no tools; allowed only without CI=true)}"

@@ -108,6 +108,94 @@ async fn a_rider_quotes_signs_up_books_lists_and_cancels_through_the_client() {
     }
 }
 
+/// A rider with more bookings than one page: the API pages them (limit, opaque cursor, no
+/// booking twice or lost), and the client's list follows the pages to the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_booking_list_comes_in_pages_and_the_client_follows_them() {
+    let backend = backends()[0];
+    let server = tokio::task::spawn_blocking(move || TestServer::start(backend))
+        .await
+        .unwrap();
+    let api = ApiClient::new(&server.base).unwrap();
+    let week = chrono::Utc::now() + chrono::Duration::days(7);
+    let token = api
+        .quotes(&transfer((52.5163, 13.3777), (52.5219, 13.4132), week))
+        .await
+        .unwrap()
+        .quotes[0]
+        .quote_token
+        .clone();
+    let email = format!("pages-{}@example.com", uuid::Uuid::now_v7().simple());
+    api.sign_up(&email, "correct horse battery", None)
+        .await
+        .unwrap();
+    let rider = api.with_token(
+        &api.log_in(&email, "correct horse battery")
+            .await
+            .unwrap()
+            .token,
+    );
+    let count = client::PAGE_SIZE as usize + 5;
+    let mut made = Vec::new();
+    for i in 0..count {
+        made.push(
+            rider
+                .create_booking(&format!("page-{i}"), &book(&token))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+
+    let first = rider.bookings_page(None, 200).await.unwrap();
+    assert_eq!(first.bookings.len(), 200);
+    let cursor = first.next_cursor.clone().expect("a next page");
+    let second = rider.bookings_page(Some(&cursor), 200).await.unwrap();
+    assert_eq!(second.bookings.len(), 5);
+    assert_eq!(second.next_cursor, None, "the last page says so");
+
+    let all = rider.bookings().await.unwrap();
+    let mut listed: Vec<_> = all.bookings.iter().map(|b| b.id).collect();
+    listed.sort();
+    made.sort();
+    assert_eq!(listed, made, "every booking once, none twice");
+
+    // The export streams page after page: every booking once, each with its history.
+    let export: serde_json::Value =
+        serde_json::from_str(&rider.export_me().await.unwrap()).unwrap();
+    assert_eq!(export["user"]["email"], email.as_str());
+    let exported = export["bookings"].as_array().unwrap();
+    let mut ids: Vec<String> = exported
+        .iter()
+        .map(|b| b["booking"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count);
+    assert!(exported
+        .iter()
+        .all(|b| b["history"].as_array().map(Vec::len) == Some(1)));
+
+    // Out-of-range limits and foreign cursors are the client's mistakes, on their field.
+    assert_eq!(
+        rider.bookings_page(None, 0).await.unwrap_err().code(),
+        "invalid_limit"
+    );
+    assert_eq!(
+        rider.bookings_page(None, 201).await.unwrap_err().code(),
+        "invalid_limit"
+    );
+    assert_eq!(
+        rider
+            .bookings_page(Some("bm90IG91cnM"), 10)
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_cursor"
+    );
+    drop(tokio::task::spawn_blocking(move || drop(server)).await);
+}
+
 #[tokio::test]
 async fn an_unreachable_server_is_a_network_error_after_the_retries() {
     // Nothing listens on port 9 of this machine's loopback.

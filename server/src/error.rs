@@ -19,6 +19,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// The request field the problem is about (e.g. `passenger.name`), when there is one.
     pub field: Option<String>,
+    /// The bookings to settle first (`cancel_bookings_first`).
+    pub bookings: Option<Vec<chauffeur_core::wire::BookingToSettle>>,
 }
 
 /// The problem+json body: the wire contract's, so the apps read exactly what is sent.
@@ -32,6 +34,7 @@ impl ApiError {
             detail: detail.into(),
             retry_after: None,
             field: None,
+            bookings: None,
         }
     }
 
@@ -88,6 +91,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: ErrorCode::from(self.code),
             field: self.field.clone(),
+            bookings: self.bookings.clone(),
         }
     }
 }

@@ -6,12 +6,15 @@ pub mod dispatch;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod invoice_pdf;
 pub mod live;
 pub mod metrics;
 pub mod nearest;
 pub mod partners;
+pub mod payments;
 pub mod state;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -28,7 +31,9 @@ use crate::auth::PasswordHashing;
 use crate::metrics::Metrics;
 use crate::state::{AppInner, AppState, ControlledClock, Limits, SystemClock};
 use crate::store::{NewUser, Role, Store};
+use crate::throttle::TrustedProxies;
 use crate::tokens::QuoteSigner;
+use chauffeur_core::invoice::Issuer;
 
 pub use crate::files::{load_or_create_key, new_key, parse_key};
 
@@ -49,6 +54,54 @@ pub struct ServerConfig {
     pub dispatch_interval: Duration,
     /// Tests only: a clock that `POST /v1/test/clock` moves forward.
     pub test_clock: bool,
+    /// Addresses and networks whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+    /// The seller of record on invoices.
+    pub invoice_issuer: Issuer,
+}
+
+/// The issuer `dev` prints on invoices: clearly a demo.
+pub fn demo_issuer() -> Issuer {
+    Issuer {
+        name: "Chauffeur Demo GmbH (demo data)".into(),
+        address: vec![
+            "Unter den Linden 1".into(),
+            "10117 Berlin".into(),
+            "Germany".into(),
+        ],
+        vat_id: "DE000000000".into(),
+        registration: Some("Amtsgericht Charlottenburg HRB 000000 (demo)".into()),
+        email: Some("billing@example.com".into()),
+        number_prefix: "DEMO".into(),
+    }
+}
+
+/// The issuer of a server started without `--invoice-issuer`: says so on every invoice.
+pub fn placeholder_issuer() -> Issuer {
+    Issuer {
+        name: "Issuer not configured (start the server with --invoice-issuer)".into(),
+        address: vec!["-".into()],
+        vat_id: "-".into(),
+        registration: None,
+        email: None,
+        number_prefix: "INV".into(),
+    }
+}
+
+/// Reads `--invoice-issuer FILE` (JSON with the [`Issuer`] fields), naming the file on error.
+pub fn load_issuer(path: &Path) -> anyhow::Result<Issuer> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the invoice issuer file {}", path.display()))?;
+    let issuer: Issuer = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not an invoice issuer (JSON with name, address, vat_id, number_prefix)",
+            path.display()
+        )
+    })?;
+    issuer
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(issuer)
 }
 
 /// The SQLite URL for a data directory, creating the directory.
@@ -82,6 +135,8 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         Arc::new(ControlledClock::default())
     });
     let catalog_json = serde_json::to_string(&catalog)?;
+    let trusted_proxies =
+        TrustedProxies::parse(&config.trusted_proxies).map_err(|e| anyhow::anyhow!(e))?;
     let signer = QuoteSigner::new(&config.quote_key).context("the quote key is too short")?;
     let hashing = PasswordHashing::new(config.hashing_permits)
         .map_err(|e| anyhow::anyhow!("password hashing unavailable: {e}"))?;
@@ -106,6 +161,8 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         dispatch_batch_size: config.dispatch_batch_size,
         test_clock,
         positions: Default::default(),
+        trusted_proxies,
+        invoice_issuer: config.invoice_issuer.clone(),
     })))
 }
 

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chauffeur_server::{
-    fresh_dev_dir, load_or_create_key, new_key, parse_key, prepare, redact, seed_demo, serve,
-    shutdown_signal, sqlite_url, ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
+    demo_issuer, fresh_dev_dir, load_issuer, load_or_create_key, new_key, parse_key,
+    placeholder_issuer, prepare, redact, seed_demo, serve, shutdown_signal, sqlite_url,
+    ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
 };
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -37,6 +38,13 @@ enum Command {
     Dev(DevArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// A local payment provider speaking the provider's HTTP subset, with test cards (for tests
+    /// and development; never in production).
+    PaymentsDouble {
+        /// Address to listen on (port 0: any free port; the first line printed says which).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
     /// Create an operator account (operators manage partners through the API).
     Operator {
         #[command(flatten)]
@@ -136,6 +144,10 @@ struct CommonArgs {
     /// Milliseconds between the dispatcher's rounds over pending bookings.
     #[arg(long, env = "CHAUFFEUR_DISPATCH_INTERVAL_MS", default_value_t = 1000)]
     dispatch_interval_ms: u64,
+    /// Proxies (addresses or networks, comma separated) whose X-Forwarded-For names the client
+    /// address the log-in throttle counts; from any other peer the header is ignored.
+    #[arg(long, env = "CHAUFFEUR_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
     /// FOR TESTS ONLY: serve POST /v1/test/clock, which moves the server's clock forward.
     #[arg(long, hide = true)]
     test_clock: bool,
@@ -154,6 +166,11 @@ struct ServeArgs {
     /// Origins allowed by CORS (the web console), comma separated.
     #[arg(long, env = "CHAUFFEUR_CORS_ORIGINS", value_delimiter = ',')]
     cors_origin: Vec<String>,
+    /// JSON file with the seller of record printed on invoices: name, address (lines),
+    /// vat_id, number_prefix, and optionally registration and email. Without it invoices
+    /// carry a placeholder issuer and the server warns at start.
+    #[arg(long, env = "CHAUFFEUR_INVOICE_ISSUER")]
+    invoice_issuer: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -224,6 +241,14 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        trusted_proxies: args.common.trusted_proxies.clone(),
+        invoice_issuer: match &args.invoice_issuer {
+            Some(path) => load_issuer(path)?,
+            None => {
+                tracing::warn!("no --invoice-issuer given: invoices carry a placeholder issuer; configure the seller of record before taking real bookings");
+                placeholder_issuer()
+            }
+        },
     };
     let state = prepare(&config).await?;
     let listener = TcpListener::bind(config.listen)
@@ -253,6 +278,8 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        trusted_proxies: args.common.trusted_proxies.clone(),
+        invoice_issuer: demo_issuer(),
     };
     let state = prepare(&config).await?;
     seed_demo(&state).await?;
@@ -410,6 +437,18 @@ async fn run_migrate(args: DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn run_payments_double(listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    // The first line on stdout says where we listen (tests read it when binding port 0).
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, chauffeur_server::payments::double::router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the payments double failed")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = match &cli.command {
@@ -417,7 +456,8 @@ fn main() -> ExitCode {
         Some(Command::Dev(a)) => a.common.log_json,
         Some(Command::Migrate(_))
         | Some(Command::Partner { .. })
-        | Some(Command::Operator { .. }) => false,
+        | Some(Command::Operator { .. })
+        | Some(Command::PaymentsDouble { .. }) => false,
         None => cli.serve.common.log_json,
     };
     init_logging(json);
@@ -444,6 +484,7 @@ fn main() -> ExitCode {
                 password,
                 name,
             }) => run_operator(database, &email, &password, &name).await,
+            Some(Command::PaymentsDouble { listen }) => run_payments_double(listen).await,
         }
     });
     match result {

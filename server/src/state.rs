@@ -49,10 +49,6 @@ impl Clock for ControlledClock {
 }
 
 pub const SESSION_DAYS: i64 = 30;
-/// Login throttling: failures counted over this window.
-pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
 
 pub struct Limits {
     pub request_timeout: Duration,
@@ -87,6 +83,10 @@ pub struct AppInner {
     pub test_clock: Option<Arc<ControlledClock>>,
     /// Chauffeurs' positions waiting for the next batch write.
     pub positions: crate::live::PositionBuffer,
+    /// Whose `X-Forwarded-For` names the client (for the log-in throttle).
+    pub trusted_proxies: crate::throttle::TrustedProxies,
+    /// The seller of record on invoices.
+    pub invoice_issuer: chauffeur_core::invoice::Issuer,
 }
 
 impl AppState {

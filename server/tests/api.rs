@@ -90,25 +90,86 @@ fn weak_passwords_and_bad_emails_are_refused() {
     }
 }
 
+/// A client that connects from `source` (another loopback address is "another client").
+fn client_from(source: &str) -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .local_address(source.parse::<std::net::IpAddr>().unwrap())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+fn log_in_from(
+    server: &TestServer,
+    client: &reqwest::blocking::Client,
+    forwarded_for: Option<&str>,
+    email: &str,
+    password: &str,
+) -> reqwest::blocking::Response {
+    let mut request = client
+        .post(server.url("/v1/sessions"))
+        .json(&json!({"email": email, "password": password}));
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    request.send().unwrap()
+}
+
+/// Guesses from one place: five are checked, then each must wait longer than the one before
+/// (and hammering only lengthens the wait) — even the right password, from that place.
+fn guess_until_refused(
+    server: &TestServer,
+    client: &reqwest::blocking::Client,
+    forwarded_for: Option<&str>,
+    email: &str,
+    made_before: usize,
+) {
+    let mut statuses = Vec::new();
+    for _ in made_before..9 {
+        let r = log_in_from(server, client, forwarded_for, email, "wrong password!");
+        statuses.push(r.status().as_u16());
+    }
+    let free = 5 - made_before;
+    assert_eq!(statuses[..free], vec![401; free], "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let r = log_in_from(
+        server,
+        client,
+        forwarded_for,
+        email,
+        "correct horse battery",
+    );
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    assert_problem(r, 429, "too_many_attempts");
+}
+
 #[test]
 fn wrong_passwords_are_throttled_and_unknown_emails_answer_the_same() {
     for backend in backends() {
         let server = TestServer::start(backend);
         let (email, _) = server.rider();
-        let attempt = |email: &str, password: &str| {
-            server
-                .post("/v1/sessions")
-                .json(&json!({"email": email, "password": password}))
-                .send()
-                .unwrap()
-        };
+        let here = client_from("127.0.0.1");
         let wrong = assert_problem(
-            attempt(&email, "wrong password!"),
+            log_in_from(&server, &here, None, &email, "wrong password!"),
             401,
             "invalid_credentials",
         );
         let unknown = assert_problem(
-            attempt("nobody@example.com", "wrong password!"),
+            log_in_from(
+                &server,
+                &here,
+                None,
+                "nobody@example.com",
+                "wrong password!",
+            ),
             401,
             "invalid_credentials",
         );
@@ -116,17 +177,87 @@ fn wrong_passwords_are_throttled_and_unknown_emails_answer_the_same() {
             wrong, unknown,
             "unknown e-mail and wrong password look alike"
         );
-        for _ in 0..4 {
-            assert_problem(
-                attempt(&email, "wrong password!"),
-                401,
-                "invalid_credentials",
-            );
-        }
-        // Five failures: now even the right password waits.
-        let r = attempt(&email, "correct horse battery");
-        assert!(r.headers().get("retry-after").is_some());
-        assert_problem(r, 429, "too_many_attempts");
+        guess_until_refused(&server, &here, None, &email, 1);
+        // The owner, elsewhere, is not locked out by the guesser.
+        let r = log_in_from(
+            &server,
+            &client_from("127.0.0.2"),
+            None,
+            &email,
+            "correct horse battery",
+        );
+        assert_eq!(r.status(), 201, "{backend:?}: {}", r.text().unwrap());
+    }
+}
+
+/// Behind a trusted proxy the throttle counts the address the proxy forwards; from any other
+/// peer a forwarded address is ignored (else a guesser would name a new one each time).
+#[test]
+fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    let backend = backends()[0];
+    let (url, dir) = TestServer::fresh_database(backend);
+    let server = TestServer::start_with(backend, dir, url, &["--trusted-proxies", "127.0.0.1"]);
+    let (email, _) = server.rider();
+    let proxy = client_from("127.0.0.1");
+    guess_until_refused(&server, &proxy, Some("198.51.100.7"), &email, 0);
+    let r = log_in_from(
+        &server,
+        &proxy,
+        Some("198.51.100.8"),
+        &email,
+        "correct horse battery",
+    );
+    assert_eq!(
+        r.status(),
+        201,
+        "another client behind the proxy: {}",
+        r.text().unwrap()
+    );
+
+    // 127.0.0.3 is not a trusted proxy: its X-Forwarded-For is a client's claim.
+    let direct = client_from("127.0.0.3");
+    guess_until_refused(&server, &direct, Some("198.51.100.9"), &email, 0);
+    let r = log_in_from(
+        &server,
+        &direct,
+        Some("198.51.100.10"),
+        &email,
+        "correct horse battery",
+    );
+    assert_problem(r, 429, "too_many_attempts");
+}
+
+/// Forty wrong guesses and the right password sent at once: the attempts are counted before
+/// any password is checked, so only the free five are evaluated and the rest wait.
+#[test]
+fn a_concurrent_burst_of_guesses_gets_only_the_free_attempts_checked() {
+    for backend in backends() {
+        let server = Arc::new(TestServer::start(backend));
+        let (email, _) = server.rider();
+        let start = Arc::new(Barrier::new(41));
+        let threads: Vec<_> = (0..41)
+            .map(|i| {
+                let (server, start, email) = (server.clone(), start.clone(), email.clone());
+                std::thread::spawn(move || {
+                    let password = if i == 20 {
+                        "correct horse battery"
+                    } else {
+                        "wrong password!"
+                    };
+                    start.wait();
+                    let r = server
+                        .post("/v1/sessions")
+                        .json(&json!({"email": email, "password": password}))
+                        .send()
+                        .unwrap();
+                    r.status().as_u16()
+                })
+            })
+            .collect();
+        let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let checked = statuses.iter().filter(|s| **s != 429).count();
+        assert!(checked <= 5, "{backend:?}: {checked} checked: {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 41 - checked);
     }
 }
 
@@ -731,9 +862,14 @@ fn export_returns_everything_and_erase_keeps_bookings_anonymised() {
             booking["price"]["amount_minor"].as_i64().unwrap()
         );
         assert_eq!(personal, chauffeur_server::store::Personal::default());
-        assert_eq!(history.len(), 1);
+        // The upcoming booking, free to cancel, was cancelled before the erasure.
+        assert_eq!(stored.state, chauffeur_core::BookingState::Cancelled);
+        assert_eq!(stored.cancellation_fee_minor, Some(0));
+        assert_eq!(history.len(), 2);
         assert!(
-            !history[0].snapshot.to_string().contains("Ring twice"),
+            history
+                .iter()
+                .all(|h| !h.snapshot.to_string().contains("Ring twice")),
             "history holds no personal data"
         );
     }

@@ -469,6 +469,7 @@ fn operators_manage_partners_over_the_api_and_partners_see_only_their_own_fleet(
             .unwrap()
             .json()
             .unwrap();
+        let listed = &listed["partners"];
         assert_eq!(listed[0]["name"], "Cologne Cars");
         assert_eq!(
             (
@@ -489,6 +490,7 @@ fn operators_manage_partners_over_the_api_and_partners_see_only_their_own_fleet(
             .unwrap()
             .json()
             .unwrap();
+        let chauffeurs = &chauffeurs["chauffeurs"];
         assert_eq!(chauffeurs.as_array().unwrap().len(), 1);
         assert_eq!(chauffeurs[0]["email"], "driver@example.com");
         let vehicles: Value = server
@@ -498,7 +500,7 @@ fn operators_manage_partners_over_the_api_and_partners_see_only_their_own_fleet(
             .unwrap()
             .json()
             .unwrap();
-        assert!(vehicles
+        assert!(vehicles["vehicles"]
             .as_array()
             .unwrap()
             .iter()

@@ -401,12 +401,14 @@ fn a_burst_of_sign_ups_from_one_address_gets_429_with_retry_after() {
             .unwrap();
         assert!(retry_after > 0);
         assert_problem(r, 429, "too_many_attempts");
+        // The budget is counted (atomically) once a request is valid; an invalid one still
+        // costs nothing and is told what is wrong with it.
         let r = server
             .post("/v1/accounts")
             .json(&json!({"email": "not-an-email", "password": "correct horse battery"}))
             .send()
             .unwrap();
-        assert_problem(r, 429, "too_many_attempts");
+        assert_problem(r, 422, "invalid_email");
     }
 }
 

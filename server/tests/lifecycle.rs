@@ -773,3 +773,511 @@ fn an_hourly_hire_is_charged_for_the_measured_time_and_the_declared_kilometres()
         assert_eq!(final_price, quoted + 5_600);
     }
 }
+
+/// The ride in a list answer of the partner's or the chauffeur's, by booking id.
+fn ride_in(server: &TestServer, path: &str, token: &str, booking: &str) -> Value {
+    let list: Value = server
+        .get(path)
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    list["rides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == booking)
+        .cloned()
+        .unwrap_or_else(|| panic!("{booking} not in {path}: {list}"))
+}
+
+fn minor(v: &Value) -> i64 {
+    v["amount_minor"].as_i64().unwrap()
+}
+
+/// The partner holding a ride and its chauffeur learn where to go and whom to pick up; an offer
+/// shows the area and no personal data; after the ride the rider sees the final charge with
+/// its receipt (quoted lines, extras as such, VAT split), also at `…/receipt`.
+#[test]
+fn the_people_in_a_ride_see_where_to_go_and_the_rider_sees_the_final_charge() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let token = server.quote_token(next_week());
+        let r = server.book(
+            &rider,
+            "views",
+            &json!({"quote_token": token,
+                    "passenger": {"name": "Grace Hopper", "phone": "+49 30 5550100"},
+                    "notes": "Gate 4, blue door"}),
+        );
+        assert_eq!(r.status(), 201);
+        let booking = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // The rider's own view: the route it was priced for, and the net/VAT split.
+        let view = state_of(&server, &rider, &booking);
+        assert_eq!(
+            view["route"]["pickup"],
+            json!({"lat": 52.5163, "lon": 13.3777})
+        );
+        assert_eq!(
+            view["route"]["dropoff"],
+            json!({"lat": 52.5219, "lon": 13.4132})
+        );
+        assert_eq!(
+            (
+                view["route"]["passengers"].clone(),
+                view["route"]["bags"].clone()
+            ),
+            (json!(2), json!(1))
+        );
+        assert_eq!(
+            minor(&view["net"]) + minor(&view["vat"]),
+            minor(&view["price"])
+        );
+        assert_eq!(view["final_price"], Value::Null);
+        assert_problem(
+            server
+                .get(&format!("/v1/bookings/{booking}/receipt"))
+                .bearer_auth(&rider)
+                .send()
+                .unwrap(),
+            409,
+            "no_receipt_yet",
+        );
+
+        // The offer: the area to decide on, rounded, and nothing personal.
+        let offers: Value = server
+            .get("/v1/partner/offers")
+            .bearer_auth(&p.dispatcher)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let offer = offers["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["booking_id"] == booking.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(offer["area"]["pickup"], json!({"lat": 52.52, "lon": 13.38}));
+        assert_eq!(
+            offer["area"]["dropoff"],
+            json!({"lat": 52.52, "lon": 13.41})
+        );
+        let offer_text = offer.to_string();
+        for personal in ["Grace", "5550100", "blue door", "52.5163"] {
+            assert!(
+                !offer_text.contains(personal),
+                "{backend:?}: offer shows {personal}: {offer_text}"
+            );
+        }
+
+        accept(&server, &p, &booking);
+        assert_eq!(assign(&server, &p, &booking).status(), 200);
+        for (path, who) in [
+            ("/v1/partner/rides", &p.dispatcher),
+            ("/v1/chauffeur/rides", &p.chauffeur),
+        ] {
+            let ride = ride_in(&server, path, who, &booking);
+            assert_eq!(
+                ride["route"]["pickup"],
+                json!({"lat": 52.5163, "lon": 13.3777}),
+                "{path}"
+            );
+            assert_eq!(
+                ride["route"]["dropoff"],
+                json!({"lat": 52.5219, "lon": 13.4132}),
+                "{path}"
+            );
+            assert_eq!(ride["route"]["passengers"], 2, "{path}");
+            assert_eq!(ride["passenger"]["name"], "Grace Hopper", "{path}");
+            assert_eq!(ride["passenger"]["phone"], "+49 30 5550100", "{path}");
+            assert_eq!(ride["notes"], "Gate 4, blue door", "{path}");
+        }
+
+        let ok = |body: Value| {
+            let r = status(&server, &p.chauffeur, &booking, body.clone());
+            assert_eq!(r.status(), 200, "{backend:?} {body}: {}", r.text().unwrap());
+        };
+        advance(&server, 7 * 24 * 3600 - 20 * 60);
+        ok(json!({"status": "en_route"}));
+        advance(&server, 20 * 60);
+        ok(json!({"status": "arrived"}));
+        advance(&server, 40 * 60);
+        ok(json!({"status": "on_board"}));
+        advance(&server, 15 * 60);
+        ok(json!({"status": "completed", "tolls_minor": 450}));
+
+        let view = state_of(&server, &rider, &booking);
+        let receipt = view["receipt"].clone();
+        let kinds: Vec<&str> = receipt["extras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["kind"].as_str().unwrap())
+            .collect();
+        assert!(
+            kinds.contains(&"waiting") && kinds.contains(&"tolls"),
+            "{backend:?}: {receipt}"
+        );
+        assert_eq!(
+            receipt["lines"], view["lines"],
+            "the quoted lines, as quoted"
+        );
+        assert_eq!(minor(&receipt["quoted_total"]), minor(&view["price"]));
+        assert_eq!(
+            minor(&receipt["total"]),
+            minor(&view["price"]) + minor(&receipt["extras_total"])
+        );
+        assert_eq!(
+            minor(&receipt["net"]) + minor(&receipt["vat"]),
+            minor(&receipt["total"])
+        );
+        let all_lines: i64 = receipt["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(receipt["extras"].as_array().unwrap())
+            .map(|l| l["amount_minor"].as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            all_lines,
+            minor(&receipt["total"]),
+            "lines add up to the total"
+        );
+        assert_eq!(view["final_price"], receipt["total"]);
+        let separate: Value = server
+            .get(&format!("/v1/bookings/{booking}/receipt"))
+            .bearer_auth(&rider)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(separate, receipt);
+        // The partner sees the same receipt; another rider sees nothing at all.
+        assert_eq!(
+            ride_in(&server, "/v1/partner/rides", &p.dispatcher, &booking)["receipt"],
+            receipt
+        );
+        let (_, stranger) = server.rider();
+        assert_problem(
+            server
+                .get(&format!("/v1/bookings/{booking}/receipt"))
+                .bearer_auth(&stranger)
+                .send()
+                .unwrap(),
+            404,
+            "not_found",
+        );
+    }
+}
+
+/// A cancellation inside the fee window has a receipt of one line: the fee, with its VAT.
+#[test]
+fn a_cancellation_with_a_fee_has_a_receipt_of_the_fee() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let booking = server.book_berlin(&rider);
+        accept(&server, &p, &booking);
+        advance(&server, 7 * 24 * 3600 - 30 * 60); // half an hour before pickup: 100 %
+        let preview: Value = server
+            .get(&format!("/v1/bookings/{booking}/cancellation"))
+            .bearer_auth(&rider)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let fee = preview["fee"]["amount_minor"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{preview}"));
+        assert!(fee > 0, "{preview}");
+        let r = server
+            .post(&format!("/v1/bookings/{booking}/cancel"))
+            .bearer_auth(&rider)
+            .json(&json!({"acknowledged_fee_minor": fee}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        let view = state_of(&server, &rider, &booking);
+        assert_eq!(view["state"], "cancelled", "{view}");
+        assert_eq!(minor(&view["final_price"]), fee, "{view}");
+        let receipt = &view["receipt"];
+        assert_eq!(receipt["lines"].as_array().unwrap().len(), 1, "{receipt}");
+        assert_eq!(receipt["lines"][0]["kind"], "cancellation_fee");
+        assert_eq!(minor(&receipt["total"]), fee);
+        assert_eq!(minor(&receipt["net"]) + minor(&receipt["vat"]), fee);
+    }
+}
+
+/// Erasing an account never leaves a ride live without its passenger: bookings free to cancel
+/// are cancelled first; one that costs a fee (or a ride under way) refuses the erasure, listed
+/// with its fee, until the rider settles it.
+#[test]
+fn erasing_an_account_cancels_its_free_bookings_and_refuses_while_one_costs_a_fee() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let soon = server.book_berlin(&rider);
+        accept(&server, &p, &soon);
+        let later_at = chrono::Utc::now() + chrono::Duration::days(14);
+        let later_token =
+            server.quote_token(json!({"kind": "instant", "at": later_at.to_rfc3339()}));
+        let r = server.book(&rider, "later", &json!({"quote_token": later_token}));
+        assert_eq!(r.status(), 201);
+        let later = r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        advance(&server, 7 * 24 * 3600 - 30 * 60); // `soon` now costs its full price to cancel
+        let price = minor(&state_of(&server, &rider, &soon)["price"]);
+
+        let erase = || server.delete("/v1/me").bearer_auth(&rider).send().unwrap();
+        let refused = assert_problem(erase(), 409, "cancel_bookings_first");
+        let listed = refused["bookings"].as_array().unwrap();
+        assert_eq!(listed.len(), 1, "{refused}");
+        assert_eq!(listed[0]["id"], soon.as_str());
+        assert_eq!(listed[0]["cancellation_fee"]["amount_minor"], price);
+        // Nothing was done: both bookings are as they were, the account works.
+        assert_eq!(state_of(&server, &rider, &soon)["state"], "confirmed");
+        assert_eq!(state_of(&server, &rider, &later)["state"], "pending");
+
+        let r = server
+            .post(&format!("/v1/bookings/{soon}/cancel"))
+            .bearer_auth(&rider)
+            .json(&json!({"acknowledged_fee_minor": price}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(erase().status(), 204);
+
+        // The later booking was cancelled free, and no partner is offered it any more.
+        assert!(open_offer(&server, &p.dispatcher, &later).is_none());
+        let ride = ride_in(&server, "/v1/partner/rides", &p.dispatcher, &soon);
+        assert_eq!(ride["state"], "cancelled");
+        assert_eq!(ride["passenger"]["name"], Value::Null, "erased");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let stored = runtime.block_on(async {
+            let store = chauffeur_server::store::Store::connect(&url).await.unwrap();
+            let id = uuid::Uuid::parse_str(&later).unwrap();
+            store.booking(id).await.unwrap().unwrap().0
+        });
+        assert_eq!(stored.state, chauffeur_core::BookingState::Cancelled);
+        assert_eq!(stored.cancellation_fee_minor, Some(0));
+    }
+}
+
+/// `pdftotext` and `pdftoppm` (Debian's poppler-utils) or, without them, a skip — a failure
+/// under CI=true, where nothing may be skipped.
+fn poppler() -> bool {
+    let found = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "pdftotext (poppler-utils) is missing and CI=true: the invoice PDF cannot be checked"
+        );
+        eprintln!("SKIPPED: the invoice PDF check needs pdftotext (apt-get install poppler-utils)");
+    }
+    found
+}
+
+/// Writes the PDF under the target directory, reads it back as text and renders page 1 as PNG.
+fn pdf_text(pdf: &[u8], name: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("invoices");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.pdf"));
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pdftotext: {:?}", out);
+    let png = std::process::Command::new("pdftoppm")
+        .args([
+            "-png",
+            "-r",
+            "60",
+            "-singlefile",
+            file.to_str().unwrap(),
+            dir.join(name).to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(png.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every completed ride and every charged cancellation gets an invoice, numbered without gaps
+/// per issuer; its figures are the receipt's, as JSON and in the PDF (German and English).
+#[test]
+fn charged_bookings_get_invoices_numbered_without_gaps_with_every_figure_in_the_pdf() {
+    for backend in backends() {
+        let (server, url, _db) = start(backend);
+        let p = partner(&server, &url, "Berlin Limousines");
+        let (_, rider) = server.rider();
+        let invoice_of = |booking: &str| {
+            server
+                .get(&format!("/v1/bookings/{booking}/invoice"))
+                .bearer_auth(&rider)
+                .send()
+                .unwrap()
+        };
+        // A ride completed with waiting and tolls, two cancelled inside the fee window, one
+        // cancelled free: three invoices, numbered 1, 2, 3 in the order they were charged.
+        let first = server.book_berlin(&rider);
+        let second = server.book_berlin(&rider);
+        let cancelled = server.book_berlin(&rider);
+        let free = server.book_berlin(&rider);
+        for b in [&first, &second, &cancelled] {
+            accept(&server, &p, b);
+        }
+        let r = server
+            .post(&format!("/v1/bookings/{free}/cancel"))
+            .bearer_auth(&rider)
+            .json(&json!({"acknowledged_fee_minor": 0}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_problem(invoice_of(&free), 409, "no_invoice_yet");
+        assert_problem(invoice_of(&first), 409, "no_invoice_yet");
+
+        assign(&server, &p, &first);
+        let ok = |b: &str, body: Value| {
+            let r = status(&server, &p.chauffeur, b, body.clone());
+            assert_eq!(r.status(), 200, "{backend:?} {body}: {}", r.text().unwrap());
+        };
+        advance(&server, 7 * 24 * 3600 - 20 * 60);
+        ok(&first, json!({"status": "en_route"}));
+        advance(&server, 20 * 60);
+        ok(&first, json!({"status": "arrived"}));
+        advance(&server, 40 * 60);
+        ok(&first, json!({"status": "on_board"}));
+        advance(&server, 15 * 60);
+        ok(&first, json!({"status": "completed", "tolls_minor": 450}));
+
+        for b in [&second, &cancelled] {
+            let fee = minor(
+                &server
+                    .get(&format!("/v1/bookings/{b}/cancellation"))
+                    .bearer_auth(&rider)
+                    .send()
+                    .unwrap()
+                    .json::<Value>()
+                    .unwrap()["fee"],
+            );
+            assert!(fee > 0);
+            let r = server
+                .post(&format!("/v1/bookings/{b}/cancel"))
+                .bearer_auth(&rider)
+                .json(&json!({"acknowledged_fee_minor": fee}))
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let fee = minor(&state_of(&server, &rider, &cancelled)["cancellation_fee"]);
+
+        let invoices: Vec<Value> = [&first, &second, &cancelled]
+            .iter()
+            .map(|b| {
+                let r = invoice_of(b);
+                assert_eq!(r.status(), 200);
+                r.json().unwrap()
+            })
+            .collect();
+        let numbers: Vec<&str> = invoices
+            .iter()
+            .map(|i| i["number"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            numbers,
+            ["INV-000001", "INV-000002", "INV-000003"],
+            "{backend:?}"
+        );
+        // Asked again: the same invoice, not a new number.
+        assert_eq!(invoice_of(&first).json::<Value>().unwrap(), invoices[0]);
+
+        let receipt = state_of(&server, &rider, &first)["receipt"].clone();
+        let invoice = &invoices[0];
+        assert_eq!(invoice["total"], receipt["total"]);
+        assert_eq!(invoice["net"], receipt["net"]);
+        assert_eq!(invoice["vat"][0]["vat"], receipt["vat"]);
+        assert_eq!(invoice["vat"][0]["rate_bp"], 1900);
+        assert_eq!(invoice["billed_to"], "Test Rider");
+        assert_eq!(invoice["kind"], "ride");
+        assert_eq!(invoices[1]["kind"], "cancellation_fee");
+        assert_eq!(invoices[2]["kind"], "cancellation_fee");
+        assert_eq!(minor(&invoices[2]["total"]), fee);
+
+        if !poppler() {
+            continue;
+        }
+        let pdf = |lang: &str| {
+            let r = server
+                .get(&format!("/v1/bookings/{first}/invoice?lang={lang}"))
+                .bearer_auth(&rider)
+                .header("accept", "application/pdf")
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["content-type"], "application/pdf");
+            r.bytes().unwrap().to_vec()
+        };
+        let euros = |minor: i64, german: bool| {
+            let (whole, cents) = (minor / 100, minor % 100);
+            if german {
+                format!("{whole},{cents:02} EUR")
+            } else {
+                format!("EUR {whole}.{cents:02}")
+            }
+        };
+        let name = format!("{backend:?}-first").to_lowercase();
+        let english = pdf_text(&pdf("en"), &format!("{name}-en"));
+        let german = pdf_text(&pdf("de"), &format!("{name}-de"));
+        for (text, is_german) in [(&english, false), (&german, true)] {
+            assert!(text.contains("INV-000001"), "{text}");
+            assert!(text.contains("Test Rider"), "{text}");
+            assert!(text.contains("Issuer not configured"), "{text}");
+            for figure in ["total", "net"] {
+                let amount = euros(minor(&invoice[figure]), is_german);
+                assert!(text.contains(&amount), "{figure} {amount} not in:\n{text}");
+            }
+            let vat = euros(minor(&invoice["vat"][0]["vat"]), is_german);
+            assert!(text.contains(&vat), "VAT {vat} not in:\n{text}");
+            for line in invoice["lines"].as_array().unwrap() {
+                let amount = euros(line["amount_minor"].as_i64().unwrap(), is_german);
+                assert!(
+                    text.contains(&amount),
+                    "line {line} ({amount}) not in:\n{text}"
+                );
+            }
+        }
+        assert!(
+            english.contains("Invoice")
+                && english.contains("Waiting time (25 min)")
+                && english.contains("Tolls"),
+            "{english}"
+        );
+        assert!(
+            german.contains("Rechnung")
+                && german.contains("Wartezeit (25 Min.)")
+                && german.contains("Maut")
+                && german.contains("Umsatzsteuer 19 %"),
+            "{german}"
+        );
+    }
+}

@@ -32,7 +32,7 @@ async fn fresh_store(backend: Backend, dir: &TempDir) -> Store {
         }
     };
     let store = Store::connect(&url).await.unwrap();
-    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
     assert!(
         store.migrate().await.unwrap().is_empty(),
         "migrations apply once"
@@ -104,7 +104,7 @@ fn sample_quote(at: DateTime<Utc>) -> Quote {
 /// A rider's bookings, as the rider's list reads them.
 async fn rider_bookings(store: &Store, rider: Uuid) -> Vec<(Booking, Personal)> {
     store
-        .bookings_with_personal(BookingsOf::Rider(rider))
+        .all_bookings_with_personal(BookingsOf::Rider(rider))
         .await
         .unwrap()
 }
@@ -189,41 +189,52 @@ fn sessions_expire_and_revoke() {
 }
 
 #[test]
-fn login_failures_count_within_the_window_and_clear() {
+fn attempt_counters_number_attempts_within_the_window_and_start_again_after_it() {
     each_backend(|store| async move {
         let t = now();
-        store
-            .record_login_failure(&["account:x", "address:1"], t - Duration::hours(1))
-            .await
-            .unwrap();
-        store
-            .record_login_failure(&["account:x", "address:1"], t)
-            .await
-            .unwrap();
-        store.record_login_failure(&["account:x"], t).await.unwrap();
-        let since = t - Duration::minutes(15);
-        assert_eq!(
-            store
-                .login_failures_since("account:x", since)
-                .await
-                .unwrap(),
-            2
-        );
-        assert_eq!(
-            store
-                .login_failures_since("address:1", since)
-                .await
-                .unwrap(),
-            1
-        );
-        store.clear_login_failures("account:x").await.unwrap();
-        assert_eq!(
-            store
-                .login_failures_since("account:x", since)
-                .await
-                .unwrap(),
-            0
-        );
+        let window = Duration::minutes(15);
+        let count = |at: DateTime<Utc>, scopes: &'static [&'static str]| {
+            let store = store.clone();
+            async move { store.count_attempt(scopes, at, at - window).await.unwrap() }
+        };
+        let old = count(t - Duration::hours(1), &["pair:x", "address:1"]).await;
+        assert_eq!(old[0].attempts, 1);
+        // An hour later the window has passed: numbering starts again, no previous attempt.
+        let first = count(t, &["pair:x", "address:1"]).await;
+        assert_eq!((first[0].attempts, first[0].previous_at), (1, None));
+        let second = count(t + Duration::seconds(3), &["pair:x"]).await;
+        assert_eq!((second[0].attempts, second[0].previous_at), (2, Some(t)));
+        store.forgive_attempt(&["address:1"]).await.unwrap();
+        store.forget_attempts("pair:x").await.unwrap();
+        let after = count(t + Duration::seconds(4), &["pair:x", "address:1"]).await;
+        assert_eq!(after[0].attempts, 1, "forgotten");
+        assert_eq!(after[1].attempts, 1, "one attempt forgiven of two");
+    });
+}
+
+#[test]
+fn racing_attempts_each_get_their_own_number() {
+    each_backend(|store| async move {
+        let t = now();
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .count_attempt(&["pair:race", "address:race"], t, t - Duration::minutes(15))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        for task in tasks {
+            let counted = task.await.unwrap();
+            assert_eq!(counted[0].attempts, counted[1].attempts);
+            numbers.push(counted[0].attempts);
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=24).collect::<Vec<i64>>());
     });
 }
 
@@ -597,7 +608,7 @@ fn bookings_with_personal_match_reading_each_booking() {
             out
         }
         let of_rider = store
-            .bookings_with_personal(BookingsOf::Rider(u.id))
+            .all_bookings_with_personal(BookingsOf::Rider(u.id))
             .await
             .unwrap();
         assert_eq!(of_rider.len(), 3);
@@ -607,7 +618,7 @@ fn bookings_with_personal_match_reading_each_booking() {
             each_read_again(&store, &[ids[2], ids[1], ids[0]]).await
         );
         let of_partner = store
-            .bookings_with_personal(BookingsOf::Partner(partner))
+            .all_bookings_with_personal(BookingsOf::Partner(partner))
             .await
             .unwrap();
         assert_eq!(of_partner.len(), 2);
@@ -617,16 +628,116 @@ fn bookings_with_personal_match_reading_each_booking() {
             each_read_again(&store, &[ids[0], ids[2]]).await
         );
         let of_chauffeur = store
-            .bookings_with_personal(BookingsOf::Chauffeur(chauffeur))
+            .all_bookings_with_personal(BookingsOf::Chauffeur(chauffeur))
             .await
             .unwrap();
         assert_eq!(of_chauffeur.len(), 1);
         assert_eq!(of_chauffeur, each_read_again(&store, &[ids[2]]).await);
         assert!(store
-            .bookings_with_personal(BookingsOf::Rider(Uuid::now_v7()))
+            .all_bookings_with_personal(BookingsOf::Rider(Uuid::now_v7()))
             .await
             .unwrap()
             .is_empty());
+    });
+}
+
+/// Pages follow each other with no booking lost or repeated, also where many bookings share
+/// one pickup time (the id breaks the tie the same way on both backends).
+#[test]
+fn pages_of_bookings_cover_the_list_exactly_once_even_with_equal_pickup_times() {
+    each_backend(|store| async move {
+        let u = user(&store, "pages@example.com").await;
+        let t = now();
+        let mut made = Vec::new();
+        for i in 0..11 {
+            // Three pickup times, several bookings each.
+            let mut b = booking(u.id, t + Duration::hours(i % 3));
+            b.id = Uuid::now_v7();
+            assert_eq!(
+                create(
+                    &store,
+                    u.id,
+                    &format!("p{i}"),
+                    "h",
+                    &b,
+                    &Personal::default()
+                )
+                .await,
+                Created::Created
+            );
+            made.push(b.id);
+        }
+        let all = rider_bookings(&store, u.id).await;
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .bookings_with_personal(BookingsOf::Rider(u.id), after, 4)
+                .await
+                .unwrap();
+            let Some((last, _)) = page.last() else { break };
+            after = Some((last.pickup_at, last.id));
+            paged.extend(page.into_iter().map(|(b, _)| b.id));
+        }
+        assert_eq!(paged, all.iter().map(|(b, _)| b.id).collect::<Vec<_>>());
+        made.sort();
+        paged.sort();
+        assert_eq!(paged, made);
+    });
+}
+
+/// Invoice numbers under concurrency: one number per booking however often it is asked for,
+/// and distinct, consecutive numbers for different bookings (no gap, no repeat).
+#[test]
+fn racing_invoice_issues_number_each_booking_once_and_without_gaps() {
+    each_backend(|store| async move {
+        let u = user(&store, "invoices@example.com").await;
+        let t = now();
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            let b = booking(u.id, t);
+            assert_eq!(
+                create(
+                    &store,
+                    u.id,
+                    &format!("i{i}"),
+                    "h",
+                    &b,
+                    &Personal::default()
+                )
+                .await,
+                Created::Created
+            );
+            ids.push(b.id);
+        }
+        let tasks: Vec<_> = ids
+            .iter()
+            .flat_map(|id| [*id; 3])
+            .map(|id| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let doc = serde_json::json!({"booking": id.to_string()});
+                    let issued = store.issue_invoice(id, "CH", t, &doc).await.unwrap();
+                    (id, issued.sequence)
+                })
+            })
+            .collect();
+        let mut by_booking = std::collections::HashMap::new();
+        for task in tasks {
+            let (id, sequence) = task.await.unwrap();
+            let first = *by_booking.entry(id).or_insert(sequence);
+            assert_eq!(first, sequence, "one number per booking");
+        }
+        let mut numbers: Vec<i64> = by_booking.values().copied().collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=6).collect::<Vec<i64>>());
+        // Another issuer has its own sequence.
+        let other = store
+            .issue_invoice(Uuid::now_v7(), "XY", t, &serde_json::json!({}))
+            .await;
+        assert!(other.is_err(), "an invoice needs its booking");
+        let issued = store.invoice(ids[0]).await.unwrap().unwrap();
+        assert_eq!(issued.document["booking"], ids[0].to_string());
     });
 }
 

@@ -89,7 +89,7 @@ pub enum CoreError {
     DeclaredCostsOutOfRange { max: Money },
     #[error("no-show can be reported from {allowed_from}, after the free waiting time")]
     NoShowTooEarly { allowed_from: DateTime<Utc> },
-    #[error("a {state} booking cannot be cancelled")]
+    #[error("this booking is {state} and can no longer be cancelled")]
     CancellationNotAllowed { state: BookingState },
     #[error("the cancellation fee is now {current}, not {acknowledged}; ask for it again")]
     CancellationFeeChanged { acknowledged: Money, current: Money },

@@ -58,6 +58,29 @@ impl ProductKind {
     }
 }
 
+/// The receipt of a cancellation that costs a fee: one line, the fee, split into net and VAT
+/// at the quote's rate. Nothing else of the quote is charged.
+pub fn cancellation_receipt(quote: &Quote, fee: Money) -> Result<Receipt, CoreError> {
+    let (net, vat) = fee.split_vat(quote.fare.vat_rate_bp)?;
+    let mut lines = FareLines::new();
+    lines.push(FareLine {
+        kind: FareLineKind::CancellationFee,
+        quantity: 1,
+        amount: fee,
+    });
+    Ok(Receipt {
+        quoted_total: quote.fare.total,
+        extras_total: Money::new(0, fee.currency),
+        fare: Fare {
+            lines,
+            total: fee,
+            net,
+            vat,
+            vat_rate_bp: quote.fare.vat_rate_bp,
+        },
+    })
+}
+
 impl ProductRequest {
     pub fn kind(&self) -> ProductKind {
         match self {
@@ -129,6 +152,8 @@ pub enum FareLineKind {
     Parking,
     /// Rounding up to the city's step (quantity 1).
     Rounding,
+    /// The fee of a cancellation inside the fee window (quantity 1).
+    CancellationFee,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod distance;
 pub mod error;
 pub mod fare;
+pub mod invoice;
 pub mod money;
 pub mod pickup;
 pub mod wire;

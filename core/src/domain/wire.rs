@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use crate::booking::{Actor, BookingState};
 use crate::catalog::{PickupPlace, VehicleClass};
-use crate::fare::{FareLine, FareLineKind, ProductKind, Quote};
+use crate::distance::LatLon;
+use crate::fare::{FareLine, FareLineKind, ProductKind, Quote, Receipt};
 use crate::money::Money;
 
 /// The quote request is the fare engine's own input.
@@ -233,7 +234,111 @@ pub struct PassengerView {
     pub phone: Option<String>,
 }
 
+/// Where and how a booking goes, as it was priced. The rider, the partner holding the ride and
+/// its chauffeur see it exactly; an offer shows it as an [`area`](RouteView::area).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RouteView {
+    pub pickup: LatLon,
+    pub pickup_place: PickupPlace,
+    /// Transfers: where the ride ends.
+    pub dropoff: Option<LatLon>,
+    /// Hourly hires: the hours booked.
+    pub hours: Option<u32>,
+    /// The road distance and driving time the price was computed for.
+    pub distance_m: u32,
+    pub duration_s: u32,
+    pub extra_stops: u32,
+    pub passengers: u32,
+    pub bags: u32,
+    pub child_seats: u32,
+    pub meet_and_greet: bool,
+}
+
+impl RouteView {
+    /// The route of a quote (extras read from its priced lines).
+    pub fn of(quote: &Quote) -> RouteView {
+        let quantity_of = |kind: FareLineKind| {
+            quote
+                .fare
+                .lines
+                .iter()
+                .find(|l| l.kind == kind)
+                .map_or(0, |l| u32::try_from(l.quantity).unwrap_or(u32::MAX))
+        };
+        RouteView {
+            pickup: quote.pickup_point,
+            pickup_place: quote.pickup_place.clone(),
+            dropoff: quote.dropoff_point,
+            hours: quote.hours,
+            distance_m: quote.route.distance_m,
+            duration_s: quote.route.duration_s,
+            extra_stops: quantity_of(FareLineKind::ExtraStops),
+            passengers: quote.passengers,
+            bags: quote.bags,
+            child_seats: quantity_of(FareLineKind::ChildSeats),
+            meet_and_greet: quantity_of(FareLineKind::MeetAndGreet) > 0,
+        }
+    }
+
+    /// The same route with its points rounded to 0.01° (about a kilometre): enough for a
+    /// partner to decide on an offer, not enough to find a door.
+    pub fn area(&self) -> RouteView {
+        let round = |p: LatLon| LatLon {
+            lat: (p.lat * 100.0).round() / 100.0,
+            lon: (p.lon * 100.0).round() / 100.0,
+        };
+        RouteView {
+            pickup: round(self.pickup),
+            dropoff: self.dropoff.map(round),
+            ..self.clone()
+        }
+    }
+}
+
+/// What a ride finally cost: the quoted lines, the extras after the ride (waiting, extra km or
+/// time, declared tolls and parking, their rounding) or a cancellation fee, and the VAT split.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReceiptView {
+    pub total: MoneyView,
+    pub net: MoneyView,
+    pub vat: MoneyView,
+    pub vat_rate_bp: u32,
+    /// The quoted price the rider agreed to.
+    pub quoted_total: MoneyView,
+    /// What came on top after the ride (zero when nothing did).
+    pub extras_total: MoneyView,
+    /// The lines charged from the quote (a cancellation: only the fee).
+    pub lines: Vec<LineView>,
+    /// The lines added after the ride, each its own kind (waiting, extra_km, extra_time, tolls,
+    /// parking) and their rounding.
+    pub extras: Vec<LineView>,
+}
+
+impl ReceiptView {
+    /// The receipt of a booking priced by `quote`: lines beyond the quote's are extras.
+    pub fn new(quote: &Quote, receipt: &Receipt) -> ReceiptView {
+        let lines = &receipt.fare.lines;
+        let quoted = if lines.starts_with(&quote.fare.lines) {
+            quote.fare.lines.len()
+        } else {
+            lines.len()
+        };
+        ReceiptView {
+            total: receipt.fare.total.into(),
+            net: receipt.fare.net.into(),
+            vat: receipt.fare.vat.into(),
+            vat_rate_bp: receipt.fare.vat_rate_bp,
+            quoted_total: receipt.quoted_total.into(),
+            extras_total: receipt.extras_total.into(),
+            lines: lines[..quoted].iter().map(LineView::from).collect(),
+            extras: lines[quoted..].iter().map(LineView::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookingView {
     pub id: Uuid,
@@ -244,22 +349,36 @@ pub struct BookingView {
     pub pickup_at: DateTime<Utc>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub pickup_local: Option<NaiveDateTime>,
+    /// The quoted price, with its lines and VAT split.
     pub price: MoneyView,
     pub lines: Vec<LineView>,
+    pub net: MoneyView,
+    pub vat: MoneyView,
+    pub vat_rate_bp: u32,
+    /// What the booking was priced for.
+    pub route: RouteView,
     pub passenger: PassengerView,
     pub flight_number: Option<String>,
     pub notes: Option<String>,
     pub child_seats: i64,
     pub cancellation_fee: Option<MoneyView>,
+    /// What is charged in the end: after completion the receipt's total, after a cancellation
+    /// with a fee the fee; none while the ride is ahead or when nothing is charged.
+    pub final_price: Option<MoneyView>,
+    /// The receipt, once there is a charge (also `GET /v1/bookings/{id}/receipt`).
+    pub receipt: Option<ReceiptView>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookingList {
     pub bookings: Vec<BookingView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,6 +407,9 @@ pub struct HistoryEntryView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryView {
     pub entries: Vec<HistoryEntryView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,6 +525,21 @@ pub struct Problem {
     /// The request field at fault, when one is (not sent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// `cancel_bookings_first`: the bookings to settle before the account can be erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookings: Option<Vec<BookingToSettle>>,
+}
+
+/// A booking that stands in the way of erasing an account: one that costs a fee to cancel
+/// now, or a ride under way (no fee: it cannot be cancelled, only finished).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BookingToSettle {
+    pub id: Uuid,
+    pub state: BookingState,
+    pub pickup_at: DateTime<Utc>,
+    /// What cancelling it costs now; none for a ride under way.
+    pub cancellation_fee: Option<MoneyView>,
 }
 
 // ---------------------------------------------------------------------------------------------

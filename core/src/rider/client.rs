@@ -11,8 +11,13 @@ use crate::catalog::Catalog;
 use crate::fare::QuoteRequest;
 use crate::wire::{
     BookingList, BookingView, CancelRequest, CancellationView, CreateBookingRequest, ErrorCode,
-    HistoryView, LogInRequest, Problem, QuotesResponse, SessionView, SignUpRequest, UserView,
+    HistoryView, LogInRequest, Problem, QuotesResponse, ReceiptView, SessionView, SignUpRequest,
+    UserView,
 };
+
+/// Items asked for per page when the client follows a paged list to its end (the server's
+/// maximum).
+pub const PAGE_SIZE: u32 = 200;
 
 /// Attempts for a retry-safe request (the first included).
 const ATTEMPTS: u32 = 3;
@@ -340,8 +345,46 @@ impl ApiClient {
         Self::send_no_content(self.request(Method::DELETE, "/v1/me")).await
     }
 
+    /// All of the rider's bookings, latest pickup first: every page, followed in turn.
     pub async fn bookings(&self) -> Result<BookingList, ClientError> {
-        self.send_retrying(|| self.request(Method::GET, "/v1/bookings"))
+        let mut all = BookingList {
+            bookings: Vec::new(),
+            next_cursor: None,
+        };
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.bookings_page(cursor.as_deref(), PAGE_SIZE).await?;
+            all.bookings.extend(page.bookings);
+            match page.next_cursor {
+                // A server that repeats a cursor would loop forever: stop instead.
+                Some(next) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// One page of the rider's bookings: `limit` of them (1–200) after `cursor` (the
+    /// `next_cursor` of the page before; none for the first page).
+    pub async fn bookings_page(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<BookingList, ClientError> {
+        self.send_retrying(|| {
+            let request = self
+                .request(Method::GET, "/v1/bookings")
+                .query(&[("limit", limit.to_string())]);
+            match cursor {
+                Some(cursor) => request.query(&[("cursor", cursor)]),
+                None => request,
+            }
+        })
+        .await
+    }
+
+    /// The receipt of a completed ride or a cancellation that cost a fee.
+    pub async fn receipt(&self, id: &str) -> Result<ReceiptView, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}/receipt")))
             .await
     }
 
@@ -350,10 +393,32 @@ impl ApiClient {
             .await
     }
 
-    /// Every version of a booking, oldest first.
+    /// Every version of a booking, oldest first (every page).
     pub async fn history(&self, id: &str) -> Result<HistoryView, ClientError> {
-        self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}/history")))
-            .await
+        let path = format!("/v1/bookings/{id}/history");
+        let mut all = HistoryView {
+            entries: Vec::new(),
+            next_cursor: None,
+        };
+        let mut cursor: Option<String> = None;
+        loop {
+            let page: HistoryView = self
+                .send_retrying(|| {
+                    let request = self
+                        .request(Method::GET, &path)
+                        .query(&[("limit", PAGE_SIZE.to_string())]);
+                    match &cursor {
+                        Some(cursor) => request.query(&[("cursor", cursor)]),
+                        None => request,
+                    }
+                })
+                .await?;
+            all.entries.extend(page.entries);
+            match page.next_cursor {
+                Some(next) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
+                _ => return Ok(all),
+            }
+        }
     }
 
     pub async fn cancellation(&self, id: &str) -> Result<CancellationView, ClientError> {

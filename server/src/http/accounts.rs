@@ -1,24 +1,23 @@
 //! Accounts and sessions: sign up, log in and out, the signed-in user, export and erasure.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chauffeur_core::wire::{LogInRequest, SessionView, SignUpRequest, UserView};
+use chauffeur_core::booking::Actor;
+use chauffeur_core::wire::{BookingToSettle, LogInRequest, SessionView, SignUpRequest, UserView};
+use chauffeur_core::{transition, BookingState};
 use chrono::Duration as ChronoDuration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth;
 use crate::error::{ApiError, Problem};
-use crate::http::extract::{ApiJson, Authenticated};
-use crate::state::{
-    AppState, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, SESSION_DAYS,
-    THROTTLE_WINDOW_MINUTES,
-};
-use crate::store::{self, NewUser, Role, User};
+use crate::http::bookings::current_fee;
+use crate::http::extract::{ApiJson, Authenticated, ClientAddress};
+use crate::state::{AppState, SESSION_DAYS};
+use crate::store::{self, NewUser, Role, User, EXPORT_PAGE};
+use crate::throttle::{self, Decision};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,10 +70,6 @@ pub(super) fn check_phone(phone: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Sign-ups one client address may attempt within [`THROTTLE_WINDOW_MINUTES`]: each costs a
-/// password hash and may create an account, so a burst from one address is slowed down.
-pub const MAX_SIGN_UPS_PER_ADDRESS: i64 = 50;
-
 /// Sign up as a rider. At most 50 sign-ups per client address in 15 minutes.
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts",
     request_body = SignUpRequest,
@@ -91,28 +86,10 @@ pub const MAX_SIGN_UPS_PER_ADDRESS: i64 = 50;
 )]
 pub async fn sign_up(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<SignUpRequest>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let now = state.now();
-    let since = now - ChronoDuration::minutes(THROTTLE_WINDOW_MINUTES);
-    // The log-in throttle's table, under a scope of its own: sign-ups are counted, not failures.
-    let address_scope = format!("sign-up-address:{}", peer.ip());
-    if state
-        .store
-        .login_failures_since(&address_scope, since)
-        .await?
-        >= MAX_SIGN_UPS_PER_ADDRESS
-    {
-        return Err(ApiError {
-            retry_after: Some(60 * THROTTLE_WINDOW_MINUTES as u64),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many sign-ups from this address; wait a while and try again",
-            )
-        });
-    }
     let email = auth::normalise_email(&body.email)?;
     auth::check_new_password(&body.password)?;
     let name = optional_text(body.name, "name", 100)?;
@@ -120,11 +97,21 @@ pub async fn sign_up(
     if let Some(phone) = &phone {
         check_phone(phone)?;
     }
-    // Counted once the request is valid: from here on it costs a hash and may take an e-mail.
-    state
+    // Counted once the request is valid (from here on it costs a hash and may take an
+    // e-mail), and before anything else is done, so that a burst cannot pass the budget.
+    let scope = throttle::sign_up_scope(address);
+    let counted = state
         .store
-        .record_login_failure(&[&address_scope], now)
+        .count_attempt(&[&scope], now, now - throttle::WINDOW)
         .await?;
+    if let Some(Decision::Refuse { retry_after_secs }) =
+        counted.first().map(|c| throttle::decide_sign_up(*c))
+    {
+        return Err(too_many_attempts(
+            retry_after_secs,
+            "too many sign-ups from this address; wait a while and try again",
+        ));
+    }
     let hash = state.hashing.hash(&body.password).await?;
     let user = state
         .store
@@ -149,18 +136,16 @@ pub async fn sign_up(
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
-fn too_many_attempts() -> ApiError {
+fn too_many_attempts(retry_after_secs: u64, detail: &'static str) -> ApiError {
     ApiError {
-        retry_after: Some(60 * THROTTLE_WINDOW_MINUTES as u64),
-        ..ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed log-ins; wait a while and try again",
-        )
+        retry_after: Some(retry_after_secs),
+        ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", detail)
     }
 }
 
 /// Log in: a bearer token for 30 days. Unknown e-mail and wrong password answer the same.
+/// Throttled per (account, client address): five attempts, then delays that double from 1 s
+/// up to 15 min (429 with Retry-After); at most 50 failures per client address in 15 minutes.
 #[utoipa::path(post, path = "/v1/sessions", tag = "accounts",
     request_body = LogInRequest,
     responses(
@@ -176,26 +161,27 @@ fn too_many_attempts() -> ApiError {
 )]
 pub async fn log_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<LogInRequest>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let now = state.now();
-    let since = now - ChronoDuration::minutes(THROTTLE_WINDOW_MINUTES);
     let email = body.email.trim().to_lowercase();
-    let account_scope = format!("account:{email}");
-    let address_scope = format!("address:{}", peer.ip());
-    if state
+    // The attempt is counted before the password is looked at: concurrent guesses each get
+    // their own number from the store, and only the free ones are evaluated.
+    let [pair_scope, address_scope] = throttle::log_in_scopes(&email, address);
+    let counted = state
         .store
-        .login_failures_since(&account_scope, since)
-        .await?
-        >= MAX_FAILURES_PER_ACCOUNT
-        || state
-            .store
-            .login_failures_since(&address_scope, since)
-            .await?
-            >= MAX_FAILURES_PER_ADDRESS
-    {
-        return Err(too_many_attempts());
+        .count_attempt(&[&pair_scope, &address_scope], now, now - throttle::WINDOW)
+        .await?;
+    let decision = match counted.as_slice() {
+        [pair, address] => throttle::decide_log_in(*pair, *address, now),
+        _ => return Err(ApiError::internal()),
+    };
+    if let Decision::Refuse { retry_after_secs } = decision {
+        return Err(too_many_attempts(
+            retry_after_secs,
+            "too many failed log-ins; wait a moment and try again",
+        ));
     }
     let password_ok_len = body.password.len() <= auth::MAX_PASSWORD_BYTES;
     let found = state.store.credentials(&email).await?;
@@ -210,18 +196,16 @@ pub async fn log_in(
     let user = match (verified, found) {
         (true, Some(credentials)) => credentials.user,
         _ => {
-            state
-                .store
-                .record_login_failure(&[&account_scope, &address_scope], now)
-                .await?;
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "wrong e-mail or password",
-            ));
+            ))
         }
     };
-    state.store.clear_login_failures(&account_scope).await?;
+    // Signed in: this pair starts afresh, and the address's budget gets this attempt back.
+    state.store.forget_attempts(&pair_scope).await?;
+    state.store.forgive_attempt(&[&address_scope]).await?;
     let token = auth::random_token()?;
     let expires_at = now + ChronoDuration::days(SESSION_DAYS);
     state
@@ -269,7 +253,10 @@ pub async fn me(auth: Authenticated) -> Json<UserView> {
     Json(UserView::from(&auth.user))
 }
 
-/// Everything stored about the signed-in user, as JSON.
+/// Everything stored about the signed-in user, as JSON: `{"user": …, "bookings": [{"booking",
+/// "personal", "history"}, …]}`. Streamed a page of bookings at a time, so however many there
+/// are it starts at once and the server holds only one page; a failure midway cuts the
+/// download short (an incomplete JSON document), never a silently partial one.
 #[utoipa::path(get, path = "/v1/me/export", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 200, description = "user, bookings with personal data and history", body = Object),
@@ -281,9 +268,51 @@ pub async fn export_me(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<Response, ApiError> {
-    let export = state.store.export(auth.user).await?;
-    let mut response = Json(export).into_response();
-    response.headers_mut().insert(
+    let head = serde_json::to_vec(&auth.user).map_err(|_| ApiError::internal())?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let user_id = auth.user.id;
+    tokio::spawn(async move {
+        let mut chunk = b"{\"user\":".to_vec();
+        chunk.extend_from_slice(&head);
+        chunk.extend_from_slice(b",\"bookings\":[");
+        let mut after = None;
+        let mut first = true;
+        loop {
+            let page = match state.store.export_page(user_id, after, EXPORT_PAGE).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::error!(error = %e, user = %user_id, "export cut short");
+                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                    return;
+                }
+            };
+            let Some(last) = page.last() else { break };
+            after = Some((last.booking.pickup_at, last.booking.id));
+            for exported in &page {
+                if !first {
+                    chunk.push(b',');
+                }
+                first = false;
+                if serde_json::to_writer(&mut chunk, exported).is_err() {
+                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                    return;
+                }
+            }
+            if tx.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+                return; // the client went away
+            }
+        }
+        chunk.extend_from_slice(b"]}");
+        let _ = tx.send(Ok(chunk)).await;
+    });
+    let body = axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"chauffeur-export.json\""),
     );
@@ -291,10 +320,13 @@ pub async fn export_me(
 }
 
 /// Erase the account's personal data and log out everywhere. Bookings stay, anonymised.
+/// Upcoming bookings that are free to cancel are cancelled first; if any would cost a fee, or a
+/// ride is under way, nothing is done and the answer lists them (`cancel_bookings_first`).
 #[utoipa::path(delete, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
     responses(
         (status = 204, description = "Erased"),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Upcoming bookings cost a fee to cancel or are under way; `bookings` lists them (cancel_bookings_first), or they changed meanwhile (concurrent_change)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -302,7 +334,49 @@ pub async fn erase_me(
     State(state): State<AppState>,
     auth: Authenticated,
 ) -> Result<StatusCode, ApiError> {
-    state.store.erase_user(auth.user.id, state.now()).await?;
-    tracing::info!(user = %auth.user.id, "account erased");
+    let now = state.now();
+    let mut free = Vec::new();
+    let mut to_settle = Vec::new();
+    for (booking, _) in state
+        .store
+        .all_bookings_with_personal(store::BookingsOf::Rider(auth.user.id))
+        .await?
+    {
+        if booking.state.is_terminal() {
+            continue;
+        }
+        match current_fee(&state, &booking, now) {
+            Ok(fee) if fee.fee.amount_minor == 0 => free.push(booking),
+            fee => to_settle.push(BookingToSettle {
+                id: booking.id,
+                state: booking.state,
+                pickup_at: booking.pickup_at,
+                cancellation_fee: fee.ok().map(|f| f.fee.into()),
+            }),
+        }
+    }
+    if !to_settle.is_empty() {
+        return Err(ApiError {
+            bookings: Some(to_settle),
+            ..ApiError::conflict(
+                "cancel_bookings_first",
+                "some of your bookings cost a fee to cancel now, or are under way: cancel them \
+                 (accepting the fee) or let them finish, then erase your account",
+            )
+        });
+    }
+    for booking in &free {
+        let to = transition(booking.state, BookingState::Cancelled, Actor::Rider)?;
+        state
+            .store
+            .transition(&store::Transition {
+                cancellation_fee_minor: Some(0),
+                ..store::Transition::new(booking, to, Actor::Rider, Some(auth.user.id), now)
+            })
+            .await?;
+        tracing::info!(booking = %booking.id, "booking cancelled free before erasing its rider");
+    }
+    state.store.erase_user(auth.user.id, now).await?;
+    tracing::info!(user = %auth.user.id, cancelled = free.len(), "account erased");
     Ok(StatusCode::NO_CONTENT)
 }

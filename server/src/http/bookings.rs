@@ -10,7 +10,7 @@ use chauffeur_core::catalog::{CancellationPolicy, PickupPlace};
 use chauffeur_core::fare::FareLineKind;
 use chauffeur_core::wire::{
     BookingList, BookingView, CancelRequest, CancellationView, CreateBookingRequest,
-    HistoryEntryView, HistoryView, LineView, PassengerView,
+    HistoryEntryView, HistoryView, LineView, PassengerView, ReceiptView, RouteView,
 };
 use chauffeur_core::{
     cancellation_fee, confirm_cancellation, transition, BookingState, Currency, Money,
@@ -25,6 +25,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::accounts::{check_phone, optional_text};
 use crate::http::extract::{ApiJson, Authenticated, HashedJson, IdPath};
 use crate::http::idempotency::{self, IdempotencyKey, InFlight};
+use crate::http::paging::{PageParams, Paging};
 use crate::state::AppState;
 use crate::store::{self, Booking, Created, HistoryEntry, IdempotentCreate, Personal, User};
 use crate::tokens::TokenError;
@@ -33,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_booking, list_bookings))
         .routes(routes!(get_booking))
+        .routes(routes!(booking_receipt))
         .routes(routes!(booking_history))
         .routes(routes!(cancellation_preview))
         .routes(routes!(cancel_booking))
@@ -45,12 +47,33 @@ pub(super) fn currency_of(booking: &Booking) -> Result<Currency, ApiError> {
     })
 }
 
+/// The receipt of a booking that costs something in the end: a completed ride (quote and
+/// extras) or a cancellation with a fee. None while the ride is ahead or when it is free.
+pub(super) fn receipt_of(booking: &Booking) -> Result<Option<ReceiptView>, ApiError> {
+    let quote = &booking.quote;
+    if let Some(receipt) = &booking.receipt {
+        return Ok(Some(ReceiptView::new(quote, receipt)));
+    }
+    match booking.cancellation_fee_minor {
+        Some(fee) if fee > 0 && booking.state == BookingState::Cancelled => {
+            let fee = Money::new(fee, currency_of(booking)?);
+            let receipt = chauffeur_core::fare::cancellation_receipt(quote, fee).map_err(|e| {
+                tracing::error!(error = %e, booking = %booking.id, "cancellation receipt");
+                ApiError::internal()
+            })?;
+            Ok(Some(ReceiptView::new(quote, &receipt)))
+        }
+        _ => Ok(None),
+    }
+}
+
 pub(super) fn booking_view(
     booking: &Booking,
     personal: &Personal,
 ) -> Result<BookingView, ApiError> {
     let currency = currency_of(booking)?;
     let quote = &booking.quote;
+    let receipt = receipt_of(booking)?;
     Ok(BookingView {
         id: booking.id,
         state: booking.state,
@@ -61,6 +84,10 @@ pub(super) fn booking_view(
         pickup_local: Some(quote.pickup.local),
         price: Money::new(booking.price_minor, currency).into(),
         lines: quote.fare.lines.iter().map(LineView::from).collect(),
+        net: quote.fare.net.into(),
+        vat: quote.fare.vat.into(),
+        vat_rate_bp: quote.fare.vat_rate_bp,
+        route: RouteView::of(quote),
         passenger: PassengerView {
             name: personal.passenger_name.clone(),
             phone: personal.passenger_phone.clone(),
@@ -71,6 +98,8 @@ pub(super) fn booking_view(
         cancellation_fee: booking
             .cancellation_fee_minor
             .map(|fee| Money::new(fee, currency).into()),
+        final_price: receipt.as_ref().map(|r| r.total.clone()),
+        receipt,
         version: booking.version,
         created_at: booking.created_at,
         updated_at: booking.updated_at,
@@ -276,27 +305,38 @@ pub(super) async fn own_booking(
     }
 }
 
-/// The signed-in rider's bookings, latest pickup first.
+/// The signed-in rider's bookings, latest pickup first, a page at a time.
 #[utoipa::path(get, path = "/v1/bookings", tag = "bookings", security(("bearer" = [])),
+    params(PageParams),
     responses(
         (status = 200, body = BookingList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_bookings(
     State(state): State<AppState>,
     auth: Authenticated,
+    paging: Paging,
 ) -> Result<Json<BookingList>, ApiError> {
-    let mut bookings = Vec::new();
-    for (b, personal) in state
+    let fetched = state
         .store
-        .bookings_with_personal(store::BookingsOf::Rider(auth.user.id))
-        .await?
-    {
-        bookings.push(booking_view(&b, &personal)?);
-    }
-    Ok(Json(BookingList { bookings }))
+        .bookings_with_personal(
+            store::BookingsOf::Rider(auth.user.id),
+            paging.after()?,
+            paging.fetch_limit(),
+        )
+        .await?;
+    let (page, next_cursor) = paging.finish(fetched, |(b, _)| (b.pickup_at, b.id));
+    let bookings = page
+        .iter()
+        .map(|(b, personal)| booking_view(b, personal))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(BookingList {
+        bookings,
+        next_cursor,
+    }))
 }
 
 /// One of the rider's bookings.
@@ -318,12 +358,44 @@ pub async fn get_booking(
     Ok(Json(booking_view(&booking, &personal)?))
 }
 
-/// Every change to the booking: who, when, from which state to which, and each full version.
-#[utoipa::path(get, path = "/v1/bookings/{id}/history", tag = "bookings", security(("bearer" = [])),
+/// The receipt of a completed ride or of a cancellation that cost a fee: the quoted lines, the
+/// extras after the ride, the total and its VAT split.
+#[utoipa::path(get, path = "/v1/bookings/{id}/receipt", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Booking id")),
+    responses(
+        (status = 200, body = ReceiptView),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing is charged yet: the ride is ahead, or was cancelled free (no_receipt_yet)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn booking_receipt(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    IdPath(id): IdPath,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let (booking, _) = own_booking(&state, &auth.user, id).await?;
+    receipt_of(&booking)?.map(Json).ok_or_else(|| {
+        ApiError::conflict(
+            "no_receipt_yet",
+            format!(
+                "there is no receipt for this booking yet: it is {}, and a receipt comes with \
+                 the completed ride or a cancellation that costs a fee",
+                booking.state.as_str().replace('_', " ")
+            ),
+        )
+    })
+}
+
+/// Every change to the booking: who, when, from which state to which, and each full version;
+/// oldest first, a page at a time.
+#[utoipa::path(get, path = "/v1/bookings/{id}/history", tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Booking id"), PageParams),
     responses(
         (status = 200, body = HistoryView),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such booking, or not yours (not_found)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
@@ -332,6 +404,7 @@ pub async fn booking_history(
     State(state): State<AppState>,
     auth: Authenticated,
     IdPath(id): IdPath,
+    paging: Paging,
 ) -> Result<Json<HistoryView>, ApiError> {
     let (booking, _) = own_booking(&state, &auth.user, id).await?;
     let mut previous: Option<Value> = None;
@@ -340,7 +413,13 @@ pub async fn booking_history(
         entries.push(history_entry_view(&e, previous.take()));
         previous = Some(e.snapshot);
     }
-    Ok(Json(HistoryView { entries }))
+    // A booking's history is short by nature (one entry per change of state), so it is paged
+    // in memory.
+    let (entries, next_cursor) = paging.in_memory(entries, |e| e.version, false)?;
+    Ok(Json(HistoryView {
+        entries,
+        next_cursor,
+    }))
 }
 
 /// A stored change as answered. The store keeps actor and states as their names; one it cannot
@@ -366,7 +445,7 @@ fn policy_for(state: &AppState, booking: &Booking) -> CancellationPolicy {
         .unwrap_or_default()
 }
 
-fn current_fee(
+pub(super) fn current_fee(
     state: &AppState,
     booking: &Booking,
     now: DateTime<Utc>,
@@ -446,5 +525,8 @@ pub async fn cancel_booking(
         })
         .await?;
     tracing::info!(booking = %booking.id, fee = %fee, "booking cancelled by rider");
+    if fee.amount_minor > 0 {
+        crate::http::invoices::issue_after_charge(&state, &updated).await;
+    }
     Ok(Json(booking_view(&updated, &personal)?))
 }

@@ -13,7 +13,8 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ChauffeurUser, IdPath};
-use crate::http::partner::{offer_view, ride_list, ride_view, OfferList, RideList, RideView};
+use crate::http::paging::{PageParams, Paging};
+use crate::http::partner::{offer_list, ride_list, ride_view, OfferList, RideList, RideView};
 use crate::state::AppState;
 use crate::store;
 
@@ -26,44 +27,46 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(chauffeur_status))
 }
 
-/// The rides assigned to the signed-in chauffeur.
+/// The rides assigned to the signed-in chauffeur, soonest first.
 #[utoipa::path(get, path = "/v1/chauffeur/rides", tag = "chauffeurs", security(("bearer" = [])),
+    params(PageParams),
     responses(
         (status = 200, body = RideList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a chauffeur account (not_a_chauffeur)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn chauffeur_rides(
     State(state): State<AppState>,
     ChauffeurUser(user): ChauffeurUser,
+    paging: Paging,
 ) -> Result<Json<RideList>, ApiError> {
-    ride_list(&state, store::BookingsOf::Chauffeur(user.id)).await
+    ride_list(&state, store::BookingsOf::Chauffeur(user.id), &paging).await
 }
 
 /// On-demand offers made to the signed-in chauffeur (the nearest available one).
 #[utoipa::path(get, path = "/v1/chauffeur/offers", tag = "chauffeurs", security(("bearer" = [])),
+    params(PageParams),
     responses(
         (status = 200, body = OfferList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a chauffeur account (not_a_chauffeur)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn chauffeur_offers(
     State(state): State<AppState>,
     ChauffeurUser(user): ChauffeurUser,
+    paging: Paging,
 ) -> Result<Json<OfferList>, ApiError> {
-    let mut offers = Vec::new();
-    for (offer, booking) in state
+    let open = state
         .store
         .open_offers_of_chauffeur(user.id, state.now())
-        .await?
-    {
-        offers.push(offer_view(&offer, &booking)?);
-    }
-    Ok(Json(OfferList { offers }))
+        .await?;
+    offer_list(open, &paging)
 }
 
 /// Accept an on-demand offer: the ride is assigned to this chauffeur at once. The first accept
@@ -300,5 +303,8 @@ pub async fn chauffeur_status(
     }
     let updated = state.store.transition(&change).await?;
     tracing::info!(booking = %booking.id, state = %to, "ride status");
+    if to == BookingState::Completed {
+        crate::http::invoices::issue_after_charge(&state, &updated).await;
+    }
     Ok(Json(ride_view(&updated, &personal)?))
 }

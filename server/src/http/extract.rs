@@ -58,6 +58,30 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// The client's address: the peer's, or — behind a trusted proxy — the one its
+/// `X-Forwarded-For` names (see [`crate::throttle::TrustedProxies`]).
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())
+            .ok_or_else(ApiError::internal)?;
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Ok(ClientAddress(
+            state.trusted_proxies.client_address(peer, forwarded),
+        ))
+    }
+}
+
 /// The token of a `Bearer` credential. The scheme is case-insensitive (RFC 9110 §11.1), so
 /// `bearer` and `BEARER` are the same scheme.
 fn bearer_token(authorization: &str) -> Option<&str> {

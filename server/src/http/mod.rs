@@ -9,8 +9,10 @@ pub mod catalog;
 pub mod chauffeur;
 pub mod extract;
 pub mod idempotency;
+pub mod invoices;
 pub mod operator;
 pub mod ops;
+pub mod paging;
 pub mod partner;
 pub mod quotes;
 pub mod streams;
@@ -66,6 +68,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(quotes::routes())
         .merge(accounts::routes())
         .merge(bookings::routes())
+        .merge(invoices::routes())
         .merge(partner::routes())
         .merge(chauffeur::routes())
         .merge(operator::routes())

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, IdPath, Operator};
+use crate::http::paging::{PageParams, Paging};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -64,22 +65,35 @@ pub struct PartnerSummaryView {
     pub vehicles: i64,
 }
 
-/// All partners.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PartnerList {
+    pub partners: Vec<PartnerSummaryView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// All partners, by name.
 #[utoipa::path(get, path = "/v1/operator/partners", tag = "operators", security(("bearer" = [])),
+    params(PageParams),
     responses(
-        (status = 200, body = Vec<PartnerSummaryView>),
+        (status = 200, body = PartnerList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator account (not_an_operator)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn operator_partners(
     State(state): State<AppState>,
     _op: Operator,
-) -> Result<Json<Vec<PartnerSummaryView>>, ApiError> {
-    let partners = state.store.partners().await?;
-    Ok(Json(
-        partners
+    paging: Paging,
+) -> Result<Json<PartnerList>, ApiError> {
+    // Partners are limousine companies: hundreds, not millions; paged in memory.
+    let mut partners = state.store.partners().await?;
+    partners.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    let (partners, next_cursor) = paging.in_memory(partners, |p| (p.name.clone(), p.id), false)?;
+    Ok(Json(PartnerList {
+        partners: partners
             .into_iter()
             .map(|p| PartnerSummaryView {
                 id: p.id,
@@ -91,7 +105,8 @@ pub async fn operator_partners(
                 vehicles: p.vehicles,
             })
             .collect(),
-    ))
+        next_cursor,
+    }))
 }
 
 /// Register a partner.

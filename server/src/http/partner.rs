@@ -14,11 +14,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
-use crate::http::bookings::currency_of;
+use crate::http::bookings::{currency_of, receipt_of};
 use crate::http::extract::{ApiJson, IdPath, PartnerMember};
+use crate::http::paging::{PageParams, Paging};
 use crate::state::AppState;
 use crate::store::{self, Booking, Personal};
-use chauffeur_core::wire::{MoneyView, PassengerView};
+use chauffeur_core::wire::{MoneyView, PassengerView, ReceiptView, RouteView};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -44,6 +45,8 @@ pub struct OfferView {
     pub pickup_local: Option<NaiveDateTime>,
     pub passengers: Option<u32>,
     pub bags: Option<u32>,
+    /// Where, roughly (points rounded to about a kilometre): enough to decide, no personal data.
+    pub area: RouteView,
     pub price: MoneyView,
     pub expires_at: DateTime<Utc>,
 }
@@ -51,30 +54,48 @@ pub struct OfferView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OfferList {
     pub offers: Vec<OfferView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Open offers, soonest pickup first, paged in memory: they are few by nature (each expires
+/// within minutes).
+pub(super) fn offer_list(
+    open: Vec<(store::Offer, Booking)>,
+    paging: &Paging,
+) -> Result<Json<OfferList>, ApiError> {
+    let (page, next_cursor) = paging.in_memory(open, |(o, b)| (b.pickup_at, o.id), false)?;
+    let offers = page
+        .iter()
+        .map(|(offer, booking)| offer_view(offer, booking))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(OfferList {
+        offers,
+        next_cursor,
+    }))
 }
 
 /// The partner's open offers, soonest pickup first.
 #[utoipa::path(get, path = "/v1/partner/offers", tag = "partners", security(("bearer" = [])),
+    params(PageParams),
     responses(
         (status = 200, body = OfferList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn partner_offers(
     State(state): State<AppState>,
     member: PartnerMember,
+    paging: Paging,
 ) -> Result<Json<OfferList>, ApiError> {
-    let mut offers = Vec::new();
-    for (offer, booking) in state
+    let open = state
         .store
         .open_offers_of_partner(member.partner_id, state.now())
-        .await?
-    {
-        offers.push(offer_view(&offer, &booking)?);
-    }
-    Ok(Json(OfferList { offers }))
+        .await?;
+    offer_list(open, &paging)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -172,12 +193,16 @@ pub struct RideView {
     pub passengers: Option<u32>,
     pub bags: Option<u32>,
     pub price: MoneyView,
+    /// Where to go: pickup, drop-off or hours, stops, passengers, bags, child seats.
+    pub route: RouteView,
     pub passenger: PassengerView,
     pub flight_number: Option<String>,
     pub notes: Option<String>,
     pub chauffeur_id: Option<Uuid>,
     pub vehicle_id: Option<Uuid>,
     pub final_price: Option<MoneyView>,
+    /// After completion (or a cancellation with a fee): what was charged, extras as such.
+    pub receipt: Option<ReceiptView>,
     pub version: i64,
 }
 
@@ -196,6 +221,7 @@ pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideVi
         passengers: Some(quote.passengers),
         bags: Some(quote.bags),
         price: Money::new(booking.price_minor, currency).into(),
+        route: RouteView::of(quote),
         passenger: PassengerView {
             name: personal.passenger_name.clone(),
             phone: personal.passenger_phone.clone(),
@@ -207,6 +233,7 @@ pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideVi
         final_price: booking
             .final_price_minor
             .map(|m| Money::new(m, currency).into()),
+        receipt: receipt_of(booking)?,
         version: booking.version,
     })
 }
@@ -214,18 +241,26 @@ pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideVi
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RideList {
     pub rides: Vec<RideView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    pub next_cursor: Option<String>,
 }
 
+/// A page of rides, soonest pickup first.
 pub(super) async fn ride_list(
     state: &AppState,
     of: store::BookingsOf,
+    paging: &Paging,
 ) -> Result<Json<RideList>, ApiError> {
-    let bookings = state.store.bookings_with_personal(of).await?;
-    let mut rides = Vec::with_capacity(bookings.len());
-    for (b, personal) in bookings {
-        rides.push(ride_view(&b, &personal)?);
-    }
-    Ok(Json(RideList { rides }))
+    let fetched = state
+        .store
+        .bookings_with_personal(of, paging.after()?, paging.fetch_limit())
+        .await?;
+    let (page, next_cursor) = paging.finish(fetched, |(b, _)| (b.pickup_at, b.id));
+    let rides = page
+        .iter()
+        .map(|(b, personal)| ride_view(b, personal))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(RideList { rides, next_cursor }))
 }
 
 /// A ride this partner accepted; another partner's (or none) answers 404.
@@ -242,18 +277,26 @@ async fn partner_ride(
 
 /// The rides this partner accepted, soonest first.
 #[utoipa::path(get, path = "/v1/partner/rides", tag = "partners", security(("bearer" = [])),
+    params(PageParams),
     responses(
         (status = 200, body = RideList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn partner_rides(
     State(state): State<AppState>,
     member: PartnerMember,
+    paging: Paging,
 ) -> Result<Json<RideList>, ApiError> {
-    ride_list(&state, store::BookingsOf::Partner(member.partner_id)).await
+    ride_list(
+        &state,
+        store::BookingsOf::Partner(member.partner_id),
+        &paging,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -410,6 +453,7 @@ pub(super) fn offer_view(offer: &store::Offer, booking: &Booking) -> Result<Offe
         pickup_local: Some(quote.pickup.local),
         passengers: Some(quote.passengers),
         bags: Some(quote.bags),
+        area: RouteView::of(quote).area(),
         price: Money::new(booking.price_minor, currency_of(booking)?).into(),
         expires_at: offer.expires_at,
     })
@@ -432,47 +476,75 @@ pub struct VehicleView {
     pub active: bool,
 }
 
-/// This partner's chauffeurs.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChauffeurList {
+    pub chauffeurs: Vec<ChauffeurView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VehicleList {
+    pub vehicles: Vec<VehicleView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// This partner's chauffeurs, oldest account first.
 #[utoipa::path(get, path = "/v1/partner/chauffeurs", tag = "partners", security(("bearer" = [])),
+    params(PageParams),
     responses(
-        (status = 200, body = Vec<ChauffeurView>),
+        (status = 200, body = ChauffeurList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn partner_chauffeurs(
     State(state): State<AppState>,
     member: PartnerMember,
-) -> Result<Json<Vec<ChauffeurView>>, ApiError> {
-    let rows = state.store.partner_chauffeurs(member.partner_id).await?;
-    Ok(Json(
-        rows.into_iter()
+    paging: Paging,
+) -> Result<Json<ChauffeurList>, ApiError> {
+    // A partner's fleet is small by nature: paged in memory, by id (creation order).
+    let mut rows = state.store.partner_chauffeurs(member.partner_id).await?;
+    rows.sort_by_key(|c| c.id);
+    let (rows, next_cursor) = paging.in_memory(rows, |c| c.id, false)?;
+    Ok(Json(ChauffeurList {
+        chauffeurs: rows
+            .into_iter()
             .map(|c| ChauffeurView {
                 id: c.id,
                 name: c.name,
                 email: c.email,
             })
             .collect(),
-    ))
+        next_cursor,
+    }))
 }
 
-/// This partner's vehicles.
+/// This partner's vehicles, oldest first.
 #[utoipa::path(get, path = "/v1/partner/vehicles", tag = "partners", security(("bearer" = [])),
+    params(PageParams),
     responses(
-        (status = 200, body = Vec<VehicleView>),
+        (status = 200, body = VehicleList),
         (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner account (not_a_partner)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn partner_vehicles(
     State(state): State<AppState>,
     member: PartnerMember,
-) -> Result<Json<Vec<VehicleView>>, ApiError> {
-    let rows = state.store.partner_vehicles(member.partner_id).await?;
-    Ok(Json(
-        rows.into_iter()
+    paging: Paging,
+) -> Result<Json<VehicleList>, ApiError> {
+    let mut rows = state.store.partner_vehicles(member.partner_id).await?;
+    rows.sort_by_key(|v| v.id);
+    let (rows, next_cursor) = paging.in_memory(rows, |v| v.id, false)?;
+    Ok(Json(VehicleList {
+        vehicles: rows
+            .into_iter()
             .map(|v| VehicleView {
                 id: v.id,
                 class: v.class.as_str().to_owned(),
@@ -482,5 +554,6 @@ pub async fn partner_vehicles(
                 active: v.active,
             })
             .collect(),
-    ))
+        next_cursor,
+    }))
 }

@@ -1,4 +1,4 @@
-//! Accounts: users, sessions and login failures.
+//! Accounts: users, sessions and the log-in throttle's attempt counters.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -27,6 +27,15 @@ pub struct User {
     pub phone: Option<String>,
     pub created_at: DateTime<Utc>,
     pub erased_at: Option<DateTime<Utc>>,
+}
+
+/// One scope's attempt counter after an attempt was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptCount {
+    /// This attempt's number within the window (1 for the first).
+    pub attempts: i64,
+    /// When the attempt before this one was made, if it was within the window.
+    pub previous_at: Option<DateTime<Utc>>,
 }
 
 /// An account with its password hash, for signing in.
@@ -106,26 +115,24 @@ impl Store {
         write_turn!(self, accounts::revoke_session(token_hash, now))
     }
 
-    /// Counts a failed sign-in against each scope (account, address), at once.
-    pub async fn record_login_failure(
+    /// Counts an attempt against each scope before anything is checked; see
+    /// [`crate::throttle`] for what the numbers decide.
+    pub async fn count_attempt(
         &self,
         scopes: &[&str],
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        write_turn!(self, accounts::record_login_failure(scopes, now))
+        window_start: DateTime<Utc>,
+    ) -> Result<Vec<AttemptCount>, StoreError> {
+        write_turn!(self, accounts::count_attempt(scopes, now, window_start))
     }
 
-    /// Failed sign-ins of a scope after `since`.
-    pub async fn login_failures_since(
-        &self,
-        scope: &str,
-        since: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        read!(self, accounts::login_failures_since(scope, since))
+    /// Takes one attempt back from each scope.
+    pub async fn forgive_attempt(&self, scopes: &[&str]) -> Result<(), StoreError> {
+        write_turn!(self, accounts::forgive_attempt(scopes))
     }
 
-    /// Forgets a scope's failures (after a successful sign-in).
-    pub async fn clear_login_failures(&self, scope: &str) -> Result<(), StoreError> {
-        write_turn!(self, accounts::clear_login_failures(scope))
+    /// Forgets a scope's attempts.
+    pub async fn forget_attempts(&self, scope: &str) -> Result<(), StoreError> {
+        write_turn!(self, accounts::forget_attempts(scope))
     }
 }

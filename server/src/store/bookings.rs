@@ -142,6 +142,12 @@ pub struct ExportedBooking {
     pub history: Vec<HistoryEntry>,
 }
 
+/// Where a page of bookings starts: after this (pickup time, id), in the list's order.
+pub type PageKey = (DateTime<Utc>, Uuid);
+
+/// Bookings per page when an export is read.
+pub const EXPORT_PAGE: i64 = 200;
+
 /// Whose bookings to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookingsOf {
@@ -154,25 +160,37 @@ pub enum BookingsOf {
 }
 
 impl Store {
-    /// Bookings with their personal data, read in one query (instead of reading each booking
-    /// again for its personal data).
+    /// A page of bookings with their personal data, read in one query (instead of reading each
+    /// booking again for its personal data): at most `limit`, starting after `after` in the
+    /// list's order (see [`BookingsOf`]).
     pub async fn bookings_with_personal(
         &self,
         of: BookingsOf,
+        after: Option<PageKey>,
+        limit: i64,
     ) -> Result<Vec<(Booking, Personal)>, StoreError> {
         match of {
-            BookingsOf::Rider(rider_id) => {
-                read!(self, bookings::rider_bookings_with_personal(rider_id))
-            }
+            BookingsOf::Rider(rider_id) => read!(
+                self,
+                bookings::rider_bookings_with_personal(rider_id, after, limit)
+            ),
             BookingsOf::Partner(partner_id) => read!(
                 self,
-                bookings::served_bookings_with_personal(Some(partner_id), None)
+                bookings::served_bookings_with_personal(Some(partner_id), None, after, limit)
             ),
             BookingsOf::Chauffeur(chauffeur_id) => read!(
                 self,
-                bookings::served_bookings_with_personal(None, Some(chauffeur_id))
+                bookings::served_bookings_with_personal(None, Some(chauffeur_id), after, limit)
             ),
         }
+    }
+
+    /// All of a list's bookings (for callers that need every one, such as erasure).
+    pub async fn all_bookings_with_personal(
+        &self,
+        of: BookingsOf,
+    ) -> Result<Vec<(Booking, Personal)>, StoreError> {
+        self.bookings_with_personal(of, None, i64::MAX).await
     }
 
     /// A booking with its personal data.
@@ -197,30 +215,55 @@ impl Store {
         read!(self, bookings::pending_bookings(limit))
     }
 
-    /// Erases a user's personal data. Bookings and their history stay, anonymised.
+    /// Erases a rider's personal data; [`StoreError::Stale`] while any of their bookings is
+    /// still ahead (checked in the same transaction).
     pub async fn erase_user(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         write_turn!(self, bookings::erase_user(user_id, now))
     }
 
-    /// Everything stored about a user.
-    /// Two queries however many bookings there are: the bookings with their personal data,
-    /// then all their history.
-    pub async fn export(&self, user: User) -> Result<Export, StoreError> {
+    /// A page of a rider's export: up to `limit` bookings after `after` (latest pickup first),
+    /// each with its personal data and whole history. Two queries per page.
+    pub async fn export_page(
+        &self,
+        rider_id: Uuid,
+        after: Option<PageKey>,
+        limit: i64,
+    ) -> Result<Vec<ExportedBooking>, StoreError> {
         let rides = self
-            .bookings_with_personal(BookingsOf::Rider(user.id))
+            .bookings_with_personal(BookingsOf::Rider(rider_id), after, limit)
             .await?;
+        let (Some((newest, _)), Some((oldest, _))) = (rides.first(), rides.last()) else {
+            return Ok(Vec::new());
+        };
+        let (newest, oldest) = ((newest.pickup_at, newest.id), (oldest.pickup_at, oldest.id));
         let mut histories: HashMap<Uuid, Vec<HistoryEntry>> = HashMap::new();
-        for (booking_id, entry) in read!(self, bookings::rider_history(user.id))? {
+        for (booking_id, entry) in read!(
+            self,
+            bookings::rider_history_between(rider_id, newest, oldest)
+        )? {
             histories.entry(booking_id).or_default().push(entry);
         }
-        let bookings = rides
+        Ok(rides
             .into_iter()
             .map(|(booking, personal)| ExportedBooking {
                 history: histories.remove(&booking.id).unwrap_or_default(),
                 booking,
                 personal,
             })
-            .collect();
-        Ok(Export { user, bookings })
+            .collect())
+    }
+
+    /// Everything stored about a user, in memory (the HTTP export streams it page by page
+    /// with [`Store::export_page`] instead).
+    pub async fn export(&self, user: User) -> Result<Export, StoreError> {
+        let mut bookings: Vec<ExportedBooking> = Vec::new();
+        loop {
+            let after = bookings.last().map(|b| (b.booking.pickup_at, b.booking.id));
+            let page = self.export_page(user.id, after, EXPORT_PAGE).await?;
+            if page.is_empty() {
+                return Ok(Export { user, bookings });
+            }
+            bookings.extend(page);
+        }
     }
 }

@@ -70,21 +70,23 @@ mod bookings;
 mod events;
 mod fleet;
 mod idempotency;
+mod invoices;
 mod positions;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
 
-pub use accounts::{Credentials, NewUser, Role, User};
+pub use accounts::{AttemptCount, Credentials, NewUser, Role, User};
 pub use bookings::{
-    AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, Personal,
-    Transition,
+    AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, PageKey,
+    Personal, Transition, EXPORT_PAGE,
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
 pub use fleet::{
     Accepted, ChauffeurAccount, DispatchTurn, GiveBack, Offer, OfferState, PartnerSummary, Vehicle,
 };
 pub use idempotency::{Created, IdempotentCreate};
+pub use invoices::IssuedInvoice;
 pub use positions::{AvailableChauffeur, ChauffeurSearch};
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +103,7 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
@@ -254,6 +256,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_readiness.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_login_attempts.sql"),
+    ),
+    (6, include_str!("../../migrations/sqlite/0006_invoices.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -268,6 +275,14 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         4,
         include_str!("../../migrations/postgres/0004_readiness.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_login_attempts.sql"),
+    ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_invoices.sql"),
     ),
 ];
 

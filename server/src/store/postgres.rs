@@ -23,6 +23,8 @@ pub mod bookings;
 pub mod events;
 #[path = "queries/idempotency.rs"]
 pub mod idempotency;
+#[path = "queries/invoices.rs"]
+pub mod invoices;
 #[path = "queries/offers.rs"]
 pub mod offers;
 #[path = "queries/partners.rs"]

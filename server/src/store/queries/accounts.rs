@@ -1,4 +1,4 @@
-//! Users, sessions and login failures.
+//! Users, sessions and the log-in throttle's attempt counters.
 
 use chrono::{DateTime, Utc};
 use sqlx::Pool;
@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Db, BEGIN_WRITE};
 use crate::store::rows::{CredentialsRow, UserRow};
-use crate::store::{is_unique_violation, Credentials, NewUser, StoreError, User};
+use crate::store::{is_unique_violation, AttemptCount, Credentials, NewUser, StoreError, User};
 
 pub async fn create_user(
     pool: &Pool<Db>,
@@ -104,40 +104,67 @@ pub async fn revoke_session(
     Ok(())
 }
 
-pub async fn record_login_failure(
+/// Bumps each scope's attempt counter in one transaction and answers, per scope, this
+/// attempt's number within the window and when the one before it was made. Counters whose last
+/// attempt is before `window_start` start again at 1 (and stale rows are pruned), so the
+/// numbers handed out under concurrency are distinct: the store, not the caller, serialises.
+pub async fn count_attempt(
     pool: &Pool<Db>,
     scopes: &[&str],
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+    window_start: DateTime<Utc>,
+) -> Result<Vec<AttemptCount>, StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    sqlx::query::<Db>("DELETE FROM login_attempts WHERE last_at < $1")
+        .bind(window_start)
+        .execute(&mut *tx)
+        .await?;
+    let mut counts = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        let (attempts, previous_at) = sqlx::query_as::<Db, (i64, Option<DateTime<Utc>>)>(
+            "INSERT INTO login_attempts (scope, attempts, last_at, previous_at) \
+             VALUES ($1, 1, $2, NULL) \
+             ON CONFLICT (scope) DO UPDATE SET \
+               attempts = CASE WHEN login_attempts.last_at < $3 THEN 1 \
+                               ELSE login_attempts.attempts + 1 END, \
+               previous_at = CASE WHEN login_attempts.last_at < $3 THEN NULL \
+                                  ELSE login_attempts.last_at END, \
+               last_at = $2 \
+             RETURNING attempts, previous_at",
+        )
+        .bind(*scope)
+        .bind(now)
+        .bind(window_start)
+        .fetch_one(&mut *tx)
+        .await?;
+        counts.push(AttemptCount {
+            attempts,
+            previous_at,
+        });
+    }
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Takes one attempt back from each scope (a successful sign-in is not a failure).
+pub async fn forgive_attempt(pool: &Pool<Db>, scopes: &[&str]) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
     for scope in scopes {
-        sqlx::query::<Db>("INSERT INTO login_failures (scope, at) VALUES ($1, $2)")
-            .bind(*scope)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query::<Db>(
+            "UPDATE login_attempts SET attempts = attempts - 1 \
+             WHERE scope = $1 AND attempts > 0",
+        )
+        .bind(*scope)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn login_failures_since(
-    pool: &Pool<Db>,
-    scope: &str,
-    since: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    let count = sqlx::query_scalar::<Db, i64>(
-        "SELECT COUNT(*) AS n FROM login_failures WHERE scope = $1 AND at > $2",
-    )
-    .bind(scope)
-    .bind(since)
-    .fetch_one(pool)
-    .await?;
-    Ok(count)
-}
-
-pub async fn clear_login_failures(pool: &Pool<Db>, scope: &str) -> Result<(), StoreError> {
-    sqlx::query::<Db>("DELETE FROM login_failures WHERE scope = $1")
+/// Forgets a scope's attempts altogether (the owner signed in from that address).
+pub async fn forget_attempts(pool: &Pool<Db>, scope: &str) -> Result<(), StoreError> {
+    sqlx::query::<Db>("DELETE FROM login_attempts WHERE scope = $1")
         .bind(scope)
         .execute(pool)
         .await?;

@@ -12,7 +12,7 @@ use super::events::{append_event, status_payload};
 use super::{Conn, Db, BEGIN_WRITE};
 use crate::store::rows::{BookingRow, BookingWithPersonalRow, HistoryRow, RiderHistoryRow};
 use crate::store::{
-    is_overlap, AssignmentChange, Booking, HistoryEntry, Personal, StoreError, Transition,
+    is_overlap, AssignmentChange, Booking, HistoryEntry, PageKey, Personal, StoreError, Transition,
 };
 
 fn snapshot(booking: &Booking) -> Result<Json<Value>, StoreError> {
@@ -91,15 +91,23 @@ pub async fn history(pool: &Pool<Db>, booking_id: Uuid) -> Result<Vec<HistoryEnt
 pub async fn rider_bookings_with_personal(
     pool: &Pool<Db>,
     rider_id: Uuid,
+    after: Option<PageKey>,
+    limit: i64,
 ) -> Result<Vec<(Booking, Personal)>, StoreError> {
+    let (after_at, after_id) = after.unzip();
     let rows = sqlx::query_as::<Db, BookingWithPersonalRow>(concat!(
         "SELECT ",
         booking_columns!(),
         ", passenger_name, passenger_phone, flight_number, notes \
          FROM bookings b LEFT JOIN booking_personal p ON p.booking_id = b.id \
-         WHERE rider_id = $1 ORDER BY pickup_at DESC, id DESC"
+         WHERE rider_id = $1 \
+           AND ($2 IS NULL OR pickup_at < $2 OR (pickup_at = $2 AND id < $3)) \
+         ORDER BY pickup_at DESC, id DESC LIMIT $4"
     ))
     .bind(rider_id)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     rows.into_iter()
@@ -108,22 +116,29 @@ pub async fn rider_bookings_with_personal(
 }
 
 /// Bookings served by a partner or a chauffeur, with their personal data, soonest pickup
-/// first.
+/// first, from after `after`.
 pub async fn served_bookings_with_personal(
     pool: &Pool<Db>,
     partner_id: Option<Uuid>,
     chauffeur_id: Option<Uuid>,
+    after: Option<PageKey>,
+    limit: i64,
 ) -> Result<Vec<(Booking, Personal)>, StoreError> {
+    let (after_at, after_id) = after.unzip();
     let rows = sqlx::query_as::<Db, BookingWithPersonalRow>(concat!(
         "SELECT ",
         booking_columns!(),
         ", passenger_name, passenger_phone, flight_number, notes \
          FROM bookings b LEFT JOIN booking_personal p ON p.booking_id = b.id \
-         WHERE ($1 IS NOT NULL AND partner_id = $1) OR ($2 IS NOT NULL AND chauffeur_id = $2) \
-         ORDER BY pickup_at, id"
+         WHERE (($1 IS NOT NULL AND partner_id = $1) OR ($2 IS NOT NULL AND chauffeur_id = $2)) \
+           AND ($3 IS NULL OR pickup_at > $3 OR (pickup_at = $3 AND id > $4)) \
+         ORDER BY pickup_at, id LIMIT $5"
     ))
     .bind(partner_id)
     .bind(chauffeur_id)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     rows.into_iter()
@@ -131,18 +146,27 @@ pub async fn served_bookings_with_personal(
         .collect()
 }
 
-/// The history of all of a rider's bookings: (booking, entry), each booking's in version
-/// order.
-pub async fn rider_history(
+/// The history of a rider's bookings from `newest` down to `oldest` (inclusive, in the rider
+/// list's order): one page of an export. Each booking's entries in version order.
+pub async fn rider_history_between(
     pool: &Pool<Db>,
     rider_id: Uuid,
+    newest: PageKey,
+    oldest: PageKey,
 ) -> Result<Vec<(Uuid, HistoryEntry)>, StoreError> {
     let rows = sqlx::query_as::<Db, RiderHistoryRow>(
         "SELECT h.booking_id, h.version, h.at, h.actor, h.actor_id, h.from_state, h.to_state, \
          h.snapshot FROM booking_history h JOIN bookings b ON b.id = h.booking_id \
-         WHERE b.rider_id = $1 ORDER BY h.booking_id, h.version",
+         WHERE b.rider_id = $1 \
+           AND (b.pickup_at < $2 OR (b.pickup_at = $2 AND b.id <= $3)) \
+           AND (b.pickup_at > $4 OR (b.pickup_at = $4 AND b.id >= $5)) \
+         ORDER BY h.booking_id, h.version",
     )
     .bind(rider_id)
+    .bind(newest.0)
+    .bind(newest.1)
+    .bind(oldest.0)
+    .bind(oldest.1)
     .fetch_all(pool)
     .await?;
     rows.into_iter()
@@ -307,6 +331,18 @@ pub async fn erase_user(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    // Inside the erasing transaction: a booking that is still ahead (booked meanwhile, or not
+    // cancelled) keeps the account, so no partner is ever offered a ride whose passenger is gone.
+    let ahead = sqlx::query_scalar::<Db, i64>(
+        "SELECT COUNT(*) FROM bookings WHERE rider_id = $1 \
+         AND state NOT IN ('completed', 'cancelled', 'no_show', 'unfulfilled')",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if ahead > 0 {
+        return Err(StoreError::Stale);
+    }
     sqlx::query::<Db>(
         "UPDATE users SET email = $1, password_hash = '!', name = NULL, phone = NULL, \
          erased_at = $2 WHERE id = $3",

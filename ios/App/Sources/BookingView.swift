@@ -1,0 +1,82 @@
+import ChauffeurKit
+import SwiftUI
+
+/// One booking: its details and history, the live ride, cancelling in two steps (the fee
+/// first, then the cancellation) and the receipt.
+struct BookingView: View {
+  let model: RiderModel
+  let bookingId: String
+
+  var body: some View {
+    List {
+      if let details = model.state.selected, details.booking.id == bookingId {
+        let booking = details.booking
+        Section {
+          LabeledContent("Status", value: booking.state.label)
+          LabeledContent("Class", value: booking.class.label)
+          LabeledContent("Pickup", value: booking.pickupAt, format: .dateTime)
+          if details.fromCache {
+            Text("Shown as last seen: you are offline.").font(.footnote).foregroundStyle(.orange)
+          }
+        }
+        Section("Live") {
+          LiveRideView(model: model, bookingId: bookingId)
+        }
+        Section("History") {
+          ForEach(details.history, id: \.version) { step in
+            LabeledContent {
+              Text(step.at, format: .dateTime)
+            } label: {
+              Text("\(step.toState.label) (\(step.actor.label))")
+            }
+          }
+        }
+        Section("Receipt") {
+          // TODO(receipt): the lines, extras and VAT split once the SDK's state carries the
+          // server's receipt (GET /v1/bookings/{id}/receipt); today it has the price only.
+          LabeledContent("Price", value: booking.price)
+        }
+        cancelSection
+      } else {
+        ProgressView()
+      }
+      if let error = model.error {
+        Text(error.message).foregroundStyle(.red)
+      }
+    }
+    .navigationTitle("Booking")
+    .task { try? await model.openBooking(bookingId) }
+    .onDisappear { model.closeBooking() }
+  }
+
+  /// Step one asks the core for the fee; step two confirms it. The core decides whether a
+  /// booking can be cancelled and at what fee.
+  @ViewBuilder private var cancelSection: some View {
+    if let terms = model.state.cancellation, terms.bookingId == bookingId {
+      Section("Cancel") {
+        Text("Cancelling now costs \(terms.fee).")
+        if terms.fromCache {
+          Text("Fee as last seen; the server may ask again.").font(.footnote)
+        }
+        Button("Cancel the ride", role: .destructive) {
+          run { try await model.confirmCancellation() }
+        }
+      }
+    } else if model.state.upcoming.contains(where: { $0.id == bookingId }) {
+      Button("Cancel…", role: .destructive) { run { try await model.askToCancel(bookingId) } }
+    }
+  }
+}
+
+// ChauffeurSDK's Actor (who changed a booking), not Swift's concurrency protocol.
+extension ChauffeurSDK.Actor {
+  var label: String {
+    switch self {
+    case .rider: String(localized: "you")
+    case .partner: String(localized: "the partner")
+    case .chauffeur: String(localized: "the chauffeur")
+    case .operator: String(localized: "our operations team")
+    case .system: String(localized: "Chauffeur")
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import ChauffeurKit
+import MapKit
+import SwiftUI
+
+/// The quote form. The core validates every edit and answers with messages per field; this
+/// view only shows them next to the field they name.
+struct QuoteFormView: View {
+  let model: RiderModel
+  @State private var form = QuoteForm.make(cityId: "berlin", pickup: nil)
+  @State private var byTheHour = false
+  @State private var pickupDate = Date().addingTimeInterval(24 * 3600)
+
+  var body: some View {
+    Form {
+      Section {
+        Picker("Ride", selection: $byTheHour) {
+          Text("Transfer").tag(false)
+          Text("By the hour").tag(true)
+        }
+        .pickerStyle(.segmented)
+        PlaceField(title: "Pickup", place: $form.pickup)
+        FieldMessage(model: model, field: "pickup")
+        if byTheHour {
+          Stepper(value: hoursBinding, in: 1...24) { Text("Hours: \(form.hours ?? 2)") }
+          FieldMessage(model: model, field: "hours")
+        } else {
+          PlaceField(title: "Drop-off", place: $form.dropoff)
+          FieldMessage(model: model, field: "dropoff")
+        }
+        DatePicker("Pickup time", selection: $pickupDate)
+        FieldMessage(model: model, field: "pickup_time")
+      }
+      Section {
+        Stepper("Passengers: \(form.passengers)", value: $form.passengers, in: 0...16)
+        FieldMessage(model: model, field: "passengers")
+        Stepper("Bags: \(form.bags)", value: $form.bags, in: 0...16)
+        FieldMessage(model: model, field: "bags")
+        Stepper("Child seats: \(form.childSeats)", value: $form.childSeats, in: 0...4)
+        Toggle("Meet and greet", isOn: $form.meetAndGreet)
+        TextField("Flight number", text: $form.flightNumber)
+        TextField("Notes for the chauffeur", text: $form.notes, axis: .vertical)
+      }
+      FieldMessage(model: model, field: "city")
+      FieldMessage(model: model, field: "form")
+      Button("Get prices") { run { try await model.requestQuotes() } }
+        .disabled(model.busy)
+      if !model.state.quotes.isEmpty {
+        NavigationLink("See prices") { QuotesView(model: model) }
+      }
+    }
+    .navigationTitle("Book a chauffeur")
+    .onChange(of: form) { model.edit(edited()) }
+    .onChange(of: byTheHour) { model.edit(edited()) }
+    .onChange(of: pickupDate) { model.edit(edited()) }
+    .onAppear { form = model.state.form }
+  }
+
+  private var hoursBinding: Binding<UInt32> {
+    Binding(get: { form.hours ?? 2 }, set: { form.hours = $0 })
+  }
+
+  /// The form as the rider set it; the pickup as the wall-clock time the picker shows
+  /// (`2026-12-08T14:30`), which the core reads in the city's time zone.
+  private func edited() -> QuoteForm {
+    var edited = form
+    if byTheHour { edited.dropoff = nil } else { edited.hours = nil }
+    let wallClock = Date.ISO8601FormatStyle(timeZone: .current).year().month().day()
+      .dateTimeSeparator(.standard).time(includingFractionalSeconds: false)
+    edited.pickupLocal = String(pickupDate.formatted(wallClock).prefix(16))
+    return edited
+  }
+}
+
+/// The core's message for one field, if any.
+struct FieldMessage: View {
+  let model: RiderModel
+  let field: String
+
+  var body: some View {
+    ForEach(model.state.formErrors.filter { $0.field == field }, id: \.code) { error in
+      Text(error.message).font(.footnote).foregroundStyle(.red)
+    }
+  }
+}
+
+// TODO(places): search by name through the SDK's place search (`GET /v1/places`) once the SDK
+// exposes it; until then the rider drops a pin on the map.
+/// A place on the map.
+struct PlaceField: View {
+  let title: LocalizedStringKey
+  @Binding var place: LatLon?
+
+  var body: some View {
+    VStack(alignment: .leading) {
+      Text(title).font(.headline)
+      MapReader { proxy in
+        Map {
+          if let place {
+            Marker(
+              title, coordinate: CLLocationCoordinate2D(latitude: place.lat, longitude: place.lon))
+          }
+        }
+        .onTapGesture { point in
+          if let tapped = proxy.convert(point, from: .local) {
+            place = LatLon(lat: tapped.latitude, lon: tapped.longitude)
+          }
+        }
+      }
+      .frame(height: 160)
+    }
+  }
+}

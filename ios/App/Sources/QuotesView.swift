@@ -1,0 +1,102 @@
+import ChauffeurKit
+import SwiftUI
+
+/// The quotes for the form, one per class that fits, with what each is made of. Estimates
+/// (offline) are marked and cannot be booked: the core refuses them, the button says so.
+struct QuotesView: View {
+  let model: RiderModel
+  @State private var booked = false
+
+  var body: some View {
+    List {
+      if let error = model.error {
+        Text(error.message).foregroundStyle(.red)
+      }
+      ForEach(model.state.quotes, id: \.class) { quote in
+        Section {
+          LabeledContent("Total", value: quote.total)
+          LabeledContent("Distance") {
+            Text(
+              Measurement(value: Double(quote.distanceM), unit: UnitLength.meters),
+              format: .measurement(width: .abbreviated))
+          }
+          LabeledContent("Duration") {
+            Text(Duration.seconds(quote.durationS), format: .units(allowed: [.hours, .minutes]))
+          }
+          LabeledContent("Pickup", value: quote.pickupAt, format: .dateTime)
+          if quote.estimate {
+            Text("Estimate: connect to book at a fixed price").font(.footnote).foregroundStyle(
+              .orange)
+          } else {
+            LabeledContent(
+              "Price valid until", value: quote.validUntil, format: .dateTime.hour().minute())
+            if model.state.signedInAs == nil {
+              NavigationLink("Sign in to book") { AccountView(model: model) }
+            } else {
+              Button("Book \(quote.class.label)") {
+                run {
+                  try await model.book(quote.class)
+                  booked = true
+                }
+              }
+              .disabled(model.busy)
+            }
+          }
+        } header: {
+          Text(quote.class.label)
+        }
+      }
+    }
+    .navigationTitle("Prices")
+    .navigationDestination(isPresented: $booked) { ConfirmationView(model: model) }
+  }
+}
+
+/// The booking just made.
+struct ConfirmationView: View {
+  let model: RiderModel
+
+  var body: some View {
+    if let booking = model.state.confirmation {
+      List {
+        LabeledContent("Status", value: booking.state.label)
+        LabeledContent("Class", value: booking.class.label)
+        LabeledContent("Pickup", value: booking.pickupAt, format: .dateTime)
+        LabeledContent("Price", value: booking.price)
+        if booking.pendingSync {
+          Text("Saved on this phone; it is sent when you are online again.").foregroundStyle(
+            .orange)
+        }
+        NavigationLink("Open the booking") { BookingView(model: model, bookingId: booking.id) }
+      }
+      .navigationTitle("Booked")
+    }
+  }
+}
+
+extension VehicleClass {
+  var label: String {
+    switch self {
+    case .business: String(localized: "Business")
+    case .first: String(localized: "First")
+    case .van: String(localized: "Van")
+    }
+  }
+}
+
+extension BookingState {
+  var label: String {
+    switch self {
+    case .pending: String(localized: "Looking for a chauffeur")
+    case .confirmed: String(localized: "Confirmed")
+    case .chauffeurAssigned: String(localized: "Chauffeur assigned")
+    case .enRoute: String(localized: "On the way")
+    case .arrived: String(localized: "Arrived")
+    case .onBoard: String(localized: "On board")
+    case .completed: String(localized: "Completed")
+    case .cancelled: String(localized: "Cancelled")
+    case .noShow: String(localized: "No-show")
+    case .unfulfilled: String(localized: "No chauffeur found")
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import ChauffeurKit
+import Foundation
+import XCTest
+
+/// The rider's journeys through Swift: ChauffeurKit over the generated bindings, the real Rust
+/// library and a real `chauffeur-server dev` (scripts/swift-test.sh starts it).
+final class RiderJourneyTests: XCTestCase {
+  @MainActor
+  func testQuotesWithoutAnAccountForATransferAndByTheHour() async throws {
+    let install = try Installation()
+    let model = try await install.open(serverURL: try TestServer.url())
+    model.edit(berlinTrip())
+    XCTAssertTrue(model.state.formErrors.isEmpty)
+
+    try await model.requestQuotes()
+    let transfer = model.state.quotes
+    XCTAssertEqual(transfer.first?.class, .business)
+    XCTAssertFalse(transfer.isEmpty)
+    for quote in transfer {
+      XCTAssertFalse(quote.estimate, "binding quotes, signed by the server")
+      XCTAssertNotNil(quote.quoteToken)
+      XCTAssertTrue(quote.total.hasPrefix("EUR "), quote.total)
+    }
+    XCTAssertNil(model.state.signedInAs)
+
+    model.edit(
+      .make(cityId: "berlin", pickup: Places.brandenburgGate, hours: 3, pickupLocal: nextWeek()))
+    XCTAssertTrue(model.state.formErrors.isEmpty, "\(model.state.formErrors)")
+    try await model.requestQuotes()
+    let hourly = model.state.quotes
+    XCTAssertFalse(hourly.isEmpty)
+    XCTAssertTrue(hourly.allSatisfy { !$0.estimate && $0.total.hasPrefix("EUR ") })
+    XCTAssertNotEqual(
+      hourly.map(\.totalMinor), transfer.map(\.totalMinor), "three hours are not the short transfer"
+    )
+  }
+
+  @MainActor
+  func testABadFormFailsWithItsFieldAndCodeAndEveryMissingFieldIsShown() async throws {
+    let install = try Installation()
+    let model = try await install.open(serverURL: try TestServer.url())
+    model.edit(
+      .make(
+        cityId: "berlin", pickup: Places.brandenburgGate, dropoff: Places.munich,
+        pickupLocal: nextWeek()))
+    let error = await failure { try await model.requestQuotes() }
+    XCTAssertEqual(error?.code, "outside_service_area")
+    XCTAssertEqual(error?.field, "dropoff")
+    XCTAssertEqual(model.error, error, "kept for the form to show")
+    XCTAssertEqual(model.state.formErrors.map(\.field), ["dropoff"])
+    XCTAssertEqual(model.state.formErrors.map(\.code), ["outside_service_area"])
+
+    // Field by field, without any network.
+    model.edit(.make(cityId: "", pickup: nil, passengers: 0))
+    XCTAssertEqual(
+      model.state.formErrors.map(\.field), ["city", "pickup", "dropoff", "passengers"])
+  }
+
+  @MainActor
+  func testSigningUpAndTheServersRefusalsArriveAsSwiftErrors() async throws {
+    let install = try Installation()
+    let model = try await install.open(serverURL: try TestServer.url())
+    model.edit(berlinTrip())
+    try await model.requestQuotes()
+
+    let notSignedIn = await failure { try await model.book(.business) }
+    XCTAssertEqual(
+      notSignedIn, .notSignedIn(code: "not_signed_in", message: notSignedIn?.message ?? ""))
+
+    let wrong = await failure {
+      try await model.logIn(email: newEmail("nobody"), password: "wrong password!")
+    }
+    XCTAssertEqual(wrong?.code, "invalid_credentials")
+    XCTAssertEqual(wrong?.status, 401)
+
+    let email = newEmail("signup")
+    try await model.signUp(email: email, password: password, name: "Swift Rider")
+    XCTAssertEqual(model.state.signedInAs, email)
+    XCTAssertNil(model.error, "a successful action clears the last error")
+  }
+
+  @MainActor
+  func testABookedRideIsFollowedWhileThePartnerAcceptsWithItsStatusesInOrder() async throws {
+    let install = try Installation()
+    let model = try await install.open(serverURL: try TestServer.url())
+    model.edit(berlinTrip())
+    try await model.requestQuotes()
+    try await model.signUp(email: newEmail("ride"), password: password, name: nil)
+    try await model.book(.business)
+    let confirmation = try XCTUnwrap(model.state.confirmation)
+    XCTAssertEqual(confirmation.state, .pending)
+    XCTAssertFalse(confirmation.pendingSync)
+    XCTAssertEqual(model.state.upcoming.map(\.id), [confirmation.id])
+
+    let (statuses, following) = collect(model.app.rideStatuses(bookingId: confirmation.id))
+    let first = try await statuses.next()
+    XCTAssertEqual(first, .pending)
+    try await TestServer.partnerAccepts(bookingId: confirmation.id)
+    let second = try await statuses.next()
+    XCTAssertEqual(second, .confirmed)
+    try await waitForState(model) { $0.activeRide?.state == .confirmed }
+    XCTAssertEqual(model.state.activeRide?.bookingId, confirmation.id)
+    following.cancel()
+    await following.value
+
+    try await model.openBooking(confirmation.id)
+    let history = try XCTUnwrap(model.state.selected?.history)
+    XCTAssertEqual(history.map(\.actor), [.rider, .partner])
+    XCTAssertEqual(history.map(\.toState), [.pending, .confirmed])
+  }
+
+  @MainActor
+  func testCancellingTakesTwoStepsFeeFirstThenTheCancellation() async throws {
+    let install = try Installation()
+    let model = try await install.open(serverURL: try TestServer.url())
+    model.edit(berlinTrip())
+    try await model.requestQuotes()
+    try await model.signUp(email: newEmail("cancel"), password: password, name: nil)
+    try await model.book(.business)
+    let id = try XCTUnwrap(model.state.confirmation?.id)
+
+    try await model.askToCancel(id)
+    let terms = try XCTUnwrap(model.state.cancellation, "step one shows the fee")
+    XCTAssertEqual(terms.bookingId, id)
+    XCTAssertEqual(terms.feeMinor, 0, "a week ahead cancelling is free")
+    XCTAssertFalse(terms.fromCache)
+    XCTAssertEqual(model.state.upcoming.map(\.id), [id], "nothing is cancelled before step two")
+
+    try await model.confirmCancellation()
+    XCTAssertEqual(model.state.past.map(\.state), [.cancelled])
+    XCTAssertTrue(model.state.upcoming.isEmpty)
+    XCTAssertNil(model.state.cancellation)
+
+    try await model.openBooking(id)
+    let history = try XCTUnwrap(model.state.selected?.history)
+    XCTAssertEqual(history.map(\.actor), [.rider, .rider])
+    XCTAssertEqual(history.map(\.toState), [.pending, .cancelled])
+  }
+}

@@ -1,0 +1,16 @@
+-- Invoices: one per charged booking, numbered from a gap-free sequence per issuer. The counter
+-- and the invoice are written in one transaction, so a number is used only by an invoice that
+-- exists. The document is kept as issued (later changes to the account do not alter it).
+CREATE TABLE invoice_counters (
+    issuer TEXT PRIMARY KEY,
+    last_number BIGINT NOT NULL
+);
+
+CREATE TABLE invoices (
+    booking_id UUID PRIMARY KEY REFERENCES bookings (id),
+    issuer TEXT NOT NULL,
+    number BIGINT NOT NULL,
+    issued_at TIMESTAMPTZ NOT NULL,
+    document JSONB NOT NULL,
+    UNIQUE (issuer, number)
+);
