@@ -66,6 +66,7 @@ macro_rules! booking_columns {
 }
 
 mod accounts;
+mod archive;
 mod bookings;
 mod events;
 mod fleet;
@@ -77,6 +78,7 @@ mod rows;
 pub mod sqlite;
 
 pub use accounts::{AttemptCount, Credentials, NewUser, Role, User};
+pub use archive::ArchivedVersion;
 pub use bookings::{
     AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, PageKey,
     Personal, Transition, EXPORT_PAGE,
