@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: formatting, lints, every Rust test, the README
-# tour, the Kotlin/JVM SDK module's JUnit tests against a real server, the Swift package's XCTests
-# (in a Debian trixie chroot with its Swift toolchain) against a real server, the web pages in
+# The whole test suite, from a fresh machine: formatting, lints, every Rust test, the
+# robustness run generated from the OpenAPI document (RELIABILITY.md), the README tour, the
+# Kotlin/JVM SDK module's JUnit tests against a real server, the Swift package's XCTests (in a
+# Debian trixie chroot with its Swift toolchain) against a real server, the web pages in
 # Chromium (scripts/web-test.sh), and the check that the committed catalog and places are what
 # their generators produce. Installs what it needs.
 # Under CI=true a missing tool fails the run; it never skips silently.
@@ -63,6 +64,9 @@ step "restore drill (tests/backup.rs) and replicas behind nginx (tests/proxy.rs)
 cargo test -p chauffeur-e2e --all-features --locked --test backup --test proxy -- --nocapture restore_drill replicas_behind_nginx 2>&1 | tee -a "$test_log"
 passed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 failed=$(grep '^test result:' "$test_log" | grep -Eo '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
+
+step "robustness: schemathesis from /openapi.json against dev on SQLite and PostgreSQL, every role"
+scripts/robustness.sh
 
 step "README tour against a fresh chauffeur-server dev"
 scripts/readme-tour.sh

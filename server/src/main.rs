@@ -320,6 +320,11 @@ struct ServeArgs {
 struct DevArgs {
     #[command(flatten)]
     common: CommonArgs,
+    /// postgres://… of an empty database to seed and serve instead of a fresh SQLite file (the
+    /// robustness run uses it). Deliberately not read from the environment, so that `dev`
+    /// never seeds demo accounts into a database configured for `serve`.
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 fn init_logging(json: bool) {
@@ -429,7 +434,10 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
     let dir = fresh_dev_dir()?;
     let config = ServerConfig {
         listen: args.common.listen,
-        database_url: sqlite_url(&dir)?,
+        database_url: match &args.database_url {
+            Some(url) => url.clone(),
+            None => sqlite_url(&dir)?,
+        },
         quote_key: new_key()?,
         request_timeout: Duration::from_secs(args.common.request_timeout_secs),
         max_body_bytes: args.common.max_body_bytes,

@@ -270,6 +270,13 @@ impl TestServer {
         list["bookings"].as_array().unwrap().len()
     }
 
+    /// Kills the process with SIGKILL (`kill -9`: no shutdown, nothing flushed, as a crash or
+    /// the OOM killer would) and waits until it is gone.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
