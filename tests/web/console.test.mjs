@@ -33,6 +33,16 @@ test('the operator sees the partners and adds a vehicle; a weak password is refu
   await page.click('#new-vehicle button[type="submit"]');
   await page.locator('#partners tbody tr', { hasText: 'Isar Premium Cars' }).locator('td').nth(3).filter({ hasText: String(before + 1) }).waitFor();
 
+  // Opening a partner shows its accounts and vehicles, the one just added among them.
+  const fleet = page.locator('#partner-fleets details', { hasText: 'Isar Premium Cars' });
+  await fleet.locator('summary').click();
+  await fleet.locator('li[data-member]').first().waitFor();
+  const fleetText = await fleet.innerText();
+  assert.match(fleetText, /chauffeur@isar\.demo/);
+  await fleet.locator('li[data-vehicle]', { hasText: 'Van' }).first().waitFor();
+  assert.equal(await fleet.locator('li[data-vehicle]').count(), before + 1);
+  await screen(page, '19b-console-operator-fleet');
+
   await page.selectOption('#nm-partner', { label: 'Isar Premium Cars' });
   await page.fill('#nm-name', 'Tom Test');
   await page.fill('#nm-email', `tom-${Date.now()}@example.com`);

@@ -370,6 +370,7 @@ async function loadOperator() {
       ),
     );
     $('#partners').replaceChildren(head, body);
+    $('#partner-fleets').replaceChildren(...partners.map(partnerFleet));
     for (const select of document.querySelectorAll('.partner-select')) {
       const s = /** @type {HTMLSelectElement} */ (select);
       fillSelect(s, partners.map((p) => [p.id, p.name]), s.value);
@@ -377,6 +378,34 @@ async function loadOperator() {
   } catch (e) {
     report(e);
   }
+}
+
+/**
+ * A partner's members and vehicles, read when the operator opens them.
+ * @param {Schemas['PartnerSummaryView']} p
+ */
+function partnerFleet(p) {
+  const list = h('div', { class: 'fleet' });
+  const details = /** @type {HTMLDetailsElement} */ (h('details', { 'data-partner': p.id }, h('summary', {}, p.name), list));
+  details.addEventListener('toggle', async () => {
+    if (!details.open) return;
+    try {
+      const token = session.token();
+      const [members, vehicles] = await Promise.all([
+        allPages(`/v1/operator/partners/${p.id}/members`, 'members', token),
+        allPages(`/v1/operator/partners/${p.id}/vehicles`, 'vehicles', token),
+      ]);
+      list.replaceChildren(
+        h('h3', {}, t('console.members')),
+        h('ul', {}, ...members.map((m) => h('li', { 'data-member': m.id }, `${m.name ?? m.email} · ${m.email} · ${t(`console.role.${m.role}`)}`))),
+        h('h3', {}, t('console.vehicles')),
+        h('ul', {}, ...vehicles.map((v) => h('li', { 'data-vehicle': v.id }, `${v.plate} · ${t(`class.${v.class}`)} · ${v.seats}/${v.bags}${v.active ? '' : ` (${t('console.inactive')})`}`))),
+      );
+    } catch (e) {
+      report(e);
+    }
+  });
+  return details;
 }
 
 /**

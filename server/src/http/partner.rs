@@ -544,7 +544,16 @@ pub async fn partner_vehicles(
     member: PartnerMember,
     paging: Paging,
 ) -> Result<Json<VehicleList>, ApiError> {
-    let mut rows = state.store.partner_vehicles(member.partner_id).await?;
+    vehicle_list(&state, member.partner_id, &paging).await
+}
+
+/// A page of a partner's vehicles, oldest first (for the partner and the operator).
+pub(super) async fn vehicle_list(
+    state: &AppState,
+    partner_id: Uuid,
+    paging: &Paging,
+) -> Result<Json<VehicleList>, ApiError> {
+    let mut rows = state.store.partner_vehicles(partner_id).await?;
     rows.sort_by_key(|v| v.id);
     let (rows, next_cursor) = paging.in_memory(rows, |v| v.id, false)?;
     Ok(Json(VehicleList {

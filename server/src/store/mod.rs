@@ -85,7 +85,8 @@ pub use bookings::{
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
 pub use fleet::{
-    Accepted, ChauffeurAccount, DispatchTurn, GiveBack, Offer, OfferState, PartnerSummary, Vehicle,
+    Accepted, ChauffeurAccount, DispatchTurn, GiveBack, Offer, OfferState, PartnerMember,
+    PartnerSummary, Vehicle,
 };
 pub use idempotency::{Created, IdempotentCreate};
 pub use invoices::IssuedInvoice;
