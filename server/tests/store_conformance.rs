@@ -422,6 +422,22 @@ fn erasing_a_user_keeps_bookings_without_personal_data() {
             .create_session("tok", u.id, t, t + Duration::days(1))
             .await
             .unwrap();
+        // Not while a booking is still ahead: the API cancels it (or refuses) first.
+        assert!(matches!(
+            store.erase_user(u.id, t).await,
+            Err(StoreError::Stale)
+        ));
+        let (pending, _) = store.booking(b.id).await.unwrap().unwrap();
+        store
+            .transition(&Transition::new(
+                &pending,
+                BookingState::Cancelled,
+                Actor::Rider,
+                Some(u.id),
+                t,
+            ))
+            .await
+            .unwrap();
         store.erase_user(u.id, t).await.unwrap();
         assert!(store.session_user("tok", t).await.unwrap().is_none());
         assert!(store.credentials("e@example.com").await.unwrap().is_none());

@@ -18,13 +18,14 @@ struct QuoteFormView: View {
           Text("By the hour").tag(true)
         }
         .pickerStyle(.segmented)
-        PlaceField(title: "Pickup", place: $form.pickup)
+        PlaceField(title: "Pickup", model: model, cityId: form.cityId, place: $form.pickup)
         FieldMessage(model: model, field: "pickup")
         if byTheHour {
           Stepper(value: hoursBinding, in: 1...24) { Text("Hours: \(form.hours ?? 2)") }
           FieldMessage(model: model, field: "hours")
         } else {
-          PlaceField(title: "Drop-off", place: $form.dropoff)
+          PlaceField(
+            title: "Drop-off", model: model, cityId: form.cityId, place: $form.dropoff)
           FieldMessage(model: model, field: "dropoff")
         }
         DatePicker("Pickup time", selection: $pickupDate)
@@ -83,16 +84,37 @@ struct FieldMessage: View {
   }
 }
 
-// TODO(places): search by name through the SDK's place search (`GET /v1/places`) once the SDK
-// exposes it; until then the rider drops a pin on the map.
-/// A place on the map.
+/// A place by name (the SDK's place search) or by a tap on the map.
 struct PlaceField: View {
   let title: LocalizedStringKey
+  let model: RiderModel
+  let cityId: String
   @Binding var place: LatLon?
+  @State private var query = ""
+  @State private var suggestions: [Place] = []
 
   var body: some View {
     VStack(alignment: .leading) {
       Text(title).font(.headline)
+      TextField("Search a place", text: $query)
+        .textInputAutocapitalization(.never)
+        .task(id: query) {
+          // The search runs as the rider types; a newer query cancels this one.
+          guard query.count >= 2 else {
+            suggestions = []
+            return
+          }
+          try? await Task.sleep(for: .milliseconds(250))
+          guard !Task.isCancelled else { return }
+          suggestions = (try? await model.searchPlaces(query, cityId: cityId)) ?? []
+        }
+      ForEach(suggestions.prefix(5), id: \.id) { suggestion in
+        Button(suggestion.name) {
+          place = LatLon(lat: suggestion.lat, lon: suggestion.lon)
+          query = suggestion.name
+          suggestions = []
+        }
+      }
       MapReader { proxy in
         Map {
           if let place {

@@ -127,5 +127,22 @@
     public func dismissRefusal(_ refusal: RefusedIntent) async throws {
       try await perform { try await app.dismissRefusal(seq: refusal.seq) }
     }
+
+    // MARK: Place search (no state of its own: the form takes the place the rider picks)
+
+    /// Places in `cityId` matching what the rider typed: airports, stations and city centres
+    /// first, then a geocoder's addresses where the server has one.
+    public func searchPlaces(_ query: String, cityId: String) async throws -> [Place] {
+      try await ChauffeurKitError.wrapping {
+        try await app.searchPlaces(city: cityId, query: query)
+      }
+    }
+
+    /// The places nearest to a point (a tap on the map) and the city serving it.
+    public func placesNear(_ point: LatLon) async throws -> NearbyPlaces {
+      try await ChauffeurKitError.wrapping {
+        try await app.placesNear(lat: point.lat, lon: point.lon)
+      }
+    }
   }
 #endif

@@ -36,6 +36,21 @@ final class RiderJourneyTests: XCTestCase {
   }
 
   @MainActor
+  func testPlacesAreFoundByNameAndATappedPointNamesItsCity() async throws {
+    let install = try Installation()
+    let model = try await install.open(serverURL: try TestServer.url())
+    let stations = try await model.searchPlaces("hauptbahnhof", cityId: "berlin")
+    XCTAssertEqual(stations.first?.name, "Berlin Hauptbahnhof", "\(stations.map(\.name))")
+    let airports = try await model.searchPlaces("BER", cityId: "berlin")
+    XCTAssertEqual(airports.first?.airportCode, "BER")
+    let near = try await model.placesNear(Places.brandenburgGate)
+    XCTAssertEqual(near.cityId, "berlin")
+    XCTAssertFalse(near.places.isEmpty)
+    let unknown = await failure { _ = try await model.searchPlaces("x", cityId: "atlantis") }
+    XCTAssertEqual(unknown?.code, "not_found")
+  }
+
+  @MainActor
   func testABadFormFailsWithItsFieldAndCodeAndEveryMissingFieldIsShown() async throws {
     let install = try Installation()
     let model = try await install.open(serverURL: try TestServer.url())
