@@ -108,6 +108,39 @@ async fn a_rider_quotes_signs_up_books_lists_and_cancels_through_the_client() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn places_by_text_and_by_point_through_the_client() {
+    let server = tokio::task::spawn_blocking(|| TestServer::start(Backend::Sqlite))
+        .await
+        .unwrap();
+    let api = ApiClient::new(&server.base).unwrap();
+
+    // The German name of Munich's airport, typed without its umlaut.
+    let found = api.places("munich", "flughafen munchen").await.unwrap();
+    let airport = &found.places[0];
+    assert_eq!(airport.kind, places::PlaceKind::Airport);
+    assert_eq!(airport.airport_code.as_deref(), Some("MUC"));
+    assert_eq!(airport.city_id, "munich");
+    assert_eq!(found.city_id.as_deref(), Some("munich"));
+
+    // A point at Munich's main station: served by Munich, the station nearest.
+    let near = api.places_near(48.1402, 11.5583).await.unwrap();
+    assert_eq!(near.city_id.as_deref(), Some("munich"));
+    assert_eq!(near.places[0].name, "München Hbf");
+    assert_eq!(near.places[0].kind, places::PlaceKind::Station);
+
+    // The server's refusals arrive with its codes.
+    assert_eq!(
+        api.places("atlantis", "x").await.unwrap_err().code(),
+        "not_found"
+    );
+    assert_eq!(
+        api.places_near(91.0, 0.0).await.unwrap_err().code(),
+        "invalid_request"
+    );
+    drop(tokio::task::spawn_blocking(move || drop(server)).await);
+}
+
 /// A rider with more bookings than one page: the API pages them (limit, opaque cursor, no
 /// booking twice or lost), and the client's list follows the pages to the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

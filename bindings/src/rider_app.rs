@@ -17,6 +17,7 @@ use crate::storage::{SecureStorage, StorageBridge};
 
 // The rider state and its parts are the core's own records (they derive the FFI traits behind
 // chauffeur-core's `uniffi` feature); only what has no core counterpart is defined here.
+pub use chauffeur_core::places::{Place, PlaceKind};
 pub use chauffeur_core::rider_app::{
     ActiveRide, AirportInfo, BookingDetails, BookingSummary, CancellationTerms, CityInfo,
     ExcludedClass, FieldError, FormField, HistoryStep, IntentKind, QuoteForm, QuoteOption,
@@ -142,6 +143,14 @@ pub struct RiderConfig {
     pub cache_path: String,
 }
 
+/// The places nearest to a point, and the city whose service area holds it (none outside every
+/// city).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NearbyPlaces {
+    pub city_id: Option<String>,
+    pub places: Vec<Place>,
+}
+
 /// The rider flow: state to render, actions to forward taps to.
 #[derive(uniffi::Object)]
 pub struct RiderApp {
@@ -233,6 +242,30 @@ impl RiderApp {
     pub async fn log_out(&self, discard_unsent: bool) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
         on_runtime(async move { app.log_out(discard_unsent).await }).await
+    }
+
+    /// Places in `city` matching `query` (airports, stations, centres; addresses when the server
+    /// has a geocoder), best first: for the pickup and drop-off fields.
+    pub async fn search_places(
+        &self,
+        city: String,
+        query: String,
+    ) -> Result<Vec<Place>, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.search_places(&city, &query).await }).await
+    }
+
+    /// The places nearest to a point (a tap on the map) and the city serving it.
+    pub async fn places_near(&self, lat: f64, lon: f64) -> Result<NearbyPlaces, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move {
+            let answer = app.places_near(lat, lon).await?;
+            Ok(NearbyPlaces {
+                city_id: answer.city_id,
+                places: answer.places,
+            })
+        })
+        .await
     }
 
     /// Books the quoted class (through the outbox: offline it waits, and shows as pending).

@@ -236,6 +236,7 @@ pub async fn dispatch_round(state: &AppState, wait: bool) {
             return;
         }
     };
+    state.metrics.dispatch_round();
     let pending = match state.store.pending_bookings(500).await {
         Ok(ids) => ids,
         Err(e) => {

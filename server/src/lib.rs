@@ -5,12 +5,15 @@ pub mod auth;
 pub mod dispatch;
 pub mod error;
 pub mod files;
+pub mod geocoder;
 pub mod http;
 pub mod invoice_pdf;
 pub mod live;
 pub mod metrics;
 pub mod nearest;
+pub mod ops;
 pub mod partners;
+pub mod payments;
 pub mod state;
 pub mod store;
 pub mod throttle;
@@ -53,6 +56,8 @@ pub struct ServerConfig {
     pub dispatch_interval: Duration,
     /// Tests only: a clock that `POST /v1/test/clock` moves forward.
     pub test_clock: bool,
+    /// The geocoder behind the place search (`--geocoder-url`), if any.
+    pub geocoder: Option<geocoder::GeocoderConfig>,
     /// Addresses and networks whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
     /// The seller of record on invoices.
@@ -134,6 +139,19 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         Arc::new(ControlledClock::default())
     });
     let catalog_json = serde_json::to_string(&catalog)?;
+    let places = chauffeur_core::places::PlaceIndex::shipped(&catalog)
+        .context("the shipped places are invalid")?;
+    let metrics = Arc::new(Metrics::default());
+    let geocoder = match &config.geocoder {
+        Some(settings) => {
+            tracing::info!(url = %redact(&settings.url), "place search asks the geocoder too");
+            Some(Arc::new(geocoder::Geocoder::new(
+                settings,
+                metrics.clone(),
+            )?))
+        }
+        None => None,
+    };
     let trusted_proxies =
         TrustedProxies::parse(&config.trusted_proxies).map_err(|e| anyhow::anyhow!(e))?;
     let signer = QuoteSigner::new(&config.quote_key).context("the quote key is too short")?;
@@ -149,13 +167,15 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         store,
         catalog: Arc::new(catalog),
         catalog_json: catalog_json.into(),
+        places: Arc::new(places),
+        geocoder,
         signer,
         hashing,
         clock: match &test_clock {
             Some(clock) => clock.clone(),
             None => Arc::new(SystemClock),
         },
-        metrics: Arc::new(Metrics::default()),
+        metrics,
         in_flight: Arc::default(),
         dispatch_batch_size: config.dispatch_batch_size,
         test_clock,

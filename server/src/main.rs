@@ -1,5 +1,6 @@
 //! `chauffeur-server [serve]` runs the API; `chauffeur-server dev` a throwaway demo environment;
-//! `chauffeur-server migrate` only migrates the database.
+//! `chauffeur-server migrate` only migrates the database; `backup`, `restore` and `archive export`
+//! are the operator's tools for copies of the data (see `ops`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +39,13 @@ enum Command {
     Dev(DevArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// A local payment provider speaking the provider's HTTP subset, with test cards (for tests
+    /// and development; never in production).
+    PaymentsDouble {
+        /// Address to listen on (port 0: any free port; the first line printed says which).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
     /// Create an operator account (operators manage partners through the API).
     Operator {
         #[command(flatten)]
@@ -50,12 +58,121 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Take an online backup (while the server runs) into --out-dir; `backup verify FILE`
+    /// checks one by restoring it into a scratch place.
+    Backup(BackupCommand),
+    /// Restore a backup into an empty data directory or database (`--force` replaces one).
+    Restore(RestoreArgs),
+    /// The booking archive for accounting.
+    Archive {
+        #[command(subcommand)]
+        action: ArchiveAction,
+    },
     /// Manage partners (limousine companies), their accounts and vehicles.
     Partner {
         #[command(flatten)]
         database: DatabaseArgs,
         #[command(subcommand)]
         action: PartnerAction,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct BackupCommand {
+    #[command(subcommand)]
+    action: Option<BackupAction>,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Where the backup's files go (created if missing).
+    #[arg(long, env = "CHAUFFEUR_BACKUP_DIR")]
+    out_dir: Option<PathBuf>,
+    /// Also verify the new backup (PostgreSQL: a scratch database is created on the same
+    /// server and dropped again).
+    #[arg(long)]
+    verify: bool,
+    /// Afterwards delete the backups in --out-dir that the retention policy lets go.
+    #[arg(long)]
+    prune: bool,
+    #[command(flatten)]
+    retention: RetentionArgs,
+}
+
+#[derive(Subcommand)]
+enum BackupAction {
+    /// Restore a backup into a scratch place, run the integrity checks and compare with its
+    /// manifest; exits non-zero on any mismatch.
+    Verify {
+        /// The backup's manifest or payload file.
+        file: PathBuf,
+        /// For a PostgreSQL backup: a server where a scratch database may be created.
+        #[arg(long, env = "CHAUFFEUR_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct RetentionArgs {
+    /// Hours that keep their newest backup.
+    #[arg(long, env = "CHAUFFEUR_BACKUP_KEEP_HOURLY", default_value_t = 24)]
+    keep_hourly: u32,
+    /// Days that keep their newest backup.
+    #[arg(long, env = "CHAUFFEUR_BACKUP_KEEP_DAILY", default_value_t = 14)]
+    keep_daily: u32,
+    /// ISO weeks that keep their newest backup.
+    #[arg(long, env = "CHAUFFEUR_BACKUP_KEEP_WEEKLY", default_value_t = 8)]
+    keep_weekly: u32,
+    /// Months that keep their newest backup.
+    #[arg(long, env = "CHAUFFEUR_BACKUP_KEEP_MONTHLY", default_value_t = 24)]
+    keep_monthly: u32,
+}
+
+impl RetentionArgs {
+    fn policy(&self) -> chauffeur_server::ops::retention::Policy {
+        chauffeur_server::ops::retention::Policy {
+            hourly: self.keep_hourly,
+            daily: self.keep_daily,
+            weekly: self.keep_weekly,
+            monthly: self.keep_monthly,
+        }
+    }
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// The backup's manifest or payload file.
+    file: PathBuf,
+    /// Restore a SQLite backup into this data directory.
+    #[arg(
+        long,
+        conflicts_with = "database_url",
+        required_unless_present = "database_url"
+    )]
+    data_dir: Option<PathBuf>,
+    /// Restore a PostgreSQL backup into this (existing) database.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Replace what the target holds. Stop every server using it first.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Subcommand)]
+enum ArchiveAction {
+    /// Every version of every booking written from --from to --to (whole UTC days, both
+    /// included) as gzip-compressed JSON Lines, one line per version.
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// First day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day (YYYY-MM-DD, UTC), included.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// The file to write (default: chauffeur-archive-FROM-TO.jsonl.gz here).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -137,6 +254,11 @@ struct CommonArgs {
     /// Milliseconds between the dispatcher's rounds over pending bookings.
     #[arg(long, env = "CHAUFFEUR_DISPATCH_INTERVAL_MS", default_value_t = 1000)]
     dispatch_interval_ms: u64,
+    /// Map tile URL template for the web pages, e.g. https://{s}.tile.example.org/{z}/{x}/{y}.png
+    /// (its host is allowed by the pages' Content-Security-Policy). Default: no tiles; the map
+    /// still works for picking points.
+    #[arg(long, env = "CHAUFFEUR_TILE_URL")]
+    tile_url: Option<String>,
     /// Proxies (addresses or networks, comma separated) whose X-Forwarded-For names the client
     /// address the log-in throttle counts; from any other peer the header is ignored.
     #[arg(long, env = "CHAUFFEUR_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -144,6 +266,24 @@ struct CommonArgs {
     /// FOR TESTS ONLY: serve POST /v1/test/clock, which moves the server's clock forward.
     #[arg(long, hide = true)]
     test_clock: bool,
+    /// A geocoder speaking Photon's API (e.g. http://127.0.0.1:2322): place searches add its
+    /// addresses to the built-in places. Without it, built-in places only.
+    #[arg(long, env = "CHAUFFEUR_GEOCODER_URL")]
+    geocoder_url: Option<String>,
+    /// Milliseconds before a geocoder request is given up (the search then answers without it).
+    #[arg(long, env = "CHAUFFEUR_GEOCODER_TIMEOUT_MS", default_value_t = 2000)]
+    geocoder_timeout_ms: u64,
+}
+
+impl CommonArgs {
+    fn geocoder(&self) -> Option<chauffeur_server::geocoder::GeocoderConfig> {
+        self.geocoder_url.as_ref().map(|url| {
+            chauffeur_server::geocoder::GeocoderConfig::new(
+                url.clone(),
+                Duration::from_millis(self.geocoder_timeout_ms.max(1)),
+            )
+        })
+    }
 }
 
 #[derive(Args, Clone)]
@@ -159,6 +299,16 @@ struct ServeArgs {
     /// Origins allowed by CORS (the web console), comma separated.
     #[arg(long, env = "CHAUFFEUR_CORS_ORIGINS", value_delimiter = ',')]
     cors_origin: Vec<String>,
+    /// Take a backup into this directory every --backup-every (the first at start), verify it
+    /// and apply the retention policy. A failed backup is logged and counted in /metrics.
+    #[arg(long, env = "CHAUFFEUR_BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
+    /// How often to back up: a number and a unit (s, m, h, d), e.g. 1h.
+    #[arg(long, env = "CHAUFFEUR_BACKUP_EVERY", default_value = "1h",
+          value_parser = chauffeur_server::ops::retention::parse_every)]
+    backup_every: Duration,
+    #[command(flatten)]
+    retention: RetentionArgs,
     /// JSON file with the seller of record printed on invoices: name, address (lines),
     /// vat_id, number_prefix, and optionally registration and email. Without it invoices
     /// carry a placeholder issuer and the server warns at start.
@@ -170,6 +320,11 @@ struct ServeArgs {
 struct DevArgs {
     #[command(flatten)]
     common: CommonArgs,
+    /// postgres://… of an empty database to seed and serve instead of a fresh SQLite file (the
+    /// robustness run uses it). Deliberately not read from the environment, so that `dev`
+    /// never seeds demo accounts into a database configured for `serve`.
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 fn init_logging(json: bool) {
@@ -192,6 +347,14 @@ fn init_logging(json: bool) {
     }
 }
 
+/// The web pages' settings, checked before anything starts.
+fn configure_web(common: &CommonArgs) -> anyhow::Result<()> {
+    chauffeur_server::http::web::configure(chauffeur_server::http::web::WebConfig {
+        tile_url: common.tile_url.clone(),
+    })
+    .map_err(|e| anyhow::anyhow!("--tile-url: {e}"))
+}
+
 fn permits(common: &CommonArgs) -> usize {
     common.hashing_permits.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
@@ -206,6 +369,7 @@ fn database_url(args: &DatabaseArgs) -> anyhow::Result<String> {
 }
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    configure_web(&args.common)?;
     let database_url = database_url(&args.database)?;
     let quote_key = match &args.quote_key {
         Some(hex) => parse_key(hex)?,
@@ -229,6 +393,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        geocoder: args.common.geocoder(),
         trusted_proxies: args.common.trusted_proxies.clone(),
         invoice_issuer: match &args.invoice_issuer {
             Some(path) => load_issuer(path)?,
@@ -239,6 +404,21 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         },
     };
     let state = prepare(&config).await?;
+    if let Some(dir) = &args.backup_dir {
+        let schedule = chauffeur_server::ops::Schedule {
+            dir: dir.clone(),
+            every: args.backup_every,
+            policy: args.retention.policy(),
+            database_url: config.database_url.clone(),
+        };
+        tracing::info!(dir = %dir.display(), every_s = args.backup_every.as_secs(), "scheduled backups");
+        tokio::spawn(chauffeur_server::ops::run_backups(
+            state.store.clone(),
+            state.metrics.clone(),
+            schedule,
+            state.catalog.version().to_string(),
+        ));
+    }
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -250,10 +430,14 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
+    configure_web(&args.common)?;
     let dir = fresh_dev_dir()?;
     let config = ServerConfig {
         listen: args.common.listen,
-        database_url: sqlite_url(&dir)?,
+        database_url: match &args.database_url {
+            Some(url) => url.clone(),
+            None => sqlite_url(&dir)?,
+        },
         quote_key: new_key()?,
         request_timeout: Duration::from_secs(args.common.request_timeout_secs),
         max_body_bytes: args.common.max_body_bytes,
@@ -263,6 +447,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         dispatch_batch_size: args.common.dispatch_batch_size,
         dispatch_interval: Duration::from_millis(args.common.dispatch_interval_ms.max(10)),
         test_clock: args.common.test_clock,
+        geocoder: args.common.geocoder(),
         trusted_proxies: args.common.trusted_proxies.clone(),
         invoice_issuer: demo_issuer(),
     };
@@ -281,6 +466,8 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         "Chauffeur dev environment (throwaway data in {})",
         dir.display()
     );
+    println!("  Booking page: {base}/   (riders; sign up there or use the demo rider)");
+    println!("  Console:      {base}/console   (partner, chauffeur and operator logins below)");
     println!("  API:      {base}/v1/cities");
     println!("  OpenAPI:  {base}/openapi.json");
     println!("  Health:   {base}/healthz   Metrics: {base}/metrics");
@@ -422,14 +609,141 @@ async fn run_migrate(args: DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn run_payments_double(listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    // The first line on stdout says where we listen (tests read it when binding port 0).
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, chauffeur_server::payments::double::router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the payments double failed")
+}
+
+fn print_tables(tables: &std::collections::BTreeMap<String, i64>) {
+    for (table, rows) in tables {
+        println!("  {table:<22} {rows:>10} rows");
+    }
+}
+
+async fn run_backup(command: BackupCommand) -> anyhow::Result<()> {
+    use chauffeur_server::ops::{self, backup};
+    if let Some(BackupAction::Verify { file, database_url }) = command.action {
+        let files = backup::open_backup(&file)?;
+        let checked = backup::verify(&files, database_url.as_deref()).await?;
+        println!(
+            "backup {} verified: checksum, integrity, schema version {} and row counts match its manifest",
+            files.manifest.name, checked.schema_version
+        );
+        print_tables(&checked.tables);
+        return Ok(());
+    }
+    let out_dir = command
+        .out_dir
+        .context("give the backup directory with --out-dir DIR")?;
+    let url = database_url(&command.database)?;
+    let source = backup::Source::open(&url).await?;
+    let catalog = chauffeur_core::Catalog::shipped()?;
+    let manifest = backup::take(&source, &out_dir, catalog.version(), chrono::Utc::now()).await?;
+    let files = backup::BackupFiles {
+        manifest: manifest.clone(),
+        dir: out_dir.clone(),
+    };
+    println!(
+        "backup {} of {} taken: {} ({} bytes, SHA-256 {}), schema version {}",
+        manifest.name,
+        redact(&url),
+        files.payload_path().display(),
+        manifest.payload_bytes,
+        manifest.payload_sha256,
+        manifest.schema_version
+    );
+    print_tables(&manifest.tables);
+    if command.verify {
+        backup::verify(&files, Some(&url)).await?;
+        println!("verified");
+    }
+    if command.prune {
+        let pruned = ops::prune(&out_dir, &command.retention.policy(), chrono::Utc::now())?;
+        println!("pruned {} backup(s): {}", pruned.len(), pruned.join(", "));
+    }
+    Ok(())
+}
+
+async fn run_restore(args: RestoreArgs) -> anyhow::Result<()> {
+    use chauffeur_server::ops::backup;
+    let files = backup::open_backup(&args.file)?;
+    let (target, place) = match (&args.data_dir, &args.database_url) {
+        (Some(dir), _) => (
+            backup::Target::DataDir(dir.clone()),
+            dir.join("chauffeur.db").display().to_string(),
+        ),
+        (None, Some(url)) => (backup::Target::Postgres(url.clone()), redact(url)),
+        (None, None) => anyhow::bail!("give --data-dir DIR or --database-url URL"),
+    };
+    let checked = backup::restore(&files, &target, args.force).await?;
+    println!(
+        "restored backup {} (taken {}, schema version {}, catalog {}) into {place}; row counts match its manifest:",
+        files.manifest.name,
+        files.manifest.created_at.to_rfc3339(),
+        checked.schema_version,
+        files.manifest.catalog_version
+    );
+    print_tables(&checked.tables);
+    Ok(())
+}
+
+async fn run_archive(action: ArchiveAction) -> anyhow::Result<()> {
+    let ArchiveAction::Export {
+        database,
+        from,
+        to,
+        out,
+    } = action;
+    if to < from {
+        anyhow::bail!("--to ({to}) is before --from ({from})");
+    }
+    let start = from.and_time(chrono::NaiveTime::MIN).and_utc();
+    let end = to
+        .succ_opt()
+        .context("--to is too far in the future")?
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    let out =
+        out.unwrap_or_else(|| PathBuf::from(format!("chauffeur-archive-{from}-{to}.jsonl.gz")));
+    let url = database_url(&database)?;
+    if !chauffeur_server::ops::backup::is_postgres(&url)
+        && !chauffeur_server::ops::backup::sqlite_path(&url).exists()
+    {
+        anyhow::bail!("there is no database at {} (give --data-dir)", redact(&url));
+    }
+    let store = chauffeur_server::store::Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    let exported = chauffeur_server::ops::archive::export(&store, start, end, &out).await?;
+    println!(
+        "{} booking versions from {from} to {to} ({} with a receipt) written to {} ({} bytes)",
+        exported.versions,
+        exported.versions_with_receipt,
+        exported.path.display(),
+        exported.bytes
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = match &cli.command {
         Some(Command::Serve(a)) => a.common.log_json,
         Some(Command::Dev(a)) => a.common.log_json,
         Some(Command::Migrate(_))
+        | Some(Command::Backup(_))
+        | Some(Command::Restore(_))
+        | Some(Command::Archive { .. })
         | Some(Command::Partner { .. })
-        | Some(Command::Operator { .. }) => false,
+        | Some(Command::Operator { .. })
+        | Some(Command::PaymentsDouble { .. }) => false,
         None => cli.serve.common.log_json,
     };
     init_logging(json);
@@ -449,6 +763,9 @@ fn main() -> ExitCode {
             None => run_serve(cli.serve).await,
             Some(Command::Dev(args)) => run_dev(args).await,
             Some(Command::Migrate(args)) => run_migrate(args).await,
+            Some(Command::Backup(command)) => run_backup(command).await,
+            Some(Command::Restore(args)) => run_restore(args).await,
+            Some(Command::Archive { action }) => run_archive(action).await,
             Some(Command::Partner { database, action }) => run_partner(database, action).await,
             Some(Command::Operator {
                 database,
@@ -456,6 +773,7 @@ fn main() -> ExitCode {
                 password,
                 name,
             }) => run_operator(database, &email, &password, &name).await,
+            Some(Command::PaymentsDouble { listen }) => run_payments_double(listen).await,
         }
     });
     match result {

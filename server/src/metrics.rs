@@ -30,6 +30,25 @@ struct Inner {
     /// allocating on the hot path.
     routes: BTreeMap<String, RouteStats>,
     bookings_created: u64,
+    /// Geocoder requests by outcome: ok, error, timeout, skipped.
+    geocoder_requests: BTreeMap<&'static str, u64>,
+    geocoder_cache_hits: u64,
+    backups: BackupStats,
+    dispatch_rounds: u64,
+}
+
+/// The scheduled backups' outcome, for alerting on a stale or failing backup.
+#[derive(Default)]
+struct BackupStats {
+    /// When the last verified backup was taken (Unix seconds).
+    last_success: Option<f64>,
+    /// Whether the last round succeeded (None: no round yet).
+    last_ok: Option<bool>,
+    successes: u64,
+    failures: u64,
+    last_bytes: u64,
+    last_seconds: f64,
+    pruned: u64,
 }
 
 /// Standard methods as static strings; anything else counts as "OTHER".
@@ -94,6 +113,54 @@ impl Metrics {
         }
     }
 
+    /// A request to the geocoder ended: `ok`, `error` or `timeout`, or was `skipped`.
+    pub fn geocoder_request(&self, outcome: &'static str) {
+        if let Ok(mut inner) = self.inner.lock() {
+            *inner.geocoder_requests.entry(outcome).or_default() += 1;
+        }
+    }
+
+    pub fn geocoder_cache_hit(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.geocoder_cache_hits += 1;
+        }
+    }
+
+    /// A scheduled backup was taken (at `taken_at`) and verified.
+    pub fn backup_succeeded(
+        &self,
+        taken_at: chrono::DateTime<chrono::Utc>,
+        bytes: u64,
+        elapsed: Duration,
+        pruned: usize,
+    ) {
+        if let Ok(mut inner) = self.inner.lock() {
+            let b = &mut inner.backups;
+            b.last_success = Some(taken_at.timestamp_millis() as f64 / 1000.0);
+            b.last_ok = Some(true);
+            b.successes += 1;
+            b.last_bytes = bytes;
+            b.last_seconds = elapsed.as_secs_f64();
+            b.pruned += pruned as u64;
+        }
+    }
+
+    pub fn backup_failed(&self, elapsed: Duration) {
+        if let Ok(mut inner) = self.inner.lock() {
+            let b = &mut inner.backups;
+            b.last_ok = Some(false);
+            b.failures += 1;
+            b.last_seconds = elapsed.as_secs_f64();
+        }
+    }
+
+    /// This replica ran a dispatch round (it held the dispatch turn).
+    pub fn dispatch_round(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.dispatch_rounds += 1;
+        }
+    }
+
     pub fn render(&self) -> String {
         let Ok(inner) = self.inner.lock() else {
             return String::new();
@@ -155,6 +222,99 @@ impl Metrics {
             "chauffeur_bookings_created_total {}",
             inner.bookings_created
         );
+        let _ = writeln!(
+            out,
+            "# HELP chauffeur_geocoder_requests_total Geocoder requests by outcome (ok, error, timeout; skipped: not asked while resting after a failure)."
+        );
+        let _ = writeln!(out, "# TYPE chauffeur_geocoder_requests_total counter");
+        for outcome in ["ok", "error", "timeout", "skipped"] {
+            let n = inner.geocoder_requests.get(outcome).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "chauffeur_geocoder_requests_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP chauffeur_geocoder_cache_hits_total Place searches answered from the geocoder cache."
+        );
+        let _ = writeln!(out, "# TYPE chauffeur_geocoder_cache_hits_total counter");
+        let _ = writeln!(
+            out,
+            "chauffeur_geocoder_cache_hits_total {}",
+            inner.geocoder_cache_hits
+        );
+        let _ = writeln!(
+            out,
+            "# HELP chauffeur_dispatch_rounds_total Dispatch rounds this replica ran (holding the dispatch turn)."
+        );
+        let _ = writeln!(out, "# TYPE chauffeur_dispatch_rounds_total counter");
+        let _ = writeln!(
+            out,
+            "chauffeur_dispatch_rounds_total {}",
+            inner.dispatch_rounds
+        );
+        render_backups(&mut out, &inner.backups);
         out
+    }
+}
+
+fn render_backups(out: &mut String, b: &BackupStats) {
+    let gauges: [(&str, &str, Option<f64>); 5] = [
+        (
+            "chauffeur_backup_last_success_timestamp_seconds",
+            "When the last verified scheduled backup was taken (Unix time).",
+            b.last_success,
+        ),
+        (
+            "chauffeur_backup_age_seconds",
+            "Seconds since the last verified scheduled backup was taken.",
+            b.last_success
+                .map(|t| (chrono::Utc::now().timestamp_millis() as f64 / 1000.0 - t).max(0.0)),
+        ),
+        (
+            "chauffeur_backup_last_result",
+            "1 if the last scheduled backup round (take, verify, prune) succeeded, 0 if it failed.",
+            b.last_ok.map(|ok| if ok { 1.0 } else { 0.0 }),
+        ),
+        (
+            "chauffeur_backup_last_size_bytes",
+            "Size of the last verified backup's payload.",
+            b.last_ok.map(|_| b.last_bytes as f64),
+        ),
+        (
+            "chauffeur_backup_last_duration_seconds",
+            "How long the last scheduled backup round took.",
+            b.last_ok.map(|_| b.last_seconds),
+        ),
+    ];
+    // A gauge with no value yet (no round since start) is left out rather than made up.
+    for (name, help, value) in gauges {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        if let Some(value) = value {
+            let _ = writeln!(out, "{name} {value}");
+        }
+    }
+    for (name, help, value) in [
+        (
+            "chauffeur_backup_success_total",
+            "Scheduled backups taken and verified.",
+            b.successes,
+        ),
+        (
+            "chauffeur_backup_failures_total",
+            "Scheduled backup rounds that failed.",
+            b.failures,
+        ),
+        (
+            "chauffeur_backup_pruned_total",
+            "Backups deleted by the retention policy.",
+            b.pruned,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {value}");
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderValue;
+use chauffeur_core::places::PlaceIndex;
 use chauffeur_core::Catalog;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use uuid::Uuid;
@@ -72,6 +73,10 @@ pub struct AppInner {
     pub store: Store,
     pub catalog: Arc<Catalog>,
     pub catalog_json: Arc<str>,
+    /// The built-in places riders search (`GET /v1/places`).
+    pub places: Arc<PlaceIndex>,
+    /// The geocoder behind the place search, with `--geocoder-url`.
+    pub geocoder: Option<Arc<crate::geocoder::Geocoder>>,
     pub signer: QuoteSigner,
     pub hashing: PasswordHashing,
     pub clock: Arc<dyn Clock>,

@@ -862,6 +862,11 @@ fn export_returns_everything_and_erase_keeps_bookings_anonymised() {
             booking["price"]["amount_minor"].as_i64().unwrap()
         );
         assert_eq!(personal, chauffeur_server::store::Personal::default());
+        let kept_answers: i64 = runtime.block_on(async {
+            let store = Store::connect(&server.database_url).await.unwrap();
+            store.stored_answers_of(stored.rider_id).await.unwrap()
+        });
+        assert_eq!(kept_answers, 0, "no stored answer keeps the notes");
         // The upcoming booking, free to cancel, was cancelled before the erasure.
         assert_eq!(stored.state, chauffeur_core::BookingState::Cancelled);
         assert_eq!(stored.cancellation_fee_minor, Some(0));

@@ -478,6 +478,43 @@ fn operators_manage_partners_over_the_api_and_partners_see_only_their_own_fleet(
             ),
             (Some(2), Some(1))
         );
+        // The operator sees who and what a partner has, not only how many.
+        let cologne = listed[0]["id"].as_str().unwrap().to_owned();
+        let members: Value = server
+            .get(&format!("/v1/operator/partners/{cologne}/members"))
+            .bearer_auth(&ops)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let mut roles: Vec<&str> = members["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap())
+            .collect();
+        roles.sort_unstable();
+        assert_eq!(roles, ["chauffeur", "partner"], "{members}");
+        let fleet: Value = server
+            .get(&format!("/v1/operator/partners/{cologne}/vehicles"))
+            .bearer_auth(&ops)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(fleet["vehicles"].as_array().unwrap().len(), 1, "{fleet}");
+        assert_problem(
+            server
+                .get(&format!(
+                    "/v1/operator/partners/{}/members",
+                    uuid::Uuid::now_v7()
+                ))
+                .bearer_auth(&ops)
+                .send()
+                .unwrap(),
+            404,
+            "not_found",
+        );
 
         // The partner sees its own fleet and nobody else's; non-operators cannot manage partners.
         let (_, berlin_email) = berlin_partner(&url, "Berlin Limousines");

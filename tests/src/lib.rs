@@ -132,8 +132,15 @@ impl TestServer {
         database_url: String,
         extra: &[&str],
     ) -> TestServer {
+        // A test may choose the address (`--listen` in `extra`); else a free loopback port.
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut child = Command::new(server_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--hashing-permits", "2"])
+            .args(["serve", "--hashing-permits", "2"])
+            .args(listen)
             .args(extra)
             .arg("--data-dir")
             .arg(&data_dir.0)
@@ -263,6 +270,13 @@ impl TestServer {
         list["bookings"].as_array().unwrap().len()
     }
 
+    /// Kills the process with SIGKILL (`kill -9`: no shutdown, nothing flushed, as a crash or
+    /// the OOM killer would) and waits until it is gone.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
@@ -390,11 +404,16 @@ pub fn subscribe(
     token: &str,
     last_event_id: Option<&str>,
 ) -> Receiver<SseEvent> {
+    subscribe_url(&server.url(path), token, last_event_id)
+}
+
+/// `subscribe` to a full URL (a proxy in front of the servers, say).
+pub fn subscribe_url(url: &str, token: &str, last_event_id: Option<&str>) -> Receiver<SseEvent> {
     let client = reqwest::blocking::Client::builder()
         .timeout(None)
         .build()
         .unwrap();
-    let mut request = client.get(server.url(path)).bearer_auth(token);
+    let mut request = client.get(url).bearer_auth(token);
     if let Some(id) = last_event_id {
         request = request.header("last-event-id", id);
     }

@@ -11,4 +11,5 @@ pub mod fare;
 pub mod invoice;
 pub mod money;
 pub mod pickup;
+pub mod places;
 pub mod wire;

@@ -20,6 +20,7 @@ use crate::catalog::{PickupPlace, VehicleClass};
 use crate::distance::LatLon;
 use crate::fare::{FareLine, FareLineKind, ProductKind, Quote, Receipt};
 use crate::money::Money;
+use crate::places::Place;
 
 /// The quote request is the fare engine's own input.
 pub use crate::fare::QuoteRequest;
@@ -127,6 +128,23 @@ pub struct QuotesResponse {
     pub catalog_version: String,
     /// One quote per vehicle class that fits the party, cheapest class first.
     pub quotes: Vec<QuoteView>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Places
+
+/// The answer of `GET /v1/places`: places matching a text, or nearest to a point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlacesResponse {
+    /// Best first: airports, stations and city centres before addresses, then by how well the
+    /// name matches (by text) or nearest first (by coordinates).
+    pub places: Vec<Place>,
+    /// The city the answer is for: the requested one, or the city whose service area holds the
+    /// point; null when no city serves it (or a text search across all cities).
+    pub city_id: Option<String>,
+    /// Always null: one answer holds every place asked for (at most `limit`).
+    pub next_cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ use crate::catalog::Catalog;
 use crate::fare::QuoteRequest;
 use crate::wire::{
     BookingList, BookingView, CancelRequest, CancellationView, CreateBookingRequest, ErrorCode,
-    HistoryView, LogInRequest, Problem, QuotesResponse, ReceiptView, SessionView, SignUpRequest,
-    UserView,
+    HistoryView, LogInRequest, PlacesResponse, Problem, QuotesResponse, ReceiptView, SessionView,
+    SignUpRequest, UserView,
 };
 
 /// Items asked for per page when the client follows a paged list to its end (the server's
@@ -215,6 +215,26 @@ impl ApiClient {
     /// cheap to ask again by the user.
     pub async fn quotes(&self, request: &QuoteRequest) -> Result<QuotesResponse, ClientError> {
         Self::send(self.request(Method::POST, "/v1/quotes").json(request)).await
+    }
+
+    /// Places in a city matching `query` (airports, stations, centres, and addresses when the
+    /// server has a geocoder), best first. Retried: a search is safe to repeat.
+    pub async fn places(&self, city: &str, query: &str) -> Result<PlacesResponse, ClientError> {
+        self.send_retrying(|| {
+            self.request(Method::GET, "/v1/places")
+                .query(&[("city", city), ("q", query)])
+        })
+        .await
+    }
+
+    /// The places nearest to a point, nearest first, and in `city_id` the city serving it
+    /// (`None` when no city does).
+    pub async fn places_near(&self, lat: f64, lon: f64) -> Result<PlacesResponse, ClientError> {
+        self.send_retrying(|| {
+            self.request(Method::GET, "/v1/places")
+                .query(&[("lat", lat.to_string()), ("lon", lon.to_string())])
+        })
+        .await
     }
 
     /// The catalog the server prices with (cities, classes, tariffs), validated whole.

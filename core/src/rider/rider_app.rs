@@ -844,6 +844,25 @@ impl RiderApp {
         })
     }
 
+    /// Places in `city` matching `query` (for the pickup and drop-off fields), best first. Not
+    /// part of the state and not cached: a search answers the rider's typing, nothing more.
+    pub async fn search_places(
+        &self,
+        city: &str,
+        query: &str,
+    ) -> Result<Vec<crate::places::Place>, RiderError> {
+        Ok(self.inner.api.places(city, query).await?.places)
+    }
+
+    /// The places nearest to a point and the city serving it (`None` outside every city).
+    pub async fn places_near(
+        &self,
+        lat: f64,
+        lon: f64,
+    ) -> Result<crate::wire::PlacesResponse, RiderError> {
+        Ok(self.inner.api.places_near(lat, lon).await?)
+    }
+
     /// Quotes for the form: binding ones from the server, or — when it cannot be reached —
     /// estimates from the same fare engine and the cached catalog, marked as such.
     pub async fn request_quotes(&self) -> Result<RiderState, RiderError> {

@@ -14,8 +14,10 @@ pub mod operator;
 pub mod ops;
 pub mod paging;
 pub mod partner;
+pub mod places;
 pub mod quotes;
 pub mod streams;
+pub mod web;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -66,6 +68,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiInfo::openapi())
         .merge(catalog::routes())
         .merge(quotes::routes())
+        .merge(places::routes())
         .merge(accounts::routes())
         .merge(bookings::routes())
         .merge(invoices::routes())
@@ -177,7 +180,9 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let (api, document) = documented_routes().split_for_parts();
     // The same routes give the same document, so whichever was built first is the one served.
     DOCUMENT.get_or_init(|| document);
+    // The web pages (`/`, `/console`, `/assets/…`) beside the API, outside its document.
     let api = api
+        .merge(web::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // Tests only: exists when the server was started with --test-clock; never documented.

@@ -16,8 +16,8 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(operator_partners, operator_create_partner))
-        .routes(routes!(operator_add_member))
-        .routes(routes!(operator_add_vehicle))
+        .routes(routes!(operator_partner_members, operator_add_member))
+        .routes(routes!(operator_partner_vehicles, operator_add_vehicle))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -211,4 +211,87 @@ pub async fn operator_add_vehicle(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(CreatedId { id })))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MemberView {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub email: String,
+    /// partner (a dispatcher) or chauffeur.
+    pub role: chauffeur_core::wire::Role,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MemberList {
+    pub members: Vec<MemberView>,
+    /// Pass as `?cursor=` for the next page; none on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A partner the operator asks about; 404 if there is none.
+async fn known_partner(state: &AppState, id: Uuid) -> Result<(), ApiError> {
+    if state.store.partners().await?.iter().any(|p| p.id == id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("partner"))
+    }
+}
+
+/// A partner's accounts: its dispatchers and chauffeurs.
+#[utoipa::path(get, path = "/v1/operator/partners/{id}/members", tag = "operators", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Partner id"), PageParams),
+    responses(
+        (status = 200, body = MemberList),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator account (not_an_operator)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such partner (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn operator_partner_members(
+    State(state): State<AppState>,
+    _op: Operator,
+    IdPath(id): IdPath,
+    paging: Paging,
+) -> Result<Json<MemberList>, ApiError> {
+    known_partner(&state, id).await?;
+    let mut members = state.store.partner_members(id).await?;
+    members.sort_by_key(|m| m.id);
+    let (members, next_cursor) = paging.in_memory(members, |m| m.id, false)?;
+    Ok(Json(MemberList {
+        members: members
+            .into_iter()
+            .map(|m| MemberView {
+                id: m.id,
+                name: m.name,
+                email: m.email,
+                role: m.role,
+            })
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// A partner's vehicles.
+#[utoipa::path(get, path = "/v1/operator/partners/{id}/vehicles", tag = "operators", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Partner id"), PageParams),
+    responses(
+        (status = 200, body = crate::http::partner::VehicleList),
+        (status = 401, description = "No valid bearer token (unauthenticated)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator account (not_an_operator)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such partner (not_found)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of 1–200 (invalid_limit) or a cursor this list did not give out (invalid_cursor)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage busy or unreachable, or the request timed out; retry (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn operator_partner_vehicles(
+    State(state): State<AppState>,
+    _op: Operator,
+    IdPath(id): IdPath,
+    paging: Paging,
+) -> Result<Json<crate::http::partner::VehicleList>, ApiError> {
+    known_partner(&state, id).await?;
+    crate::http::partner::vehicle_list(&state, id, &paging).await
 }

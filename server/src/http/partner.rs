@@ -203,6 +203,9 @@ pub struct RideView {
     pub final_price: Option<MoneyView>,
     /// After completion (or a cancellation with a fee): what was charged, extras as such.
     pub receipt: Option<ReceiptView>,
+    /// The statuses the assigned chauffeur may report next (the core's transition table), so a
+    /// console offers exactly those.
+    pub chauffeur_next: Vec<BookingState>,
     pub version: i64,
 }
 
@@ -234,6 +237,8 @@ pub(super) fn ride_view(booking: &Booking, personal: &Personal) -> Result<RideVi
             .final_price_minor
             .map(|m| Money::new(m, currency).into()),
         receipt: receipt_of(booking)?,
+        chauffeur_next: chauffeur_core::booking::next_states(booking.state, Actor::Chauffeur)
+            .collect(),
         version: booking.version,
     })
 }
@@ -539,7 +544,16 @@ pub async fn partner_vehicles(
     member: PartnerMember,
     paging: Paging,
 ) -> Result<Json<VehicleList>, ApiError> {
-    let mut rows = state.store.partner_vehicles(member.partner_id).await?;
+    vehicle_list(&state, member.partner_id, &paging).await
+}
+
+/// A page of a partner's vehicles, oldest first (for the partner and the operator).
+pub(super) async fn vehicle_list(
+    state: &AppState,
+    partner_id: Uuid,
+    paging: &Paging,
+) -> Result<Json<VehicleList>, ApiError> {
+    let mut rows = state.store.partner_vehicles(partner_id).await?;
     rows.sort_by_key(|v| v.id);
     let (rows, next_cursor) = paging.in_memory(rows, |v| v.id, false)?;
     Ok(Json(VehicleList {

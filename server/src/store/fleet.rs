@@ -125,6 +125,15 @@ pub struct PartnerSummary {
     pub vehicles: i64,
 }
 
+/// An account of a partner: a dispatcher (role partner) or a chauffeur.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerMember {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub email: String,
+    pub role: super::Role,
+}
+
 impl Store {
     /// One replica at a time runs the dispatcher's round: on PostgreSQL a transaction-scoped
     /// advisory lock held by the returned turn (released when it is dropped); SQLite has one
@@ -316,6 +325,24 @@ impl Store {
         partner_id: Uuid,
     ) -> Result<Vec<ChauffeurAccount>, StoreError> {
         read!(self, partners::partner_chauffeurs(partner_id))
+    }
+
+    /// Every account of a partner (dispatchers and chauffeurs), by role and name.
+    pub async fn partner_members(
+        &self,
+        partner_id: Uuid,
+    ) -> Result<Vec<PartnerMember>, StoreError> {
+        let rows = read!(self, partners::partner_members(partner_id))?;
+        rows.into_iter()
+            .map(|(id, name, email, role)| {
+                Ok(PartnerMember {
+                    id,
+                    name,
+                    email,
+                    role: super::accounts::parse_role(&role)?,
+                })
+            })
+            .collect()
     }
 
     /// The vehicles of a partner, by plate.

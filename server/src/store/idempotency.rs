@@ -29,6 +29,12 @@ pub enum Created {
 }
 
 impl Store {
+    /// How many first answers are kept for a user's requests (erasure leaves none: they hold
+    /// the passenger's details).
+    pub async fn stored_answers_of(&self, user_id: Uuid) -> Result<i64, StoreError> {
+        read!(self, idempotency::stored_answers_of(user_id))
+    }
+
     pub async fn create_booking_idempotent(
         &self,
         request: &IdempotentCreate<'_>,

@@ -66,6 +66,7 @@ macro_rules! booking_columns {
 }
 
 mod accounts;
+mod archive;
 mod bookings;
 mod events;
 mod fleet;
@@ -77,13 +78,15 @@ mod rows;
 pub mod sqlite;
 
 pub use accounts::{AttemptCount, Credentials, NewUser, Role, User};
+pub use archive::ArchivedVersion;
 pub use bookings::{
     AssignmentChange, Booking, BookingsOf, Export, ExportedBooking, HistoryEntry, PageKey,
     Personal, Transition, EXPORT_PAGE,
 };
 pub use events::{announce_change, subscribe_changes, StreamEvent};
 pub use fleet::{
-    Accepted, ChauffeurAccount, DispatchTurn, GiveBack, Offer, OfferState, PartnerSummary, Vehicle,
+    Accepted, ChauffeurAccount, DispatchTurn, GiveBack, Offer, OfferState, PartnerMember,
+    PartnerSummary, Vehicle,
 };
 pub use idempotency::{Created, IdempotentCreate};
 pub use invoices::IssuedInvoice;

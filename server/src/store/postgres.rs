@@ -17,6 +17,8 @@ pub const NOTIFY: Option<&str> = Some("SELECT pg_notify('chauffeur_events', '')"
 
 #[path = "queries/accounts.rs"]
 pub mod accounts;
+#[path = "queries/archive.rs"]
+pub mod archive;
 #[path = "queries/bookings.rs"]
 pub mod bookings;
 #[path = "queries/events.rs"]

@@ -18,6 +18,8 @@ pub const NOTIFY: Option<&str> = None;
 
 #[path = "queries/accounts.rs"]
 pub mod accounts;
+#[path = "queries/archive.rs"]
+pub mod archive;
 #[path = "queries/bookings.rs"]
 pub mod bookings;
 #[path = "queries/events.rs"]

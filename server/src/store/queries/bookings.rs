@@ -367,6 +367,12 @@ pub async fn erase_user(
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
+    // The stored first answers of the rider's booking requests hold the passenger's details
+    // too; the account can no longer sign in to replay them, so they go.
+    sqlx::query::<Db>("DELETE FROM idempotency_keys WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

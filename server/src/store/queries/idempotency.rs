@@ -3,6 +3,7 @@
 use chauffeur_core::booking::Actor;
 use sqlx::types::Json;
 use sqlx::Pool;
+use uuid::Uuid;
 
 use super::bookings::append_history;
 use super::events::{append_event, status_payload};
@@ -141,4 +142,14 @@ pub async fn create_booking_idempotent_in(
         Ok(_) => {}
     }
     Ok(Created::Created)
+}
+
+/// How many first answers are kept for a user's requests.
+pub async fn stored_answers_of(pool: &Pool<Db>, user_id: Uuid) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar::<Db, i64>("SELECT COUNT(*) FROM idempotency_keys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await?,
+    )
 }

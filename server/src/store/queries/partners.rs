@@ -262,3 +262,20 @@ pub async fn partner_vehicles(
     .await?;
     rows.into_iter().map(Vehicle::try_from).collect()
 }
+
+/// Every account of a partner (dispatchers and chauffeurs), by role and name.
+pub async fn partner_members(
+    pool: &Pool<Db>,
+    partner_id: Uuid,
+) -> Result<Vec<(Uuid, Option<String>, String, String)>, StoreError> {
+    Ok(
+        sqlx::query_as::<Db, (Uuid, Option<String>, String, String)>(
+            "SELECT u.id, u.name, u.email, u.role FROM partner_members m \
+         JOIN users u ON u.id = m.user_id \
+         WHERE m.partner_id = $1 AND u.erased_at IS NULL ORDER BY u.role, u.name, u.id",
+        )
+        .bind(partner_id)
+        .fetch_all(pool)
+        .await?,
+    )
+}

@@ -163,6 +163,27 @@ class RiderJourneyTest {
     }
 
     @Test
+    fun placesAreFoundByNameAndByAPointOnTheMap() = runBlocking {
+        val app = openApp()
+        // The rider types the German name without its umlaut.
+        val found = app.searchPlaces("munich", "flughafen munchen")
+        assertEquals(PlaceKind.AIRPORT, found.first().kind)
+        assertEquals("MUC", found.first().airportCode)
+        // A tap at Berlin's main station: served by Berlin, the station nearest.
+        val near = app.placesNear(52.5251, 13.3694)
+        assertEquals("berlin", near.cityId)
+        assertEquals("Berlin Hauptbahnhof", near.places.first().name)
+        assertEquals(PlaceKind.STATION, near.places.first().kind)
+        try {
+            app.searchPlaces("atlantis", "x")
+            fail("no such city")
+        } catch (e: ChauffeurException.Refused) {
+            assertEquals(404, e.status.toInt())
+            assertEquals("not_found", e.code)
+        }
+    }
+
+    @Test
     fun offlineTheAppShowsEstimatesFromTheSameFareEngineAndWillNotBookThem() = runBlocking {
         val app = openApp("http://127.0.0.1:9") // nothing listens there
         app.editForm(berlinTrip())
