@@ -147,7 +147,9 @@ pub struct RiderConfig {
 /// city).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct NearbyPlaces {
+    /// The city whose service area holds the point; none outside every city.
     pub city_id: Option<String>,
+    /// Nearest first.
     pub places: Vec<Place>,
 }
 
