@@ -78,7 +78,9 @@ server="$target/debug/chauffeur-server"
 [ -x "$server" ] || { echo "kotlin: $server was not built" >&2; exit 1; }
 
 # --- compile -----------------------------------------------------------------------------------
-sdk_sources=("$build/generated/kotlin" android/sdk/src/main/kotlin)
+# The SDK module and the plain-Kotlin presentation layer under the Compose screens
+# (android/presentation): both are JVM code, compiled and tested here; android/app is not.
+sdk_sources=("$build/generated/kotlin" android/sdk/src/main/kotlin android/presentation/src/main/kotlin)
 echo "kotlin: compiling the SDK module ($("$kotlinc" -version 2>&1 | tail -1))" >&2
 "$kotlinc" -nowarn -jvm-target 17 -cp "$jna:$coroutines" -d "$build/sdk.jar" "${sdk_sources[@]}" 2>&1 \
   | grep -v '^warning: ' >&2 || true
@@ -94,7 +96,8 @@ fi
 
 test_cp="$build/sdk.jar:$jna:$coroutines:$junit:$hamcrest:$lib_dir/kotlin-test.jar:$lib_dir/kotlin-test-junit.jar"
 rm -rf "$build/tests"
-"$kotlinc" -nowarn -jvm-target 17 -cp "$test_cp" -d "$build/tests" android/sdk/src/test/kotlin 2>&1 \
+"$kotlinc" -nowarn -jvm-target 17 -cp "$test_cp" -d "$build/tests" android/sdk/src/test/kotlin \
+  android/presentation/src/test/kotlin 2>&1 \
   | grep -v '^warning: ' >&2 || true
 [ -d "$build/tests/com" ] || { echo "kotlin: the tests did not compile" >&2; exit 1; }
 

@@ -724,3 +724,88 @@ async fn rider_app_process() {
     // Only reached if the relay did not kill us: the parent test fails on a clean exit.
     eprintln!("rider_app_process: not killed; book returned {outcome:?}");
 }
+
+/// Hands a ride stream's end to the test.
+struct EndCatcher(
+    Mutex<Option<tokio::sync::oneshot::Sender<chauffeur_core::ride_events::RideEnd>>>,
+);
+
+impl chauffeur_core::ride_events::RideListener for EndCatcher {
+    fn on_event(&self, _event: chauffeur_core::ride_events::RideEvent) {}
+    fn on_ended(&self, end: chauffeur_core::ride_events::RideEnd) {
+        if let Some(tx) = self.0.lock().unwrap().take() {
+            let _ = tx.send(end);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ride_stream_of_a_missing_or_foreign_booking_ends_with_the_servers_refusal() {
+    let server = start(Backend::Sqlite, &[]).await;
+    let owner = Install::new();
+    let owner_app = owner.open(&server.base).await;
+    signed_up_with_quotes(&owner_app, "owner").await;
+    let booked = owner_app.book(VehicleClass::Business).await.unwrap();
+    let foreign_id = booked.confirmation.unwrap().id;
+
+    let install = Install::new();
+    let app = install.open(&server.base).await;
+    signed_up_with_quotes(&app, "stranger").await;
+    for booking_id in ["00000000-0000-7000-8000-000000000000", foreign_id.as_str()] {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _handle = app
+            .follow_ride(booking_id, Some(Arc::new(EndCatcher(Mutex::new(Some(tx))))))
+            .unwrap();
+        // Bounded: a stream that is retried forever never sends, and the test fails here.
+        let end = tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .expect("the stream was retried instead of ended")
+            .unwrap();
+        assert!(
+            matches!(end.status, 403 | 404),
+            "{booking_id}: {} {}",
+            end.status,
+            end.code
+        );
+        assert!(!end.code.as_str().is_empty() && !end.detail.is_empty());
+        // The state stops following it and says why.
+        let state = app.state();
+        assert_eq!(state.active_ride, None);
+        assert!(state.notice.unwrap().contains("can no longer be followed"));
+    }
+    stop(server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rider_is_signed_in_only_while_the_secure_store_holds_the_token() {
+    use chauffeur_core::secure_store::SecureStore;
+    let server = start(Backend::Sqlite, &[]).await;
+    let install = Install::new();
+    let app = install.open(&server.base).await;
+    let email = signed_up_with_quotes(&app, "wiped").await;
+    assert_eq!(app.state().signed_in_as.as_deref(), Some(email.as_str()));
+    drop(app);
+    // Reopened with the token in place: still signed in.
+    let app = install.open(&server.base).await;
+    assert_eq!(app.state().signed_in_as.as_deref(), Some(email.as_str()));
+
+    // The Keystore is wiped under the running app: the next action that needs the token says
+    // "sign in", and the state stops showing the rider as signed in.
+    let store = FileSecureStore::new(install.dir.0.join("secrets")).unwrap();
+    store.delete("session_token").unwrap();
+    assert_eq!(
+        app.follow_ride("any", None).err(),
+        Some(RiderError::NotSignedIn)
+    );
+    assert_eq!(app.state().signed_in_as, None);
+    assert_eq!(app.refresh().await.unwrap().signed_in_as, None);
+    drop(app);
+
+    // A restored backup: the cache remembers the e-mail, the store has no token.
+    let app = install.open(&server.base).await;
+    assert_eq!(app.state().signed_in_as, None);
+    // Signing in again brings it back.
+    let state = app.log_in(&email, PASSWORD).await.unwrap();
+    assert_eq!(state.signed_in_as.as_deref(), Some(email.as_str()));
+    stop(server).await;
+}

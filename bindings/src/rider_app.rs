@@ -19,8 +19,9 @@ use crate::storage::{SecureStorage, StorageBridge};
 // chauffeur-core's `uniffi` feature); only what has no core counterpart is defined here.
 pub use chauffeur_core::places::{Place, PlaceKind};
 pub use chauffeur_core::rider_app::{
-    ActiveRide, BookingDetails, BookingSummary, CancellationTerms, FieldError, HistoryStep,
-    IntentKind, QuoteForm, QuoteOption, RefusedIntent, RiderState,
+    ActiveRide, AirportInfo, BookingDetails, BookingSummary, CancellationTerms, CityInfo,
+    ExcludedClass, FieldError, FormField, HistoryStep, IntentKind, QuoteForm, QuoteOption,
+    RefusedIntent, RiderState,
 };
 pub use chauffeur_core::wire::{ErrorCode, EventKind};
 pub use chauffeur_core::{Actor, BookingState, DstChoice, LatLon, VehicleClass};
@@ -28,7 +29,9 @@ pub use chauffeur_core::{Actor, BookingState, DstChoice, LatLon, VehicleClass};
 /// One event of a followed ride: `Status` (with an id), `Position`, or `Other("poll")`.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RideEvent {
+    /// `Status`, `Position`, or `Other("poll")` for a booking read by polling.
     pub kind: EventKind,
+    /// The event's id (status events), to resume from.
     pub id: Option<String>,
     /// The booking's state, for `status` and `poll` events.
     pub state: Option<BookingState>,
@@ -38,15 +41,30 @@ pub struct RideEvent {
     pub data: String,
 }
 
+/// Why a followed ride's stream stopped for good: the server refused it in a way retrying
+/// cannot change (the booking is unknown or not the rider's, the session is gone).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RideEnded {
+    /// The server's HTTP status: 404, 403, 401, …
+    pub status: u16,
+    /// The server's stable code: `not_found`, `forbidden`, `unauthorized`, …
+    pub code: ErrorCode,
+    /// The server's explanation.
+    pub message: String,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Listeners
 
 /// Gets the events of a followed ride.
 #[uniffi::export(with_foreign)]
 pub trait RideListener: Send + Sync {
+    /// One event of the ride, in order.
     fn on_event(&self, event: RideEvent);
     /// The stream broke; it is retried after `retry_in_ms`.
     fn on_interrupted(&self, reason: String, retry_in_ms: u64);
+    /// The stream stopped for good (a permanent refusal); no call follows this one.
+    fn on_ended(&self, ended: RideEnded);
 }
 
 struct RideBridge(Arc<dyn RideListener>);
@@ -65,11 +83,19 @@ impl ride_events::RideListener for RideBridge {
         let ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
         self.0.on_interrupted(reason, ms);
     }
+    fn on_ended(&self, end: ride_events::RideEnd) {
+        self.0.on_ended(RideEnded {
+            status: end.status,
+            code: end.code,
+            message: end.detail,
+        });
+    }
 }
 
 /// Told of every change of the rider state, to re-render.
 #[uniffi::export(with_foreign)]
 pub trait StateListener: Send + Sync {
+    /// The state after a change (on an SDK thread; skip one older than a state shown).
     fn on_state(&self, state: RiderState);
 }
 
@@ -92,6 +118,7 @@ pub struct RideSubscription {
 
 #[uniffi::export]
 impl RideSubscription {
+    /// Stops the subscription; no listener call follows.
     pub fn cancel(&self) {
         if let Some(handle) = self.handle.lock().ok().and_then(|mut h| h.take()) {
             handle.cancel();
@@ -120,7 +147,9 @@ pub struct RiderConfig {
 /// city).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct NearbyPlaces {
+    /// The city whose service area holds the point; none outside every city.
     pub city_id: Option<String>,
+    /// Nearest first.
     pub places: Vec<Place>,
 }
 
@@ -157,11 +186,24 @@ impl RiderApp {
         self.core.state()
     }
 
+    /// The cities of the catalog the app prices with (no I/O): ids for the form's `city_id`,
+    /// names, time zones, currencies and airports.
+    pub fn cities(&self) -> Vec<CityInfo> {
+        self.core.cities()
+    }
+
+    /// The version of the catalog the app prices with (the server's once fetched).
+    pub fn catalog_version(&self) -> String {
+        self.core.catalog_version()
+    }
+
     /// Validates the edited form (no I/O) and returns the state with its messages.
     pub fn edit_form(&self, form: QuoteForm) -> RiderState {
         self.core.edit_form(form)
     }
 
+    /// Sets (or, with `None`, removes) the one listener told of every state change. The Kotlin
+    /// `states()` and Swift `states()` adapters set it; use them instead.
     pub fn set_listener(&self, listener: Option<Arc<dyn StateListener>>) {
         self.core.set_listener(
             listener.map(|l| Arc::new(StateBridge(l)) as Arc<dyn core_app::StateListener>),
@@ -174,6 +216,8 @@ impl RiderApp {
         on_runtime(async move { app.request_quotes().await }).await
     }
 
+    /// Creates an account and signs in: the token goes to the secure storage, the bookings are
+    /// fetched. A taken e-mail is `Refused` (`email_taken`).
     pub async fn sign_up(
         &self,
         email: String,
@@ -184,6 +228,8 @@ impl RiderApp {
         on_runtime(async move { app.sign_up(&email, &password, name.as_deref()).await }).await
     }
 
+    /// Signs in: the token goes to the secure storage, the bookings are fetched. Wrong
+    /// credentials are `Refused` 401 `invalid_credentials`.
     pub async fn log_in(
         &self,
         email: String,
@@ -247,6 +293,7 @@ impl RiderApp {
         self.core.close_booking()
     }
 
+    /// The rider read a refusal (`RefusedIntent.seq`): it goes from the state.
     pub async fn dismiss_refusal(&self, seq: i64) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
         on_runtime(async move { app.dismiss_refusal(seq).await }).await
@@ -336,7 +383,33 @@ pub fn benchmark_estimate_in_rust(
     Ok(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX))
 }
 
-/// The SDK's version and the catalog version it ships.
+/// The SDK's version and the version of the catalog shipped in it, apart.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SdkInfo {
+    /// The SDK's semantic version, e.g. `0.1.0`.
+    pub version: String,
+    /// The version of the catalog the library ships (used until the server's is fetched).
+    pub shipped_catalog_version: String,
+}
+
+/// The SDK's version and the version of the catalog it ships.
+#[uniffi::export]
+pub fn sdk_info() -> SdkInfo {
+    SdkInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        shipped_catalog_version: shipped_catalog()
+            .map_or_else(|_| "invalid".to_owned(), |c| c.version().to_owned()),
+    }
+}
+
+/// The cities of the catalog shipped in the library (no I/O): what a picker shows before an
+/// app is open.
+#[uniffi::export]
+pub fn shipped_cities() -> Result<Vec<CityInfo>, ChauffeurError> {
+    Ok(core_app::cities_of(shipped_catalog()?))
+}
+
+/// The SDK's version and the catalog version it ships, as one line: `0.1.0 (catalog 2026-11)`.
 #[uniffi::export]
 pub fn sdk_version() -> String {
     let catalog =
@@ -385,5 +458,25 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code(), "capacity_exceeded");
+    }
+
+    #[test]
+    fn the_sdk_tells_its_version_its_catalog_and_the_cities() {
+        let info = sdk_info();
+        assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            sdk_version(),
+            format!(
+                "{} (catalog {})",
+                info.version, info.shipped_catalog_version
+            )
+        );
+        let cities = shipped_cities().unwrap();
+        let berlin = cities.iter().find(|c| c.id == "berlin").unwrap();
+        assert_eq!(
+            (berlin.time_zone.as_str(), berlin.currency.as_str()),
+            ("Europe/Berlin", "EUR")
+        );
+        assert!(berlin.airports.iter().any(|a| a.iata == "BER"));
     }
 }

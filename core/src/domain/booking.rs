@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 
+/// Where a booking is in its life, from `Pending` to one of the final states (`Completed`,
+/// `Cancelled`, `NoShow`, `Unfulfilled`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -84,10 +86,15 @@ impl fmt::Display for BookingState {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
+/// Who made a change in a booking's life.
 pub enum Actor {
+    /// The rider who booked.
     Rider,
+    /// The partner (fleet) that took the ride.
     Partner,
+    /// The partner's chauffeur driving it.
     Chauffeur,
+    /// Chauffeur's own staff.
     Operator,
     /// The server's own background work (dispatch deadlines).
     System,

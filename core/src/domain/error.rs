@@ -51,8 +51,11 @@ pub enum CoreError {
         time_zone: String,
     },
     #[error(
-        "{local} happens twice in {time_zone} (daylight saving time ends); \
-         choose the earlier ({earlier}) or the later ({later}) one"
+        "{} happens twice in {time_zone} (daylight saving time ends); choose the earlier \
+         ({}) or the later ({}) one",
+        local.format("%Y-%m-%d %H:%M"),
+        local_with_offset(earlier, time_zone),
+        local_with_offset(later, time_zone)
     )]
     PickupTimeAmbiguous {
         local: NaiveDateTime,
@@ -70,7 +73,10 @@ pub enum CoreError {
         minute(earliest)
     )]
     PickupTooSoon { earliest: DateTime<Utc> },
-    #[error("pickup is too far ahead: the latest bookable pickup is {latest}")]
+    #[error(
+        "pickup is too far ahead: the latest bookable pickup is {}",
+        minute(latest)
+    )]
     PickupTooFarAhead { latest: DateTime<Utc> },
     #[error("{city} does not offer rides as soon as possible; choose a pickup time")]
     OnDemandUnavailable { city: String },
@@ -87,13 +93,19 @@ pub enum CoreError {
     },
     #[error("declared costs must be between 0 and {max} in all")]
     DeclaredCostsOutOfRange { max: Money },
-    #[error("no-show can be reported from {allowed_from}, after the free waiting time")]
+    #[error(
+        "no-show can be reported from {}, after the free waiting time",
+        minute(allowed_from)
+    )]
     NoShowTooEarly { allowed_from: DateTime<Utc> },
     #[error("this booking is {state} and can no longer be cancelled")]
     CancellationNotAllowed { state: BookingState },
     #[error("the cancellation fee is now {current}, not {acknowledged}; ask for it again")]
     CancellationFeeChanged { acknowledged: Money, current: Money },
-    #[error("a ride can be given back only until {latest} (2 hours before pickup)")]
+    #[error(
+        "a ride can be given back only until {} (2 hours before pickup)",
+        minute(latest)
+    )]
     GiveBackTooLate { latest: DateTime<Utc> },
 }
 
@@ -172,6 +184,15 @@ pub const ERROR_CODES: &[&str] = &[
     "give_back_too_late",
 ];
 
+/// `at` on the wall clock of `time_zone` with its offset, `02:30 UTC+02:00` (the two instants of
+/// a DST overlap differ only in the offset); in UTC if the zone is unknown.
+fn local_with_offset(at: &DateTime<Utc>, time_zone: &str) -> String {
+    match time_zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => at.with_timezone(&tz).format("%H:%M UTC%:z").to_string(),
+        Err(_) => minute(at),
+    }
+}
+
 /// An instant in a message, to the minute (rounded up, so an "earliest" time is never early):
 /// riders read "2026-11-27 21:32 UTC", not nanoseconds.
 fn minute(at: &DateTime<Utc>) -> String {
@@ -194,6 +215,32 @@ fn minute(at: &DateTime<Utc>) -> String {
 mod tests {
     use super::*;
     use crate::money::Currency;
+
+    #[test]
+    fn messages_are_rider_ready_without_seconds_and_in_local_time_for_a_dst_choice() {
+        let at: DateTime<Utc> = "2027-10-31T00:30:00.959327058Z".parse().unwrap_or_default();
+        let ambiguous = CoreError::PickupTimeAmbiguous {
+            local: "2027-10-31T02:30:00".parse().unwrap_or_default(),
+            time_zone: "Europe/Berlin".into(),
+            earlier: "2027-10-31T00:30:00Z".parse().unwrap_or_default(),
+            later: "2027-10-31T01:30:00Z".parse().unwrap_or_default(),
+        };
+        assert_eq!(
+            ambiguous.to_string(),
+            "2027-10-31 02:30 happens twice in Europe/Berlin (daylight saving time ends); \
+             choose the earlier (02:30 UTC+02:00) or the later (02:30 UTC+01:00) one"
+        );
+        for e in [
+            CoreError::PickupTooSoon { earliest: at },
+            CoreError::PickupTooFarAhead { latest: at },
+            CoreError::NoShowTooEarly { allowed_from: at },
+            CoreError::GiveBackTooLate { latest: at },
+        ] {
+            let text = e.to_string();
+            assert!(text.contains("2027-10-31 00:31 UTC"), "{text}");
+            assert!(!text.contains(".959"), "{text}");
+        }
+    }
 
     /// One of each variant: ERROR_CODES must list exactly what `code()` returns.
     #[test]

@@ -17,8 +17,12 @@ pub const MAX_DAYS_AHEAD: i64 = 365;
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+/// Which of the two instants a wall-clock time means when it happens twice (the hour the clocks
+/// go back): the form's message shows both in local time with their offsets.
 pub enum DstChoice {
+    /// The first, still on summer time (e.g. 02:30 UTC+02:00 in Berlin).
     Earlier,
+    /// The second, on winter time (e.g. 02:30 UTC+01:00).
     Later,
 }
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::booking::BookingState;
-use crate::client::ApiClient;
+use crate::client::{ApiClient, ClientError};
 use crate::distance::LatLon;
-use crate::wire::{BookingView, EventKind, PositionEvent, StatusEvent};
+use crate::wire::{BookingView, ErrorCode, EventKind, PositionEvent, StatusEvent};
 
 /// The kind of the event made on the phone when the booking was read by polling (its data is
 /// the [`BookingView`]); the server's kinds are [`EventKind`]s.
@@ -65,10 +65,44 @@ impl RideEvent {
     }
 }
 
+/// Why a ride's stream stopped for good: the server refused it in a way the same request will
+/// meet again (the booking is unknown or not the rider's, the session is gone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RideEnd {
+    /// The server's HTTP status (404, 403, 401, …).
+    pub status: u16,
+    /// The server's stable code (`not_found`, `forbidden`, `unauthorized`, …).
+    pub code: ErrorCode,
+    /// The server's explanation.
+    pub detail: String,
+}
+
+impl RideEnd {
+    /// The refusal if it is permanent: a 4xx other than a timeout (408) or throttling (429).
+    /// Anything else (network, 5xx) may pass and is retried.
+    pub fn of(error: &ClientError) -> Option<RideEnd> {
+        match error {
+            ClientError::Api {
+                status,
+                code,
+                detail,
+            } if (400..500).contains(status) && *status != 408 && *status != 429 => Some(RideEnd {
+                status: *status,
+                code: ErrorCode::new(code.clone()),
+                detail: detail.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Gets a followed ride's events, its interruptions, and its end.
 pub trait RideListener: Send + Sync {
     fn on_event(&self, event: RideEvent);
     /// The stream failed and will be retried after `retry_in`.
     fn on_interrupted(&self, _reason: String, _retry_in: Duration) {}
+    /// The stream stopped for good (no more calls follow): the server refused it permanently.
+    fn on_ended(&self, _end: RideEnd) {}
 }
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -97,8 +131,9 @@ impl Drop for SubscriptionHandle {
     }
 }
 
-/// Subscribes to a booking's events, resuming after `resume_after` if given. Needs a tokio
-/// runtime.
+/// Subscribes to a booking's events, resuming after `resume_after` if given. A broken stream is
+/// retried with backoff; a permanent refusal ([`RideEnd::of`]) ends it with
+/// [`RideListener::on_ended`]. Needs a tokio runtime.
 pub fn subscribe_ride(
     api: &ApiClient,
     booking_id: &str,
@@ -137,6 +172,11 @@ pub fn subscribe_ride(
                     }
                 }
                 Err(e) => {
+                    if let Some(end) = RideEnd::of(&e) {
+                        log::debug!("ride {booking_id}: ended: {e}");
+                        listener.on_ended(end);
+                        return;
+                    }
                     // Unreachable stream: read the booking by plain polling meanwhile.
                     let polled = api.booking(&booking_id).await.ok();
                     if let Some(data) = polled.and_then(|b| serde_json::to_string(&b).ok()) {

@@ -28,7 +28,7 @@ use crate::distance::{EstimatedRouter, LatLon};
 use crate::error::CoreError;
 use crate::fare::{quote_all, Extras, ProductRequest, Quote, QuoteRequest};
 use crate::pickup::{DstChoice, PickupTime};
-use crate::ride_events::{subscribe_ride, RideEvent, RideListener, SubscriptionHandle};
+use crate::ride_events::{subscribe_ride, RideEnd, RideEvent, RideListener, SubscriptionHandle};
 use crate::rider::machine::{self, CachedContent, Context, Effect, Event, OutboxAnswer};
 use crate::secure_store::SecureStore;
 use crate::sync::{cached_from_server, sync_outbox};
@@ -47,7 +47,9 @@ const META_FORM: &str = "recent_form";
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct QuoteForm {
+    /// A [`CityInfo::id`], e.g. `berlin`.
     pub city_id: String,
+    /// Where the chauffeur picks the rider up.
     pub pickup: Option<LatLon>,
     /// Where to (a transfer). Leave empty and set `hours` for an hourly hire.
     pub dropoff: Option<LatLon>,
@@ -56,23 +58,153 @@ pub struct QuoteForm {
     pub pickup_local: String,
     /// Which of the two instants, when the time occurs twice (DST ends).
     pub dst_choice: Option<DstChoice>,
+    /// At least one.
     pub passengers: u32,
+    /// Suitcases; each class takes at most so many.
     pub bags: u32,
+    /// The chauffeur waits in the arrivals hall with a name sign (a surcharge).
     pub meet_and_greet: bool,
+    /// At most one per passenger (a surcharge each).
     pub child_seats: u32,
     /// Required for airport pickups.
     pub flight_number: String,
+    /// For the chauffeur.
     pub notes: String,
+}
+
+/// A property of [`QuoteForm`] a message is about (`Form` for the form as a whole). Kotlin and
+/// Swift see it as an enum named like their own form properties (`CITY_ID` / `.cityId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum FormField {
+    CityId,
+    Pickup,
+    Dropoff,
+    Hours,
+    PickupLocal,
+    DstChoice,
+    Passengers,
+    Bags,
+    ChildSeats,
+    FlightNumber,
+    Notes,
+    /// The form as a whole (no one property is wrong).
+    Form,
+}
+
+impl FormField {
+    /// The [`QuoteForm`] property's name in Rust (`city_id`, `pickup_local`, …, `form`): the
+    /// `field` of [`RiderError::InvalidInput`].
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FormField::CityId => "city_id",
+            FormField::Pickup => "pickup",
+            FormField::Dropoff => "dropoff",
+            FormField::Hours => "hours",
+            FormField::PickupLocal => "pickup_local",
+            FormField::DstChoice => "dst_choice",
+            FormField::Passengers => "passengers",
+            FormField::Bags => "bags",
+            FormField::ChildSeats => "child_seats",
+            FormField::FlightNumber => "flight_number",
+            FormField::Notes => "notes",
+            FormField::Form => "form",
+        }
+    }
+
+    /// The form property a domain error's field (`pickup`, `dropoff`, `extras.child_seats`, …)
+    /// is about.
+    fn of_domain(field: &str) -> FormField {
+        match field {
+            "city_id" | "city" => FormField::CityId,
+            "pickup" => FormField::Pickup,
+            "dropoff" | "stops" => FormField::Dropoff,
+            "hours" => FormField::Hours,
+            "pickup_time" | "pickup_local" => FormField::PickupLocal,
+            "passengers" => FormField::Passengers,
+            "bags" => FormField::Bags,
+            "extras.child_seats" | "child_seats" => FormField::ChildSeats,
+            _ => FormField::Form,
+        }
+    }
+}
+
+/// A city the service runs in, for the city picker.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CityInfo {
+    /// The form's `city_id`.
+    pub id: String,
+    pub name: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// IANA time zone the form's `pickup_local` is read in, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+    /// Whether "as soon as possible" (an empty `pickup_local`) is offered.
+    pub on_demand: bool,
+    pub airports: Vec<AirportInfo>,
+}
+
+/// An airport of a city (a pickup there needs a flight number).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct AirportInfo {
+    /// IATA code, e.g. `BER`.
+    pub iata: String,
+    pub name: String,
+    pub location: LatLon,
+}
+
+/// The cities of `catalog`, in its order.
+pub fn cities_of(catalog: &Catalog) -> Vec<CityInfo> {
+    catalog
+        .cities()
+        .iter()
+        .map(|c| CityInfo {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            country: c.country.clone(),
+            time_zone: c.tz().name().to_owned(),
+            currency: c.currency.code().to_owned(),
+            on_demand: c.on_demand,
+            airports: c
+                .airports
+                .iter()
+                .map(|a| AirportInfo {
+                    iata: a.iata.clone(),
+                    name: a.name.clone(),
+                    location: LatLon {
+                        lat: a.lat,
+                        lon: a.lon,
+                    },
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A vehicle class the form's party does not fit, and why (shown greyed out under the quotes).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ExcludedClass {
+    pub class: VehicleClass,
+    /// `capacity_exceeded` or `hours_out_of_range`.
+    pub code: ErrorCode,
+    /// For the rider: "First takes at most 3 passengers and 3 bags (asked: 4 passengers, …)".
+    pub reason: String,
 }
 
 /// A message to show next to one field of the form.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldError {
-    /// `city`, `pickup`, `dropoff`, `hours`, `pickup_time`, `passengers`, `bags`, `form`.
-    pub field: String,
+    /// The form property the message is about.
+    pub field: FormField,
     /// The stable code (the core's, e.g. `outside_service_area`, or `required`).
     pub code: ErrorCode,
+    /// For the rider, next to the field.
     pub message: String,
 }
 
@@ -80,8 +212,11 @@ pub struct FieldError {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QuoteOption {
+    /// The class priced (`class` is a keyword in Kotlin: there it reads `` `class` ``).
     pub class: VehicleClass,
+    /// The total in minor units of `currency`, VAT included.
     pub total_minor: i64,
+    /// ISO 4217, e.g. `EUR`.
     pub currency: String,
     /// For display: `EUR 93.00`.
     pub total: String,
@@ -90,10 +225,15 @@ pub struct QuoteOption {
     pub estimate: bool,
     /// The server's signature, present when not an estimate.
     pub quote_token: Option<String>,
+    /// The pickup instant the form's local time stands for.
     pub pickup_at: DateTime<Utc>,
+    /// The price can be booked until then.
     pub valid_until: DateTime<Utc>,
+    /// The route's estimated length in metres.
     pub distance_m: u32,
+    /// The route's estimated duration in seconds.
     pub duration_s: u32,
+    /// The catalog the price comes from.
     pub catalog_version: String,
 }
 
@@ -101,13 +241,20 @@ pub struct QuoteOption {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BookingSummary {
+    /// The booking's id (a UUID; a placeholder's id until the server has it).
     pub id: String,
     pub state: BookingState,
+    /// A [`CityInfo::id`]; its `time_zone` shows `pickup_at` on the city's clock.
     pub city_id: String,
     pub class: VehicleClass,
     pub pickup_at: DateTime<Utc>,
-    /// `EUR 93.00`, or empty when not known yet.
+    /// `EUR 93.00`, or empty when not known yet. Apps format `price_minor` and `currency` in
+    /// the device's locale instead.
     pub price: String,
+    /// The price in minor units of `currency` (cents).
+    pub price_minor: i64,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
     /// Made or changed offline and not confirmed by the server yet.
     pub pending_sync: bool,
 }
@@ -117,11 +264,14 @@ pub struct BookingSummary {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RefusedIntent {
+    /// The key to dismiss it with.
     pub seq: i64,
     /// The server's HTTP status, when its answer could be read.
     pub status: Option<u16>,
     pub kind: IntentKind,
+    /// The booking it was about, once known.
     pub booking_id: Option<String>,
+    /// The server's stable code.
     pub code: ErrorCode,
     /// What happened and what to do, for the rider.
     pub explanation: String,
@@ -131,7 +281,9 @@ pub struct RefusedIntent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum IntentKind {
+    /// A booking made on this phone.
     CreateBooking,
+    /// A cancellation accepted on this phone.
     CancelBooking,
 }
 
@@ -170,7 +322,9 @@ impl RefusedIntent {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CancellationTerms {
     pub booking_id: String,
+    /// The fee in minor units of the booking's currency (0: free).
     pub fee_minor: i64,
+    /// For display: `EUR 45.00`.
     pub fee: String,
     /// Taken from the cached booking because the server could not be reached; the server may
     /// refuse it if the fee has changed meanwhile.
@@ -192,11 +346,77 @@ pub struct ActiveRide {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryStep {
+    /// The booking's version after the change (1 for its creation).
     pub version: i64,
     pub at: DateTime<Utc>,
+    /// Who made the change.
     pub actor: Actor,
+    /// None for the creation.
     pub from_state: Option<BookingState>,
     pub to_state: BookingState,
+}
+
+/// One line of a receipt.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ReceiptLine {
+    /// `base`, `distance`, `time`, `hours`, `airport_pickup`, `waiting`, `extra_km`, `tolls`,
+    /// `rounding`, … (the server's fare line kinds).
+    pub kind: String,
+    /// In the kind's unit: metres, seconds, hours, seats, stops, minutes, or 1.
+    pub quantity: i64,
+    /// In minor units of the receipt's currency.
+    pub amount_minor: i64,
+}
+
+/// What the rider was charged: the quoted lines, what came on top after the ride, the VAT.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Receipt {
+    /// ISO 4217, e.g. `EUR`; every amount below is in its minor units.
+    pub currency: String,
+    pub total_minor: i64,
+    pub net_minor: i64,
+    pub vat_minor: i64,
+    /// VAT rate in basis points (1900 = 19 %).
+    pub vat_rate_bp: i32,
+    /// The price agreed when booking.
+    pub quoted_total_minor: i64,
+    /// What came on top after the ride (zero when nothing did).
+    pub extras_total_minor: i64,
+    /// The lines charged from the quote (for a cancellation: only the fee).
+    pub lines: Vec<ReceiptLine>,
+    /// The lines added after the ride (waiting, extra kilometres, tolls, …).
+    pub extras: Vec<ReceiptLine>,
+}
+
+impl Receipt {
+    fn of(view: &crate::wire::ReceiptView) -> Receipt {
+        let lines = |lines: &[crate::wire::LineView]| {
+            lines
+                .iter()
+                .map(|l| ReceiptLine {
+                    kind: serde_json::to_value(l.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    quantity: i64::try_from(l.quantity).unwrap_or(i64::MAX),
+                    amount_minor: l.amount_minor,
+                })
+                .collect()
+        };
+        Receipt {
+            currency: view.total.currency.clone(),
+            total_minor: view.total.amount_minor,
+            net_minor: view.net.amount_minor,
+            vat_minor: view.vat.amount_minor,
+            vat_rate_bp: i32::try_from(view.vat_rate_bp).unwrap_or(i32::MAX),
+            quoted_total_minor: view.quoted_total.amount_minor,
+            extras_total_minor: view.extras_total.amount_minor,
+            lines: lines(&view.lines),
+            extras: lines(&view.extras),
+        }
+    }
 }
 
 /// The booking the rider opened, with its history.
@@ -205,6 +425,8 @@ pub struct HistoryStep {
 pub struct BookingDetails {
     pub booking: BookingSummary,
     pub history: Vec<HistoryStep>,
+    /// The server's receipt, once the ride is completed or a cancellation fee charged.
+    pub receipt: Option<Receipt>,
     /// Read from the cache because the server could not be reached.
     pub from_cache: bool,
 }
@@ -216,19 +438,31 @@ pub struct RiderState {
     /// Goes up by one with every change. Listeners may be told of two changes made at once in
     /// either order; a state with a lower revision than one already shown is older: skip it.
     pub revision: u64,
+    /// The rider's e-mail while the secure storage holds a session token.
     pub signed_in_as: Option<String>,
+    /// The quote form as last edited.
     pub form: QuoteForm,
+    /// The form's messages, each on its field.
     pub form_errors: Vec<FieldError>,
+    /// The prices for the form, one per class the party fits.
     pub quotes: Vec<QuoteOption>,
+    /// The city's classes left out of `quotes` because the party does not fit them, with why.
+    pub excluded_classes: Vec<ExcludedClass>,
     /// The last booking made, as confirmed by the server or waiting to be sent.
     pub confirmation: Option<BookingSummary>,
+    /// Bookings still ahead, soonest first.
     pub upcoming: Vec<BookingSummary>,
+    /// Bookings in a final state.
     pub past: Vec<BookingSummary>,
+    /// Bookings made or cancelled on this phone, not yet sent.
     pub pending_sync: Vec<BookingSummary>,
+    /// Intents the server refused, until dismissed.
     pub refused: Vec<RefusedIntent>,
+    /// Step one of a cancellation: the fee to accept.
     pub cancellation: Option<CancellationTerms>,
     /// The booking opened on its own screen.
     pub selected: Option<BookingDetails>,
+    /// The ride followed live.
     pub active_ride: Option<ActiveRide>,
     /// The last request could not reach the server.
     pub offline: bool,
@@ -394,8 +628,22 @@ impl RiderApp {
             Some(c) => c,
             None => Catalog::shipped().map_err(|e| RiderError::Storage(e.to_string()))?,
         };
+        // Signed in only while the secure store holds the token: a wiped Keystore or a restored
+        // backup keeps the cache's e-mail but not the token, and must show a signed-out rider.
+        let has_token = match secrets.load(TOKEN_KEY) {
+            Ok(token) => token.is_some_and(|t| !t.is_empty()),
+            Err(e) => {
+                log::warn!("the secure store cannot be read; signed out: {e}");
+                false
+            }
+        };
+        let signed_in_as = if has_token {
+            cache.meta(META_EMAIL)?
+        } else {
+            None
+        };
         let content = CachedContent {
-            signed_in_as: cache.meta(META_EMAIL)?,
+            signed_in_as,
             form: cache.meta(META_FORM)?,
             quotes: cache.meta(META_QUOTES)?,
             bookings: cache.bookings()?,
@@ -555,12 +803,29 @@ impl RiderApp {
 
     fn signed_in_api(&self) -> Result<ApiClient, RiderError> {
         match self.inner.secrets.load(TOKEN_KEY)? {
-            Some(token) => Ok(self.inner.api.with_token(&token)),
-            None => Err(RiderError::NotSignedIn),
+            Some(token) if !token.is_empty() => Ok(self.inner.api.with_token(&token)),
+            _ => {
+                // The token went away under the app (the store was wiped): say so at once.
+                if lock(&self.inner.state).signed_in_as.is_some() {
+                    self.update(|s| s.signed_in_as = None);
+                }
+                Err(RiderError::NotSignedIn)
+            }
         }
     }
 
     // -- the quote form --------------------------------------------------------------------
+
+    /// The cities of the catalog the app prices with (the server's once fetched, else the one
+    /// shipped in the library). No I/O.
+    pub fn cities(&self) -> Vec<CityInfo> {
+        cities_of(&self.catalog())
+    }
+
+    /// The version of the catalog the app prices with.
+    pub fn catalog_version(&self) -> String {
+        self.catalog().version().to_owned()
+    }
 
     /// The rider edited the form: validate it (no network) and show the messages. Earlier
     /// quotes no longer match and go.
@@ -572,6 +837,7 @@ impl RiderApp {
         self.update(|s| {
             if s.form != form {
                 s.quotes.clear();
+                s.excluded_classes.clear();
             }
             s.form = form;
             s.form_errors = errors;
@@ -611,6 +877,7 @@ impl RiderApp {
                 return Err(first);
             }
         };
+        let excluded = excluded_classes(&catalog, &request, &engine_quotes, self.now());
         match self.inner.api.quotes(&request).await {
             Ok(served) => {
                 let quotes = quotes_from_server(&served);
@@ -625,6 +892,7 @@ impl RiderApp {
                 }
                 Ok(self.update(|s| {
                     s.quotes = quotes;
+                    s.excluded_classes = excluded;
                     s.form_errors.clear();
                     s.offline = false;
                     s.notice = None;
@@ -634,6 +902,7 @@ impl RiderApp {
                 let quotes = as_estimates(&engine_quotes);
                 Ok(self.update(|s| {
                     s.quotes = quotes;
+                    s.excluded_classes = excluded;
                     s.form_errors.clear();
                     s.offline = true;
                     s.notice =
@@ -645,11 +914,11 @@ impl RiderApp {
                 code,
                 detail,
             }) => {
-                let field = field_of_code(&code).to_owned();
+                let field = field_of_code(&code);
                 let code = ErrorCode::new(code);
                 self.update(|s| {
                     s.form_errors = vec![FieldError {
-                        field: field.clone(),
+                        field,
                         code: code.clone(),
                         message: detail.clone(),
                     }];
@@ -657,7 +926,7 @@ impl RiderApp {
                 });
                 Err(if status == 422 {
                     RiderError::InvalidInput {
-                        field,
+                        field: field.as_str().to_owned(),
                         code,
                         message: detail,
                     }
@@ -931,9 +1200,11 @@ impl RiderApp {
                 })
             })
             .collect::<Result<_, RiderError>>()?;
+        let shown: ShownBooking = from_cached_json(&cached.json)?;
         let details = BookingDetails {
             booking: summary_of(&cached)?,
             history,
+            receipt: shown.receipt.as_ref().map(Receipt::of),
             from_cache,
         };
         Ok(self.update(|s| {
@@ -1108,6 +1379,21 @@ impl RideListener for RideFollower {
             forward.on_interrupted(reason, retry_in);
         }
     }
+
+    fn on_ended(&self, end: RideEnd) {
+        self.app.update(|s| {
+            if s.active_ride.as_ref().map(|r| r.booking_id.as_str()) == Some(&self.booking_id) {
+                s.active_ride = None;
+            }
+            s.notice = Some(format!(
+                "This ride can no longer be followed: {}",
+                end.detail
+            ));
+        });
+        if let Some(forward) = &self.forward {
+            forward.on_ended(end);
+        }
+    }
 }
 
 /// What the app shows of a booking made offline until the server has it: the fields of a
@@ -1131,6 +1417,9 @@ struct ShownBooking {
     /// Only on a [`BookingView`](crate::wire::BookingView).
     #[serde(default)]
     cancellation_fee: Option<MoneyView>,
+    /// Only on a [`BookingView`](crate::wire::BookingView), once charged.
+    #[serde(default)]
+    receipt: Option<crate::wire::ReceiptView>,
 }
 
 pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, RiderError> {
@@ -1157,6 +1446,8 @@ pub(crate) fn summary_of(b: &CachedBooking) -> Result<BookingSummary, RiderError
         city_id: b.city_id.clone(),
         class: shown.class,
         pickup_at: b.pickup_at,
+        price_minor: shown.price.amount_minor,
+        currency: shown.price.currency,
         price: shown.price.formatted,
         pending_sync: b.pending_sync,
     })
@@ -1231,25 +1522,53 @@ fn explain_refusal(kind: IntentKind, code: &ErrorCode, detail: &str) -> String {
 }
 
 /// The form field a core error code is about.
-fn field_of_code(code: &str) -> &'static str {
+fn field_of_code(code: &str) -> FormField {
     match code {
-        "unknown_city" => "city",
-        "capacity_exceeded" => "passengers",
-        "hours_out_of_range" => "hours",
+        "unknown_city" => FormField::CityId,
+        "capacity_exceeded" => FormField::Passengers,
+        "hours_out_of_range" => FormField::Hours,
         "pickup_in_dst_gap"
         | "pickup_time_ambiguous"
+        | "pickup_in_past"
         | "pickup_too_soon"
         | "pickup_too_far_ahead"
-        | "on_demand_unavailable" => "pickup_time",
-        _ => "form",
+        | "on_demand_unavailable" => FormField::PickupLocal,
+        _ => FormField::Form,
     }
+}
+
+/// The city's classes the fare engine left out of `quotes` (the party does not fit them, or
+/// the hire is too long or short for them), each with the engine's reason.
+fn excluded_classes(
+    catalog: &Catalog,
+    request: &QuoteRequest,
+    quotes: &[Quote],
+    now: DateTime<Utc>,
+) -> Vec<ExcludedClass> {
+    let Ok(city) = catalog.city(&request.city_id) else {
+        return Vec::new();
+    };
+    city.classes
+        .keys()
+        .filter(|class| !quotes.iter().any(|q| q.class == **class))
+        .filter_map(|&class| {
+            match crate::fare::quote(catalog, &EstimatedRouter, request, class, now) {
+                Err(e) => Some(ExcludedClass {
+                    class,
+                    code: ErrorCode::from(e.code()),
+                    reason: e.to_string(),
+                }),
+                Ok(_) => None,
+            }
+        })
+        .collect()
 }
 
 fn first_invalid(errors: &[FieldError]) -> RiderError {
     errors.first().map_or_else(
         || RiderError::Unexpected("invalid form".into()),
         |e| RiderError::InvalidInput {
-            field: e.field.clone(),
+            field: e.field.as_str().to_owned(),
             code: e.code.clone(),
             message: e.message.clone(),
         },
@@ -1290,8 +1609,14 @@ fn field_error(e: &CoreError) -> FieldError {
     let field = match e {
         CoreError::InvalidRequest { field, .. }
         | CoreError::InvalidCoordinates { field, .. }
-        | CoreError::OutsideServiceArea { field, .. } => field.clone(),
-        other => field_of_code(other.code()).to_owned(),
+        | CoreError::OutsideServiceArea { field, .. } => FormField::of_domain(field),
+        // Each on its own field: too many bags is about `bags`, not `passengers`.
+        CoreError::CapacityExceeded {
+            passengers,
+            max_passengers,
+            ..
+        } if passengers <= max_passengers => FormField::Bags,
+        other => field_of_code(other.code()),
     };
     FieldError {
         field,
@@ -1300,9 +1625,9 @@ fn field_error(e: &CoreError) -> FieldError {
     }
 }
 
-fn required(field: &str, message: &str) -> FieldError {
+fn required(field: FormField, message: &str) -> FieldError {
     FieldError {
-        field: field.into(),
+        field,
         code: ErrorCode::from("required"),
         message: message.into(),
     }
@@ -1327,30 +1652,43 @@ fn checked(
 ) -> Result<(QuoteRequest, Vec<Quote>), Vec<FieldError>> {
     let mut errors = Vec::new();
     if form.city_id.trim().is_empty() {
-        errors.push(required("city", "Choose a city."));
+        errors.push(required(FormField::CityId, "Choose a city."));
     } else if let Err(e) = catalog.city(form.city_id.trim()) {
         errors.push(field_error(&e));
     }
     if form.pickup.is_none() {
         errors.push(required(
-            "pickup",
+            FormField::Pickup,
             "Where should the chauffeur pick you up?",
         ));
     }
     let product = match (form.dropoff, form.hours) {
-        (_, Some(hours)) => Some(ProductRequest::Hourly { hours }),
+        (Some(_), Some(_)) => {
+            errors.push(FieldError {
+                field: FormField::Hours,
+                code: ErrorCode::from("hours_with_dropoff"),
+                message: "Choose a drop-off for a transfer or a number of hours for an hourly \
+                          hire, not both."
+                    .into(),
+            });
+            None
+        }
+        (None, Some(hours)) => Some(ProductRequest::Hourly { hours }),
         (Some(dropoff), None) => Some(ProductRequest::Transfer {
             dropoff,
             stops: vec![],
         }),
         (None, None) => {
-            errors.push(required("dropoff", "Where to? Or book by the hour."));
+            errors.push(required(
+                FormField::Dropoff,
+                "Where to? Or book by the hour.",
+            ));
             None
         }
     };
     if form.passengers == 0 {
         errors.push(FieldError {
-            field: "passengers".into(),
+            field: FormField::Passengers,
             code: ErrorCode::from("invalid_request"),
             message: "At least one passenger rides.".into(),
         });
@@ -1369,7 +1707,7 @@ fn checked(
             }),
             None => {
                 errors.push(FieldError {
-                    field: "pickup_time".into(),
+                    field: FormField::PickupLocal,
                     code: ErrorCode::from("invalid_time"),
                     message: format!("{text:?} is not a date and time like 2026-12-08T14:30."),
                 });
@@ -1431,7 +1769,7 @@ mod tests {
         let catalog = Catalog::shipped().unwrap_or_else(|e| panic!("{e}"));
         let errors = validate_form(&QuoteForm::default(), &catalog, now()).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["city", "pickup", "dropoff", "passengers"]);
+        assert_eq!(fields, ["city_id", "pickup", "dropoff", "passengers"]);
     }
 
     #[test]
@@ -1450,7 +1788,7 @@ mod tests {
         let mut form = berlin_form();
         form.pickup_local = "2027-03-28T02:30".into(); // the clocks skip this hour in Berlin
         let errors = validate_form(&form, &catalog, now()).unwrap_err();
-        assert_eq!(errors[0].field, "pickup_time");
+        assert_eq!(errors[0].field, FormField::PickupLocal);
         assert_eq!(errors[0].code, "pickup_in_dst_gap");
         let mut form = berlin_form();
         form.pickup_local = "next tuesday".into();
@@ -1459,6 +1797,101 @@ mod tests {
             "invalid_time"
         );
         assert!(validate_form(&berlin_form(), &catalog, now()).is_ok());
+    }
+
+    #[test]
+    fn each_check_lands_on_the_forms_own_field() {
+        let catalog = Catalog::shipped().unwrap_or_else(|e| panic!("{e}"));
+        // Ten bags fit no class: the message is on `bags`, not on `passengers`.
+        let mut form = berlin_form();
+        form.bags = 10;
+        let errors = validate_form(&form, &catalog, now()).unwrap_err();
+        assert_eq!(
+            (errors[0].field, errors[0].code.as_str()),
+            (FormField::Bags, "capacity_exceeded")
+        );
+        // Too many passengers is on `passengers`.
+        let mut form = berlin_form();
+        form.passengers = 12;
+        let errors = validate_form(&form, &catalog, now()).unwrap_err();
+        assert_eq!(errors[0].field, FormField::Passengers);
+        // Both hours and a drop-off: refused, not silently quoted by the hour.
+        let mut form = berlin_form();
+        form.hours = Some(3);
+        let errors = validate_form(&form, &catalog, now()).unwrap_err();
+        assert_eq!(
+            (errors[0].field, errors[0].code.as_str()),
+            (FormField::Hours, "hours_with_dropoff")
+        );
+        assert!(
+            errors[0].message.contains("not both"),
+            "{}",
+            errors[0].message
+        );
+        // More child seats than passengers is on `child_seats`.
+        let mut form = berlin_form();
+        form.child_seats = 3;
+        let errors = validate_form(&form, &catalog, now()).unwrap_err();
+        assert_eq!(errors[0].field, FormField::ChildSeats);
+        // The error the action throws names the Rust property.
+        assert_eq!(first_invalid(&errors).to_string(), errors[0].message);
+        match first_invalid(&errors) {
+            RiderError::InvalidInput { field, .. } => assert_eq!(field, "child_seats"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn classes_the_party_does_not_fit_are_listed_with_the_reason() {
+        let catalog = Catalog::shipped().unwrap_or_else(|e| panic!("{e}"));
+        let mut form = berlin_form();
+        form.passengers = 4;
+        let (request, quotes) = checked(&form, &catalog, now()).unwrap_or_else(|e| panic!("{e:?}"));
+        let quoted: Vec<VehicleClass> = quotes.iter().map(|q| q.class).collect();
+        let excluded = excluded_classes(&catalog, &request, &quotes, now());
+        assert!(!excluded.is_empty(), "four passengers fit every class?");
+        for e in &excluded {
+            assert!(!quoted.contains(&e.class));
+            assert_eq!(e.code, "capacity_exceeded");
+            assert!(e.reason.contains("at most"), "{}", e.reason);
+        }
+        let (request, quotes) =
+            checked(&berlin_form(), &catalog, now()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(excluded_classes(&catalog, &request, &quotes, now()).is_empty());
+    }
+
+    #[test]
+    fn the_servers_receipt_becomes_the_booking_details_receipt_in_minor_units() {
+        let money = |minor: i64| serde_json::json!({"amount_minor": minor, "currency": "EUR", "formatted": ""});
+        let view: crate::wire::ReceiptView = serde_json::from_value(serde_json::json!({
+            "total": money(10300), "net": money(8655), "vat": money(1645), "vat_rate_bp": 1900,
+            "quoted_total": money(9300), "extras_total": money(1000),
+            "lines": [{"kind": "base", "quantity": 1, "amount_minor": 9300}],
+            "extras": [{"kind": "waiting", "quantity": 20, "amount_minor": 1000}],
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let receipt = Receipt::of(&view);
+        assert_eq!(
+            (
+                receipt.currency.as_str(),
+                receipt.total_minor,
+                receipt.vat_rate_bp
+            ),
+            ("EUR", 10300, 1900)
+        );
+        assert_eq!(
+            receipt.quoted_total_minor + receipt.extras_total_minor,
+            10300
+        );
+        assert_eq!(
+            receipt.extras,
+            [ReceiptLine {
+                kind: "waiting".into(),
+                quantity: 20,
+                amount_minor: 1000
+            }]
+        );
+        assert_eq!(receipt.lines[0].kind, "base");
     }
 
     #[test]

@@ -19,30 +19,31 @@ struct QuoteFormView: View {
         }
         .pickerStyle(.segmented)
         PlaceField(title: "Pickup", model: model, cityId: form.cityId, place: $form.pickup)
-        FieldMessage(model: model, field: "pickup")
+        FieldMessage(model: model, field: .pickup)
         if byTheHour {
           Stepper(value: hoursBinding, in: 1...24) { Text("Hours: \(form.hours ?? 2)") }
-          FieldMessage(model: model, field: "hours")
+          FieldMessage(model: model, field: .hours)
         } else {
           PlaceField(
             title: "Drop-off", model: model, cityId: form.cityId, place: $form.dropoff)
-          FieldMessage(model: model, field: "dropoff")
+          FieldMessage(model: model, field: .dropoff)
         }
         DatePicker("Pickup time", selection: $pickupDate)
-        FieldMessage(model: model, field: "pickup_time")
+        FieldMessage(model: model, field: .pickupLocal)
       }
       Section {
         Stepper("Passengers: \(form.passengers)", value: $form.passengers, in: 0...16)
-        FieldMessage(model: model, field: "passengers")
+        FieldMessage(model: model, field: .passengers)
         Stepper("Bags: \(form.bags)", value: $form.bags, in: 0...16)
-        FieldMessage(model: model, field: "bags")
+        FieldMessage(model: model, field: .bags)
         Stepper("Child seats: \(form.childSeats)", value: $form.childSeats, in: 0...4)
+        FieldMessage(model: model, field: .childSeats)
         Toggle("Meet and greet", isOn: $form.meetAndGreet)
         TextField("Flight number", text: $form.flightNumber)
         TextField("Notes for the chauffeur", text: $form.notes, axis: .vertical)
       }
-      FieldMessage(model: model, field: "city")
-      FieldMessage(model: model, field: "form")
+      FieldMessage(model: model, field: .cityId)
+      FieldMessage(model: model, field: .form)
       Button("Get prices") { run { try await model.requestQuotes() } }
         .disabled(model.busy)
       if !model.state.quotes.isEmpty {
@@ -75,7 +76,7 @@ struct QuoteFormView: View {
 /// The core's message for one field, if any.
 struct FieldMessage: View {
   let model: RiderModel
-  let field: String
+  let field: FormField
 
   var body: some View {
     ForEach(model.state.formErrors.filter { $0.field == field }, id: \.code) { error in

@@ -18,8 +18,9 @@ extension RiderApp {
 
   /// The events of a ride while iterated: status changes (resumed after a reconnect, with a
   /// polling fallback) and the chauffeur's position. The subscription retries a broken stream by
-  /// itself; a permanent refusal (the booking is unknown, the session is gone) ends the stream by
-  /// throwing a `ChauffeurKitError.refused` with the server's code and status.
+  /// itself; a permanent refusal (the booking is unknown, the session is gone) comes from the SDK
+  /// as `onEnded` and ends the stream by throwing a `ChauffeurKitError.refused` with the server's
+  /// code and status.
   public func rideEvents(bookingId: String) -> AsyncThrowingStream<RideEvent, Error> {
     AsyncThrowingStream(bufferingPolicy: .unbounded) { continuation in
       let owner = SubscriptionOwner()
@@ -60,43 +61,6 @@ extension RiderApp {
       }
       continuation.onTermination = { _ in forwarding.cancel() }
     }
-  }
-}
-
-/// Why a ride's stream broke, as the SDK reports it (`"404 not_found: ..."` for a refusal by the
-/// server, free text for a network failure), and whether retrying can help.
-public struct RideInterruption: Equatable, Sendable {
-  public let reason: String
-  /// The server's refusal, when the reason is one: status and code.
-  public let refusal: (status: UInt16, code: String)?
-
-  public init(reason: String) {
-    self.reason = reason
-    // The core's ClientError::Api reads "<status> <code>: <detail>".
-    let words = reason.split(separator: " ", maxSplits: 2)
-    if words.count >= 2, let status = UInt16(words[0]), (100...599).contains(status),
-      words[1].hasSuffix(":")
-    {
-      refusal = (status, String(words[1].dropLast()))
-    } else {
-      refusal = nil
-    }
-  }
-
-  /// A refusal that the same request will meet again (4xx other than timeouts and throttling):
-  /// the stream cannot recover by retrying.
-  public var isPermanent: Bool {
-    guard let status = refusal?.status else { return false }
-    return (400..<500).contains(status) && status != 408 && status != 429
-  }
-
-  /// The refusal as the error that ends a stream.
-  public var error: ChauffeurKitError {
-    .refused(code: refusal?.code ?? "unexpected", status: refusal?.status ?? 0, message: reason)
-  }
-
-  public static func == (lhs: RideInterruption, rhs: RideInterruption) -> Bool {
-    lhs.reason == rhs.reason
   }
 }
 
@@ -212,9 +176,13 @@ private final class RideForwarder: RideListener, @unchecked Sendable {
   }
 
   func onInterrupted(reason: String, retryInMs: UInt64) {
-    let interruption = RideInterruption(reason: reason)
-    guard interruption.isPermanent else { return }  // the subscription retries by itself
+    // The subscription retries by itself; a permanent refusal comes as `onEnded`.
+  }
+
+  func onEnded(ended: RideEnded) {
     owner.cancel()
-    continuation.finish(throwing: interruption.error)
+    continuation.finish(
+      throwing: ChauffeurKitError.refused(
+        code: ended.code, status: ended.status, message: ended.message))
   }
 }

@@ -62,13 +62,13 @@ final class RiderJourneyTests: XCTestCase {
     XCTAssertEqual(error?.code, "outside_service_area")
     XCTAssertEqual(error?.field, "dropoff")
     XCTAssertEqual(model.error, error, "kept for the form to show")
-    XCTAssertEqual(model.state.formErrors.map(\.field), ["dropoff"])
+    XCTAssertEqual(model.state.formErrors.map(\.field), [.dropoff])
     XCTAssertEqual(model.state.formErrors.map(\.code), ["outside_service_area"])
 
     // Field by field, without any network.
     model.edit(.make(cityId: "", pickup: nil, passengers: 0))
     XCTAssertEqual(
-      model.state.formErrors.map(\.field), ["city", "pickup", "dropoff", "passengers"])
+      model.state.formErrors.map(\.field), [.cityId, .pickup, .dropoff, .passengers])
   }
 
   @MainActor

@@ -4,17 +4,21 @@
 package com.chauffeur.sdk
 
 typealias ActiveRide = com.chauffeur.sdk.core.ActiveRide
+typealias AirportInfo = com.chauffeur.sdk.core.AirportInfo
 typealias Actor = com.chauffeur.sdk.core.Actor
 typealias BookingDetails = com.chauffeur.sdk.core.BookingDetails
 typealias BookingState = com.chauffeur.sdk.core.BookingState
 typealias BookingSummary = com.chauffeur.sdk.core.BookingSummary
 typealias CancellationTerms = com.chauffeur.sdk.core.CancellationTerms
+typealias CityInfo = com.chauffeur.sdk.core.CityInfo
 typealias DstChoice = com.chauffeur.sdk.core.DstChoice
 // An open set of codes (a newer server may add some): a String, compared with the codes the app
 // knows.
 typealias ErrorCode = com.chauffeur.sdk.core.ErrorCode
 typealias EventKind = com.chauffeur.sdk.core.EventKind
+typealias ExcludedClass = com.chauffeur.sdk.core.ExcludedClass
 typealias FieldError = com.chauffeur.sdk.core.FieldError
+typealias FormField = com.chauffeur.sdk.core.FormField
 typealias HistoryStep = com.chauffeur.sdk.core.HistoryStep
 typealias IntentKind = com.chauffeur.sdk.core.IntentKind
 typealias LatLon = com.chauffeur.sdk.core.LatLon
@@ -22,6 +26,8 @@ typealias Place = com.chauffeur.sdk.core.Place
 typealias PlaceKind = com.chauffeur.sdk.core.PlaceKind
 typealias QuoteForm = com.chauffeur.sdk.core.QuoteForm
 typealias QuoteOption = com.chauffeur.sdk.core.QuoteOption
+typealias Receipt = com.chauffeur.sdk.core.Receipt
+typealias ReceiptLine = com.chauffeur.sdk.core.ReceiptLine
 typealias RefusedIntent = com.chauffeur.sdk.core.RefusedIntent
 typealias RiderState = com.chauffeur.sdk.core.RiderState
 typealias VehicleClass = com.chauffeur.sdk.core.VehicleClass

@@ -3,34 +3,58 @@
 // subscription, so cancelling the collector stops the stream in Rust.
 package com.chauffeur.sdk
 
+import java.util.Collections
+import java.util.WeakHashMap
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.flow.distinctUntilChanged
 import kotlinx.coroutines.flow.mapNotNull
+import kotlinx.coroutines.flow.update
 
 /**
- * Every state the rider flow goes through, starting with the current one. Screens collect this
- * and render; only one collector at a time is told of changes (the app has one screen tree).
+ * The SDK's one state listener of a [RiderApp], held in a [MutableStateFlow] that any number of
+ * collectors share (screens, view models, tests). Set once per app, on the first [states] call.
  */
-fun RiderApp.states(): Flow<RiderState> = callbackFlow {
-    // Two changes made at once may be reported in either order: never go back to an older one.
-    val shown = java.util.concurrent.atomic.AtomicLong(-1)
-    fun offer(state: RiderState) {
-        val revision = state.revision.toLong()
-        if (shown.getAndAccumulate(revision) { a, b -> maxOf(a, b) } < revision) trySend(state)
+private class StateHub(app: RiderApp) : StateListener {
+    val flow = MutableStateFlow(app.state())
+
+    override fun onState(state: RiderState) {
+        // Two changes made at once may be reported in either order: never go back to an older one.
+        flow.update { shown -> if (state.revision > shown.revision) state else shown }
     }
-    setListener(object : StateListener {
-        override fun onState(state: RiderState) = offer(state)
-    })
-    offer(state())
-    awaitClose { setListener(null) }
+}
+
+/** One hub per app; weak, so a closed and dropped app takes its hub with it. */
+private val hubs: MutableMap<RiderApp, StateHub> = Collections.synchronizedMap(WeakHashMap())
+
+/**
+ * The rider state as a [StateFlow]: its `value` is the current state, and every collector (any
+ * number, at once) sees each newer state, never an older one after a newer one. The first call
+ * installs the SDK's state listener for good; do not call [RiderApp.setListener] yourself too.
+ */
+fun RiderApp.states(): StateFlow<RiderState> {
+    var installed: StateHub? = null
+    val hub = synchronized(hubs) {
+        hubs.getOrPut(this) { StateHub(this).also { installed = it } }
+    }
+    installed?.let { fresh ->
+        setListener(fresh)
+        // A change made between reading the first state and setting the listener.
+        fresh.onState(state())
+    }
+    return hub.flow.asStateFlow()
 }
 
 /**
  * The events of a ride while collected: status changes (resumed after a reconnect, with a
- * polling fallback) and the chauffeur's position on the way. Cancelling the collector cancels
- * the Rust subscription and frees it.
+ * polling fallback) and the chauffeur's position on the way. A broken stream is retried by the
+ * SDK; a permanent refusal (the booking is unknown or not the rider's, the session is gone) ends
+ * the Flow with [ChauffeurException.Refused] carrying the server's status and code. Cancelling the
+ * collector cancels the Rust subscription and frees it.
  */
 fun RiderApp.rideEvents(bookingId: String): Flow<RideEvent> = callbackFlow {
     val subscription = followRide(bookingId, object : RideListener {
@@ -40,6 +64,10 @@ fun RiderApp.rideEvents(bookingId: String): Flow<RideEvent> = callbackFlow {
 
         override fun onInterrupted(reason: String, retryInMs: ULong) {
             // The subscription retries by itself; the state's `offline` flag tells the UI.
+        }
+
+        override fun onEnded(ended: RideEnded) {
+            close(ChauffeurException.Refused(ended.code, ended.status, ended.message))
         }
     })
     awaitClose {

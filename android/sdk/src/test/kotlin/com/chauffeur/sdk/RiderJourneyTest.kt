@@ -135,11 +135,14 @@ class RiderJourneyTest {
             assertEquals("outside_service_area", e.code)
             assertEquals("dropoff", e.field)
         }
-        assertEquals(listOf("dropoff"), app.state().formErrors.map { it.field })
+        assertEquals(listOf(FormField.DROPOFF), app.state().formErrors.map { it.field })
 
         // The form says everything that is missing, field by field, without any network.
         val empty = app.editForm(quoteForm("", null, passengers = 0u))
-        assertEquals(listOf("city", "pickup", "dropoff", "passengers"), empty.formErrors.map { it.field })
+        assertEquals(
+            listOf(FormField.CITY_ID, FormField.PICKUP, FormField.DROPOFF, FormField.PASSENGERS),
+            empty.formErrors.map { it.field },
+        )
 
         // Booking needs an account; the server's own codes come through as `Refused`.
         app.editForm(berlinTrip())
@@ -232,6 +235,7 @@ class RiderJourneyTest {
             val subscription = app.followRide(id, object : RideListener {
                 override fun onEvent(event: RideEvent) { heard += event }
                 override fun onInterrupted(reason: String, retryInMs: ULong) {}
+                override fun onEnded(ended: RideEnded) {}
             })
             while (heard.none { it.state == BookingState.PENDING }) delay(50)
             val lastId = subscription.lastEventId()
