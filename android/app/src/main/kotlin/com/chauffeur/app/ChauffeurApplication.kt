@@ -20,6 +20,8 @@ class ChauffeurApplication : Application() {
 
     override fun onCreate() {
         super.onCreate()
+        // OpenStreetMap's tile servers refuse requests without an identifying user agent.
+        org.osmdroid.config.Configuration.getInstance().userAgentValue = BuildConfig.APPLICATION_ID
         initLogging(if (BuildConfig.DEBUG) LogLevel.DEBUG else LogLevel.WARN, null)
         presenter = scope.async {
             val app = openRiderApp(

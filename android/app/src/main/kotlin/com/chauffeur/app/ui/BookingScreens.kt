@@ -18,6 +18,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.produceState
+import androidx.compose.runtime.rememberUpdatedState
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
@@ -134,6 +135,7 @@ fun LiveRideScreen(presenter: RiderPresenter, bookingId: String) {
             factory = { context -> MapView(context).apply { setMultiTouchControls(true); controller.setZoom(15.0) } },
             update = { map -> ride?.chauffeurPosition?.let { map.showChauffeur(it) } },
             modifier = Modifier.fillMaxWidth().height(480.dp),
+            onRelease = { it.onDetach() },
         )
     }
 }
@@ -181,6 +183,8 @@ fun ReceiptScreen(state: RiderState) {
 /** A place chosen by tapping the map (until the SDK's place search is merged). */
 @Composable
 fun PlacePicker(title: String, place: LatLon?, onPick: (LatLon) -> Unit) {
+    // The map's tap listener is made once; it must call the latest onPick (the current form).
+    val currentOnPick by rememberUpdatedState(onPick)
     Text(title + (place?.let { " · %.4f, %.4f".format(it.lat, it.lon) } ?: ""))
     AndroidView(
         factory = { context ->
@@ -189,7 +193,7 @@ fun PlacePicker(title: String, place: LatLon?, onPick: (LatLon) -> Unit) {
                 controller.setCenter(GeoPoint(place?.lat ?: 52.52, place?.lon ?: 13.405))
                 overlays += org.osmdroid.views.overlay.MapEventsOverlay(object : org.osmdroid.events.MapEventsReceiver {
                     override fun singleTapConfirmedHelper(p: GeoPoint): Boolean {
-                        onPick(LatLon(p.latitude, p.longitude))
+                        currentOnPick(LatLon(p.latitude, p.longitude))
                         return true
                     }
                     override fun longPressHelper(p: GeoPoint): Boolean = false
@@ -197,5 +201,6 @@ fun PlacePicker(title: String, place: LatLon?, onPick: (LatLon) -> Unit) {
             }
         },
         modifier = Modifier.fillMaxWidth().height(160.dp),
+        onRelease = { it.onDetach() },
     )
 }

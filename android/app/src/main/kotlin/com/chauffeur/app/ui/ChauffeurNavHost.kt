@@ -42,8 +42,6 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
             nav.navigate(top) { popUpTo("form") { inclusive = stack.size == 1 && top == "form" } }
         }
     }
-    BackHandler(enabled = stack.size > 1) { presenter.onBack() }
-
     NavHost(nav, startDestination = "form") {
         composable("form") { QuoteFormScreen(state, error, presenter::onFormChanged, { tap { onGetPrices() } }, { tap { onShowBookings() } }) }
         composable("quotes") { QuotesScreen(state) { c -> tap { onBook(c) } } }
@@ -70,4 +68,7 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
         composable("cancel") { CancelScreen(state, onConfirm = { tap { onConfirmCancel() } }, onKeep = { presenter.onBack() }) }
         composable("receipt") { ReceiptScreen(state) }
     }
+    // After the NavHost: the later back handler wins, and back must go through the presenter
+    // (it keeps its own stack and closes the booking it leaves).
+    BackHandler(enabled = stack.size > 1) { presenter.onBack() }
 }
