@@ -54,12 +54,26 @@ struct QuoteFormView: View {
     .onChange(of: form) { model.edit(edited()) }
     .onChange(of: byTheHour) { model.edit(edited()) }
     .onChange(of: pickupDate) { model.edit(edited()) }
-    .onAppear { form = model.state.form }
+    .onAppear {
+      // The whole form as the model has it, mode and pickup time included, so the edits that
+      // follow do not reset them to this view's defaults.
+      form = model.state.form
+      byTheHour = form.hours != nil
+      if let saved = Self.wallClock.date(from: form.pickupLocal) { pickupDate = saved }
+    }
   }
 
   private var hoursBinding: Binding<UInt32> {
     Binding(get: { form.hours ?? 2 }, set: { form.hours = $0 })
   }
+
+  /// Reads the form's wall-clock pickup (`2026-12-08T14:30`) in the device's time zone.
+  private static let wallClock: DateFormatter = {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyy-MM-dd'T'HH:mm"
+    return formatter
+  }()
 
   /// The form as the rider set it; the pickup as the wall-clock time the picker shows
   /// (`2026-12-08T14:30`), which the core reads in the city's time zone.
