@@ -521,6 +521,35 @@ fn the_card_step_is_finished_by_a_signed_webhook_and_a_forged_one_changes_nothin
             .unwrap();
         assert_eq!(confirmed["state"], "cancelled");
 
+        // The rider gives up before the card step: free, and the intent is cancelled.
+        let given_up: Value = book_with(&server, &rider, "pm_card_threeDSecure2Required")
+            .json()
+            .unwrap();
+        let given_up_id = given_up["id"].as_str().unwrap();
+        let terms: Value = server
+            .get(&format!("/v1/bookings/{given_up_id}/cancellation"))
+            .bearer_auth(&rider)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(terms["fee"]["amount_minor"], 0, "{terms}");
+        let r = server
+            .post(&format!("/v1/bookings/{given_up_id}/cancel"))
+            .bearer_auth(&rider)
+            .json(&json!({"acknowledged_fee_minor": 0}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        let released = eventually(
+            &server,
+            &rider,
+            given_up_id,
+            "released",
+            payment_is("released"),
+        );
+        assert_eq!(minor(&released["payment"]["captured"]), 0, "{released}");
+
         // A step never finished is released after 15 minutes.
         let abandoned: Value = book_with(&server, &rider, "pm_card_threeDSecure2Required")
             .json()

@@ -4,7 +4,7 @@
 -- settle, and the booking of a provider's webhook, are found by an index.
 ALTER TABLE bookings ADD COLUMN payment TEXT;
 ALTER TABLE bookings ADD COLUMN payment_status TEXT;
-CREATE INDEX bookings_open_payments ON bookings (payment_status)
+CREATE INDEX bookings_open_payments ON bookings (payment_status, state)
     WHERE payment_status IN ('authorized', 'requires_action');
 -- The provider's intent id, for its webhooks.
 ALTER TABLE bookings ADD COLUMN payment_intent_id TEXT;

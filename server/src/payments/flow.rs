@@ -321,11 +321,7 @@ pub async fn settle(
         Settlement::Release => {
             release(payments, booking.id, &current.intent_id).await?;
             CardPayment {
-                status: if current.status == PaymentStatus::RequiresAction {
-                    PaymentStatus::Failed
-                } else {
-                    PaymentStatus::Released
-                },
+                status: PaymentStatus::Released,
                 client_secret: None,
                 ..current
             }

@@ -129,10 +129,13 @@ pub async fn abandon_attempt(
     Ok(())
 }
 
-/// Bookings whose payment is still open (authorised or waiting for the card step).
+/// Bookings whose payment needs a step now: authorised and ended (to capture or release), or
+/// waiting for the card step (to follow it). Upcoming authorised bookings wait untouched.
 pub async fn open_payments(pool: &Pool<Db>, limit: i64) -> Result<Vec<Uuid>, StoreError> {
     Ok(sqlx::query_scalar::<Db, Uuid>(
-        "SELECT id FROM bookings WHERE payment_status IN ('authorized', 'requires_action') \
+        "SELECT id FROM bookings WHERE payment_status = 'requires_action' \
+            OR (payment_status = 'authorized' \
+                AND state IN ('completed', 'cancelled', 'no_show', 'unfulfilled')) \
          ORDER BY updated_at LIMIT $1",
     )
     .bind(limit)
