@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chauffeur_core::client::ApiClient;
-use chauffeur_core::rider_app::{QuoteForm, RiderApp, RiderConfig, RiderError};
+use chauffeur_core::rider_app::{LocalDateTime, QuoteForm, RiderApp, RiderConfig, RiderError};
 use chauffeur_core::secure_store::FileSecureStore;
 use chauffeur_core::{Actor, BookingState, LatLon, VehicleClass};
 use chauffeur_e2e::*;
@@ -46,14 +46,14 @@ fn berlin_form() -> QuoteForm {
     }
 }
 
-/// `at` on Berlin's wall clock, in `format`.
-fn berlin_local(at: chrono::DateTime<chrono::Utc>, format: &str) -> String {
+/// `at` on Berlin's wall clock, in `format` (the form's local date and time).
+fn berlin_local(at: chrono::DateTime<chrono::Utc>, format: &str) -> Option<LocalDateTime> {
     let berlin = chauffeur_core::Catalog::shipped()
         .unwrap()
         .city("berlin")
         .unwrap()
         .tz();
-    at.with_timezone(&berlin).format(format).to_string()
+    LocalDateTime::parse(&at.with_timezone(&berlin).format(format).to_string())
 }
 
 /// Signs a new rider up in `app` and asks for quotes of the Berlin trip; returns the e-mail.
