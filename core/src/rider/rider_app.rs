@@ -1319,7 +1319,7 @@ impl RiderApp {
             }
             Err(e) => return Err(e.into()),
         };
-        let history = entries
+        let history: Vec<HistoryStep> = entries
             .iter()
             .map(|(version, json)| {
                 let step: HistoryEntryView = from_cached_json(json)?;
@@ -1333,8 +1333,17 @@ impl RiderApp {
             })
             .collect::<Result<_, RiderError>>()?;
         let shown: ShownBooking = from_cached_json(&cached.json)?;
+        let mut booking = summary_of(&cached)?;
+        // The server's history is newer than the cached booking when it changed since the last
+        // refresh (a partner accepted): its last step is the state, and what it allows.
+        if let Some(last) = history
+            .last()
+            .filter(|_| !from_cache && !booking.pending_sync)
+        {
+            booking.set_state(last.to_state);
+        }
         let details = BookingDetails {
-            booking: summary_of(&cached)?,
+            booking,
             history,
             receipt: shown.receipt.as_ref().map(Receipt::of),
             from_cache,
@@ -1486,6 +1495,9 @@ impl RiderApp {
             if let Some(state) = ride.state {
                 for b in s.upcoming.iter_mut().filter(|b| b.id == booking_id) {
                     b.set_state(state);
+                }
+                if let Some(selected) = s.selected.as_mut().filter(|d| d.booking.id == booking_id) {
+                    selected.booking.set_state(state);
                 }
             }
         });

@@ -84,13 +84,13 @@ let unreachableServer = "http://127.0.0.1:9"
 let password = "correct horse battery"
 
 /// 14:30 local time, a week from today (a free cancellation, no DST ambiguity).
-func nextWeek() -> String {
-  let day = Date().addingTimeInterval(7 * 24 * 3600)
-  let formatter = DateFormatter()
-  formatter.locale = Locale(identifier: "en_US_POSIX")
-  formatter.timeZone = TimeZone(secondsFromGMT: 3600)
-  formatter.dateFormat = "yyyy-MM-dd"
-  return formatter.string(from: day) + "T14:30"
+func nextWeek() -> LocalDateTime {
+  var calendar = Calendar(identifier: .gregorian)
+  calendar.timeZone = TimeZone(secondsFromGMT: 3600) ?? .gmt
+  var day = LocalDateTime(Date().addingTimeInterval(7 * 24 * 3600), calendar: calendar)
+  day.hour = 14
+  day.minute = 30
+  return day
 }
 
 func berlinTrip() -> QuoteForm {
