@@ -16,6 +16,7 @@ fn book(quote_token: &str) -> CreateBookingRequest {
         flight_number: None,
         notes: None,
         child_seats: None,
+        payment_method_id: None,
     }
 }
 

@@ -57,8 +57,8 @@ mod ffi_types {
 
 // The modules' old paths (`chauffeur_core::fare`, `chauffeur_core::client`, …) stay valid.
 pub use domain::{
-    booking, cancellation, catalog, dispatch, distance, error, fare, invoice, money, pickup,
-    places, wire,
+    booking, cancellation, catalog, dispatch, distance, error, fare, invoice, money, payment,
+    pickup, places, wire,
 };
 #[cfg(feature = "client")]
 pub use rider::{cache, client, machine, ride_events, rider_app, secure_store, sync};

@@ -155,6 +155,7 @@ impl World {
             class,
             signed_in: self.signed_in,
             idempotency_key: format!("key-{}", self.next_key),
+            payment_method_id: None,
         };
         self.run(event)
     }

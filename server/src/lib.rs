@@ -62,6 +62,33 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// The seller of record on invoices.
     pub invoice_issuer: Issuer,
+    /// The card payment provider; none: bookings carry no payment.
+    pub payments: Option<PaymentsConfig>,
+}
+
+/// How to reach the card payment provider.
+#[derive(Clone)]
+pub struct PaymentsConfig {
+    /// `https://api.stripe.com`, or the test provider's address.
+    pub url: String,
+    pub secret_key: String,
+    pub webhook_secret: Option<String>,
+    pub publishable_key: Option<String>,
+    /// `stripe` or `test`.
+    pub name: String,
+    pub allowance_bp: u32,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for PaymentsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secrets.
+        f.debug_struct("PaymentsConfig")
+            .field("url", &self.url)
+            .field("name", &self.name)
+            .field("allowance_bp", &self.allowance_bp)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The issuer `dev` prints on invoices: clearly a demo.
@@ -157,6 +184,21 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
     let signer = QuoteSigner::new(&config.quote_key).context("the quote key is too short")?;
     let hashing = PasswordHashing::new(config.hashing_permits)
         .map_err(|e| anyhow::anyhow!("password hashing unavailable: {e}"))?;
+    let payments = match &config.payments {
+        Some(p) => {
+            let api = payments::stripe::StripeApi::new(&p.url, &p.secret_key, p.timeout)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            tracing::info!(provider = %p.name, url = %redact(&p.url), allowance_bp = p.allowance_bp, "card payments on");
+            Some(Arc::new(payments::Payments {
+                provider: Arc::new(api),
+                name: p.name.clone(),
+                publishable_key: p.publishable_key.clone(),
+                webhook_secret: p.webhook_secret.clone(),
+                allowance_bp: p.allowance_bp,
+            }))
+        }
+        None => None,
+    };
     tracing::info!(
         backend = store.backend(),
         catalog = catalog.version(),
@@ -182,6 +224,7 @@ pub async fn prepare(config: &ServerConfig) -> anyhow::Result<AppState> {
         positions: Default::default(),
         trusted_proxies,
         invoice_issuer: config.invoice_issuer.clone(),
+        payments,
     })))
 }
 
@@ -219,6 +262,7 @@ pub async fn serve(
         config.dispatch_interval,
     ));
     tokio::spawn(live::flush_positions(state.clone(), Duration::from_secs(1)));
+    tokio::spawn(payments::flow::run_reconciliation(state.clone()));
     let app = http::router(state, &limits);
     axum::serve(
         listener,

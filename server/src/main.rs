@@ -11,7 +11,7 @@ use anyhow::Context;
 use chauffeur_server::{
     demo_issuer, fresh_dev_dir, load_issuer, load_or_create_key, new_key, parse_key,
     placeholder_issuer, prepare, redact, seed_demo, serve, shutdown_signal, sqlite_url,
-    ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
+    PaymentsConfig, ServerConfig, DEMO_ACCOUNTS, DEMO_PARTNERS,
 };
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
@@ -45,6 +45,12 @@ enum Command {
         /// Address to listen on (port 0: any free port; the first line printed says which).
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        /// Where to send signed webhooks (e.g. http://127.0.0.1:8080/v1/payments/webhook).
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// The secret webhooks are signed with.
+        #[arg(long, default_value = "whsec_test_double")]
+        webhook_secret: String,
     },
     /// Create an operator account (operators manage partners through the API).
     Operator {
@@ -273,6 +279,63 @@ struct CommonArgs {
     /// Milliseconds before a geocoder request is given up (the search then answers without it).
     #[arg(long, env = "CHAUFFEUR_GEOCODER_TIMEOUT_MS", default_value_t = 2000)]
     geocoder_timeout_ms: u64,
+    #[command(flatten)]
+    payments: PaymentsArgs,
+}
+
+#[derive(Args, Clone)]
+struct PaymentsArgs {
+    /// The card payment provider's API, e.g. https://api.stripe.com. Without it `serve` takes no
+    /// payment (bookings carry none) and `dev` starts the local test provider.
+    #[arg(long, env = "CHAUFFEUR_PAYMENTS_URL")]
+    payments_url: Option<String>,
+    /// The provider's secret API key (never logged).
+    #[arg(long, env = "CHAUFFEUR_PAYMENTS_SECRET_KEY", hide_env_values = true)]
+    payments_secret_key: Option<String>,
+    /// The secret the provider signs its webhooks with (never logged); without it webhooks
+    /// are refused and the reconciliation alone follows the provider.
+    #[arg(
+        long,
+        env = "CHAUFFEUR_PAYMENTS_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    payments_webhook_secret: Option<String>,
+    /// The provider's publishable key, handed to the apps for its client SDK.
+    #[arg(long, env = "CHAUFFEUR_PAYMENTS_PUBLISHABLE_KEY")]
+    payments_publishable_key: Option<String>,
+    /// Which provider the URL is: `stripe`, or `test` for the local test provider.
+    #[arg(long, env = "CHAUFFEUR_PAYMENTS_PROVIDER", default_value = "stripe",
+          value_parser = ["stripe", "test"])]
+    payments_provider: String,
+    /// Held on the card over the quoted price for extras, in basis points (2000 = 20 %).
+    #[arg(long, env = "CHAUFFEUR_PAYMENTS_ALLOWANCE_BP",
+          default_value_t = chauffeur_core::payment::DEFAULT_ALLOWANCE_BP)]
+    payments_allowance_bp: u32,
+    /// Milliseconds before a provider call is given up (and retried later with its key).
+    #[arg(long, env = "CHAUFFEUR_PAYMENTS_TIMEOUT_MS", default_value_t = 10_000)]
+    payments_timeout_ms: u64,
+}
+
+impl PaymentsArgs {
+    fn config(&self) -> anyhow::Result<Option<PaymentsConfig>> {
+        let Some(url) = &self.payments_url else {
+            return Ok(None);
+        };
+        let Some(secret_key) = self.payments_secret_key.clone() else {
+            anyhow::bail!(
+                "--payments-url needs --payments-secret-key (or CHAUFFEUR_PAYMENTS_SECRET_KEY)"
+            );
+        };
+        Ok(Some(PaymentsConfig {
+            url: url.clone(),
+            secret_key,
+            webhook_secret: self.payments_webhook_secret.clone(),
+            publishable_key: self.payments_publishable_key.clone(),
+            name: self.payments_provider.clone(),
+            allowance_bp: self.payments_allowance_bp,
+            timeout: Duration::from_millis(self.payments_timeout_ms.max(1)),
+        }))
+    }
 }
 
 impl CommonArgs {
@@ -402,6 +465,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 placeholder_issuer()
             }
         },
+        payments: args.common.payments.config()?,
     };
     let state = prepare(&config).await?;
     if let Some(dir) = &args.backup_dir {
@@ -432,6 +496,47 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
 async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
     configure_web(&args.common)?;
     let dir = fresh_dev_dir()?;
+    let listener = TcpListener::bind(args.common.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another server running?)",
+                args.common.listen
+            )
+        })?;
+    let base = format!("http://{}", listener.local_addr()?);
+    // The whole payment flow without an account anywhere: the local test provider, over
+    // loopback HTTP like the real one, its webhooks signed and sent back here.
+    let (payments, test_provider) = match args.common.payments.config()? {
+        Some(configured) => (Some(configured), None),
+        None => {
+            let double = TcpListener::bind("127.0.0.1:0").await?;
+            let url = format!("http://{}", double.local_addr()?);
+            let webhook_secret = format!("whsec_dev_{}", hex::encode(new_key()?));
+            let router = chauffeur_server::payments::double::router_with(
+                chauffeur_server::payments::double::DoubleConfig {
+                    webhook_url: Some(format!("{base}/v1/payments/webhook")),
+                    webhook_secret: webhook_secret.clone(),
+                    ..Default::default()
+                },
+            );
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(double, router).await {
+                    tracing::error!(error = %e, "the test payment provider stopped");
+                }
+            });
+            let config = PaymentsConfig {
+                url: url.clone(),
+                secret_key: "sk_test_dev".into(),
+                webhook_secret: Some(webhook_secret),
+                publishable_key: Some("pk_test_dev".into()),
+                name: "test".into(),
+                allowance_bp: args.common.payments.payments_allowance_bp,
+                timeout: Duration::from_millis(args.common.payments.payments_timeout_ms.max(1)),
+            };
+            (Some(config), Some(url))
+        }
+    };
     let config = ServerConfig {
         listen: args.common.listen,
         database_url: match &args.database_url {
@@ -450,16 +555,10 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         geocoder: args.common.geocoder(),
         trusted_proxies: args.common.trusted_proxies.clone(),
         invoice_issuer: demo_issuer(),
+        payments,
     };
     let state = prepare(&config).await?;
     seed_demo(&state).await?;
-    let listener = TcpListener::bind(config.listen).await.with_context(|| {
-        format!(
-            "cannot listen on {} (is another server running?)",
-            config.listen
-        )
-    })?;
-    let base = format!("http://{}", listener.local_addr()?);
     println!("listening on {base}");
     println!();
     println!(
@@ -471,6 +570,9 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
     println!("  API:      {base}/v1/cities");
     println!("  OpenAPI:  {base}/openapi.json");
     println!("  Health:   {base}/healthz   Metrics: {base}/metrics");
+    if let Some(url) = &test_provider {
+        println!("  Payments: the local test provider at {url} (cards: pm_card_visa, pm_card_chargeDeclined, pm_card_threeDSecure2Required)");
+    }
     println!("  Demo accounts (e-mail / password):");
     for account in DEMO_ACCOUNTS {
         println!(
@@ -609,16 +711,28 @@ async fn run_migrate(args: DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_payments_double(listen: SocketAddr) -> anyhow::Result<()> {
+async fn run_payments_double(
+    listen: SocketAddr,
+    webhook_url: Option<String>,
+    webhook_secret: String,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     // The first line on stdout says where we listen (tests read it when binding port 0).
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, chauffeur_server::payments::double::router())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the payments double failed")
+    let config = chauffeur_server::payments::double::DoubleConfig {
+        webhook_url,
+        webhook_secret,
+        ..Default::default()
+    };
+    axum::serve(
+        listener,
+        chauffeur_server::payments::double::router_with(config),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the payments double failed")
 }
 
 fn print_tables(tables: &std::collections::BTreeMap<String, i64>) {
@@ -773,7 +887,11 @@ fn main() -> ExitCode {
                 password,
                 name,
             }) => run_operator(database, &email, &password, &name).await,
-            Some(Command::PaymentsDouble { listen }) => run_payments_double(listen).await,
+            Some(Command::PaymentsDouble {
+                listen,
+                webhook_url,
+                webhook_secret,
+            }) => run_payments_double(listen, webhook_url, webhook_secret).await,
         }
     });
     match result {

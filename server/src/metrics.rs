@@ -30,6 +30,7 @@ struct Inner {
     /// allocating on the hot path.
     routes: BTreeMap<String, RouteStats>,
     bookings_created: u64,
+    webhooks_refused: u64,
     /// Geocoder requests by outcome: ok, error, timeout, skipped.
     geocoder_requests: BTreeMap<&'static str, u64>,
     geocoder_cache_hits: u64,
@@ -110,6 +111,13 @@ impl Metrics {
     pub fn booking_created(&self) {
         if let Ok(mut inner) = self.inner.lock() {
             inner.bookings_created += 1;
+        }
+    }
+
+    /// A payment webhook was refused (bad or missing signature).
+    pub fn webhook_refused(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.webhooks_refused += 1;
         }
     }
 
@@ -221,6 +229,19 @@ impl Metrics {
             out,
             "chauffeur_bookings_created_total {}",
             inner.bookings_created
+        );
+        let _ = writeln!(
+            out,
+            "# HELP chauffeur_payment_webhooks_refused_total Payment webhooks refused for their signature."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE chauffeur_payment_webhooks_refused_total counter"
+        );
+        let _ = writeln!(
+            out,
+            "chauffeur_payment_webhooks_refused_total {}",
+            inner.webhooks_refused
         );
         let _ = writeln!(
             out,

@@ -92,6 +92,8 @@ pub struct AppInner {
     pub trusted_proxies: crate::throttle::TrustedProxies,
     /// The seller of record on invoices.
     pub invoice_issuer: chauffeur_core::invoice::Issuer,
+    /// Card payments, when a provider is configured.
+    pub payments: Option<Arc<crate::payments::Payments>>,
 }
 
 impl AppState {

@@ -128,6 +128,7 @@ fn booking(rider: Uuid, at: DateTime<Utc>) -> Booking {
         vehicle_id: None,
         receipt: None,
         final_price_minor: None,
+        payment: None,
         version: 1,
         created_at: at,
         updated_at: at,
@@ -252,6 +253,7 @@ async fn create(
         request_hash: hash,
         response_status: 201,
         response_body: "{\"id\":1}",
+        payment_attempt: None,
     };
     store
         .create_booking_idempotent(&request, b, p)
@@ -467,6 +469,7 @@ fn a_failed_creation_does_not_undo_the_others_committed_with_it() {
                         request_hash: "h",
                         response_status: 201,
                         response_body: "{}",
+                        payment_attempt: None,
                     };
                     store
                         .create_booking_idempotent(&request, &b, &Personal::default())

@@ -8,13 +8,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 
-/// Where a booking is in its life, from `Pending` to one of the final states (`Completed`,
+/// Where a booking is in its life, from `PaymentPending` or `Pending` to one of the final states (`Completed`,
 /// `Cancelled`, `NoShow`, `Unfulfilled`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum BookingState {
+    /// Waiting for the rider to finish the card step (3-D Secure) in the app; not offered to
+    /// partners until the card is authorised.
+    PaymentPending,
     /// Looking for a partner.
     Pending,
     /// A partner accepted.
@@ -31,7 +34,8 @@ pub enum BookingState {
 }
 
 impl BookingState {
-    pub const ALL: [BookingState; 10] = [
+    pub const ALL: [BookingState; 11] = [
+        BookingState::PaymentPending,
         BookingState::Pending,
         BookingState::Confirmed,
         BookingState::ChauffeurAssigned,
@@ -46,6 +50,7 @@ impl BookingState {
 
     pub fn as_str(&self) -> &'static str {
         match self {
+            BookingState::PaymentPending => "payment_pending",
             BookingState::Pending => "pending",
             BookingState::Confirmed => "confirmed",
             BookingState::ChauffeurAssigned => "chauffeur_assigned",
@@ -131,6 +136,10 @@ use BookingState::*;
 
 /// (from, to, who may do it). The one place the lifecycle is defined.
 pub const TRANSITIONS: &[(BookingState, BookingState, &[Actor])] = &[
+    // The card step done: the card is authorised and the booking is offered.
+    (PaymentPending, Pending, &[System]),
+    // Given up by the rider, or not done in time (the system releases it).
+    (PaymentPending, Cancelled, &[Rider, System, Operator]),
     (Pending, Confirmed, &[Partner, Operator]),
     (Pending, Unfulfilled, &[System, Operator]),
     (Pending, Cancelled, &[Rider, Operator]),

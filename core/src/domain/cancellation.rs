@@ -32,6 +32,14 @@ pub fn cancellation_fee(
     if state.is_terminal() || state == BookingState::OnBoard {
         return Err(CoreError::CancellationNotAllowed { state });
     }
+    if state == BookingState::PaymentPending {
+        // Nothing was authorised yet, so nothing can be owed.
+        return Ok(CancellationFee {
+            fee: Money::zero(price.currency),
+            percent_bp: 0,
+            changes_at: None,
+        });
+    }
     let tiers: &[CancellationTier] = match product {
         ProductKind::Transfer => &policy.transfer,
         ProductKind::Hourly => &policy.hourly,

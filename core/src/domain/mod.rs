@@ -10,6 +10,7 @@ pub mod error;
 pub mod fare;
 pub mod invoice;
 pub mod money;
+pub mod payment;
 pub mod pickup;
 pub mod places;
 pub mod wire;

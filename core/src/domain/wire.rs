@@ -19,7 +19,8 @@ use crate::booking::{Actor, BookingState};
 use crate::catalog::{PickupPlace, VehicleClass};
 use crate::distance::LatLon;
 use crate::fare::{FareLine, FareLineKind, ProductKind, Quote, Receipt};
-use crate::money::Money;
+use crate::money::{Currency, Money};
+use crate::payment::{CardPayment, PaymentStatus};
 use crate::places::Place;
 
 /// The quote request is the fare engine's own input.
@@ -243,6 +244,10 @@ pub struct CreateBookingRequest {
     /// If given, must match the child seats the quote was priced with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_seats: Option<u32>,
+    /// The payment method id the app's provider SDK produced for the rider's card (e.g.
+    /// `pm_…`); required when the server takes payments (`GET /v1/payments/config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,9 +390,91 @@ pub struct BookingView {
     pub final_price: Option<MoneyView>,
     /// The receipt, once there is a charge (also `GET /v1/bookings/{id}/receipt`).
     pub receipt: Option<ReceiptView>,
+    /// The card payment, when the server takes payments.
+    #[serde(default)]
+    pub payment: Option<PaymentView>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A booking's card payment as the rider sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentView {
+    pub status: PaymentStatus,
+    /// Held on the card at booking: the quoted price plus the allowance for extras.
+    pub held: MoneyView,
+    /// Taken from the hold.
+    pub captured: MoneyView,
+    /// Charged beyond the hold, as a second charge.
+    pub extra_charged: MoneyView,
+    pub refunded: MoneyView,
+    pub refunds: Vec<RefundView>,
+    /// While `requires_action`: what the app hands to the provider's SDK for the card step.
+    pub client_secret: Option<String>,
+    /// Why the payment failed, in the rider's words.
+    pub failure: Option<String>,
+}
+
+/// A refund, as the rider sees it in the booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundView {
+    pub amount: MoneyView,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+impl PaymentView {
+    pub fn of(payment: &CardPayment, currency: Currency) -> PaymentView {
+        let money = |minor: i64| MoneyView::from(Money::new(minor, currency));
+        PaymentView {
+            status: payment.status,
+            held: money(payment.held_minor),
+            captured: money(payment.captured_minor),
+            extra_charged: money(payment.extra_minor),
+            refunded: money(payment.refunded_minor),
+            refunds: payment
+                .refunds
+                .iter()
+                .map(|r| RefundView {
+                    amount: money(r.amount_minor),
+                    reason: r.reason.clone(),
+                    at: r.at,
+                })
+                .collect(),
+            client_secret: payment
+                .client_secret
+                .clone()
+                .filter(|_| payment.status == PaymentStatus::RequiresAction),
+            failure: payment.failure.clone(),
+        }
+    }
+}
+
+/// Which card payment the server takes, for the app to load the matching provider SDK.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentsConfigView {
+    /// `none` (no payment taken: bookings carry no payment), `stripe`, or `test` (the local
+    /// test provider; its cards are `pm_card_visa`, `pm_card_chargeDeclined`,
+    /// `pm_card_threeDSecure2Required`).
+    pub provider: String,
+    /// The provider's publishable key for its client SDK, if it has one.
+    pub publishable_key: Option<String>,
+    /// The allowance held over the quoted price for extras, in basis points.
+    pub allowance_bp: u32,
+}
+
+/// An operator's refund of part or all of what a booking's card was charged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    pub amount_minor: i64,
+    /// Why, as the rider will read it in the booking.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -817,6 +904,7 @@ mod tests {
             flight_number: None,
             notes: None,
             child_seats: Some(1),
+            payment_method_id: None,
         };
         assert_eq!(
             serde_json::to_value(&body).unwrap(),

@@ -11,8 +11,8 @@ use crate::catalog::Catalog;
 use crate::fare::QuoteRequest;
 use crate::wire::{
     BookingList, BookingView, CancelRequest, CancellationView, CreateBookingRequest, ErrorCode,
-    HistoryView, LogInRequest, PlacesResponse, Problem, QuotesResponse, ReceiptView, SessionView,
-    SignUpRequest, UserView,
+    HistoryView, LogInRequest, PaymentsConfigView, PlacesResponse, Problem, QuotesResponse,
+    ReceiptView, SessionView, SignUpRequest, UserView,
 };
 
 /// Items asked for per page when the client follows a paged list to its end (the server's
@@ -406,6 +406,17 @@ impl ApiClient {
     pub async fn receipt(&self, id: &str) -> Result<ReceiptView, ClientError> {
         self.send_retrying(|| self.request(Method::GET, &format!("/v1/bookings/{id}/receipt")))
             .await
+    }
+
+    /// Which card payment provider the server uses, and its publishable key.
+    pub async fn payments_config(&self) -> Result<PaymentsConfigView, ClientError> {
+        self.send_retrying(|| self.request(Method::GET, "/v1/payments/config"))
+            .await
+    }
+
+    /// After the card step in the app: the booking as it stands now.
+    pub async fn confirm_payment(&self, id: &str) -> Result<BookingView, ClientError> {
+        Self::send(self.request(Method::POST, &format!("/v1/bookings/{id}/payment/confirm"))).await
     }
 
     pub async fn booking(&self, id: &str) -> Result<BookingView, ClientError> {

@@ -71,6 +71,8 @@ pub enum Event {
         class: VehicleClass,
         signed_in: bool,
         idempotency_key: String,
+        /// The card the app's payment SDK produced (`pm_…`), when the server takes payments.
+        payment_method_id: Option<String>,
     },
     /// The intent and what the app shows meanwhile are committed in the outbox.
     IntentSaved {
@@ -150,7 +152,15 @@ pub fn update(state: &RiderState, event: Event, ctx: &Context<'_>) -> (RiderStat
             class,
             signed_in,
             idempotency_key,
-        } => match intent_to_book(state, class, signed_in, idempotency_key, ctx.now) {
+            payment_method_id,
+        } => match intent_to_book(
+            state,
+            class,
+            signed_in,
+            idempotency_key,
+            payment_method_id,
+            ctx.now,
+        ) {
             Ok(save) => vec![save],
             Err(e) => vec![Effect::Fail(e)],
         },
@@ -296,6 +306,7 @@ fn intent_to_book(
     class: VehicleClass,
     signed_in: bool,
     idempotency_key: String,
+    payment_method_id: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Effect, RiderError> {
     if !signed_in {
@@ -322,6 +333,7 @@ fn intent_to_book(
         child_seats: u32::try_from(form.child_seats)
             .ok()
             .filter(|&seats| seats > 0),
+        payment_method_id,
     };
     let placeholder = PlaceholderBooking {
         id: format!("local-{idempotency_key}"),

@@ -717,6 +717,8 @@ struct Inner {
     catalog: Mutex<Arc<Catalog>>,
     listener: Mutex<Option<Arc<dyn StateListener>>>,
     clock: fn() -> DateTime<Utc>,
+    /// The card bookings are paid with: the id the app's payment SDK produced.
+    payment_method: Mutex<Option<String>>,
 }
 
 /// The rider flow. Cheap to clone; clones share the state.
@@ -787,6 +789,7 @@ impl RiderApp {
                 catalog: Mutex::new(Arc::new(catalog)),
                 listener: Mutex::new(None),
                 clock,
+                payment_method: Mutex::new(None),
             }),
         };
         app.drive(Event::Restarted(content)).await?;
@@ -1130,12 +1133,37 @@ impl RiderApp {
     /// the outbox and shows as pending sync.
     pub async fn book(&self, class: VehicleClass) -> Result<RiderState, RiderError> {
         let signed_in = self.signed_in()?;
+        let payment_method_id = lock(&self.inner.payment_method).clone();
         self.drive(Event::BookTapped {
             class,
             signed_in,
             idempotency_key: uuid::Uuid::new_v4().to_string(),
+            payment_method_id,
         })
         .await
+    }
+
+    /// The payment hook: the card the next bookings are paid with, as the id the platform's
+    /// payment SDK produced for it (Stripe's `pm_…`; the test provider's `pm_card_visa` in
+    /// tests). Card details never pass through the SDK. `None` forgets it.
+    pub fn use_payment_method(&self, payment_method_id: Option<String>) {
+        *lock(&self.inner.payment_method) = payment_method_id
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty());
+    }
+
+    /// Which payment provider the server uses (`none`, `stripe`, `test`) and its publishable
+    /// key, for the app to set up the provider's SDK.
+    pub async fn payments_config(&self) -> Result<crate::wire::PaymentsConfigView, RiderError> {
+        Ok(self.inner.api.payments_config().await?)
+    }
+
+    /// After the card step (3-D Secure) the provider's SDK ran with the booking's
+    /// `payment.client_secret`: asks the server how it ended and refreshes the lists.
+    pub async fn confirm_payment(&self, booking_id: &str) -> Result<RiderState, RiderError> {
+        let api = self.signed_in_api()?;
+        api.confirm_payment(booking_id).await?;
+        self.reload_lists().await
     }
 
     /// Stores an intent in the outbox under `key` (with what the app shows meanwhile), runs a

@@ -8,9 +8,10 @@ use axum::Json;
 use chauffeur_core::booking::Actor;
 use chauffeur_core::catalog::{CancellationPolicy, PickupPlace};
 use chauffeur_core::fare::FareLineKind;
+use chauffeur_core::payment::PaymentStatus;
 use chauffeur_core::wire::{
     BookingList, BookingView, CancelRequest, CancellationView, CreateBookingRequest,
-    HistoryEntryView, HistoryView, LineView, PassengerView, ReceiptView, RouteView,
+    HistoryEntryView, HistoryView, LineView, PassengerView, PaymentView, ReceiptView, RouteView,
 };
 use chauffeur_core::{
     cancellation_fee, confirm_cancellation, transition, BookingState, Currency, Money,
@@ -100,10 +101,32 @@ pub(super) fn booking_view(
             .map(|fee| Money::new(fee, currency).into()),
         final_price: receipt.as_ref().map(|r| r.total.clone()),
         receipt,
+        payment: booking
+            .payment
+            .as_ref()
+            .map(|p| PaymentView::of(p, currency)),
         version: booking.version,
         created_at: booking.created_at,
         updated_at: booking.updated_at,
     })
+}
+
+/// A payment method id as the provider's SDK makes them (`pm_…`): never card data.
+fn check_payment_method(raw: &str) -> Result<String, ApiError> {
+    let id = raw.trim();
+    let ok = id.len() <= 255
+        && id.starts_with("pm_")
+        && id.len() > 3
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(id.to_owned())
+    } else {
+        Err(ApiError::unprocessable(
+            "payment_method_invalid",
+            "payment_method_id is the id the payment SDK gave for the card (pm_…), never card details",
+        )
+        .with_field("payment_method_id"))
+    }
 }
 
 fn check_flight_number(raw: &str) -> Result<String, ApiError> {
@@ -215,21 +238,69 @@ pub async fn create_booking(
         None => (auth.user.name.clone(), auth.user.phone.clone()),
     };
 
+    let payment_method = match (&state.payments, request.payment_method_id.as_deref()) {
+        (Some(_), None) => {
+            return Err(ApiError::unprocessable(
+                "payment_method_required",
+                "add a card to book: the fare is held on it and taken after the ride",
+            )
+            .with_field("payment_method_id"))
+        }
+        (Some(_), Some(raw)) => Some(check_payment_method(raw)?),
+        (None, _) => None,
+    };
+
     // Concurrent duplicates within this process answer 409 at once; across replicas the
     // store's transaction-scoped lock does the same.
     let Some(_in_flight) = InFlight::enter(&state.in_flight, auth.user.id, &key) else {
         return Err(idempotency::key_in_use());
     };
+    // A retry of a request already answered gets its first answer, without asking the card
+    // provider again.
+    if state.payments.is_some() {
+        if let Some((hash, status, body)) = state.store.stored_answer(auth.user.id, &key).await? {
+            if hash != request_hash {
+                return Err(ApiError::unprocessable(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request body",
+                ));
+            }
+            return Ok(idempotency::replay(status, body));
+        }
+    }
+    let price_minor = quote.total().amount_minor;
+    let currency = quote.total().currency.code().to_owned();
+    let authorized = match (&state.payments, &payment_method) {
+        (Some(payments), Some(method)) => Some(
+            crate::payments::flow::authorize_booking(
+                &state,
+                payments,
+                auth.user.id,
+                &key,
+                method,
+                price_minor,
+                &currency,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    let initial_state = match authorized.as_ref().map(|a| a.payment.status) {
+        Some(PaymentStatus::RequiresAction) => BookingState::PaymentPending,
+        _ => BookingState::Pending,
+    };
     let booking = Booking {
-        id: Uuid::now_v7(),
+        id: authorized
+            .as_ref()
+            .map_or_else(Uuid::now_v7, |a| a.booking_id),
         rider_id: auth.user.id,
         city_id: quote.city_id.clone(),
-        state: BookingState::Pending,
+        state: initial_state,
         vehicle_class: quote.class,
         product: quote.product,
         pickup_at: quote.pickup.at,
-        price_minor: quote.total().amount_minor,
-        currency: quote.total().currency.code().to_owned(),
+        price_minor,
+        currency,
         quote,
         child_seats: i64::try_from(quoted_seats).unwrap_or(0),
         cancellation_fee_minor: None,
@@ -238,6 +309,7 @@ pub async fn create_booking(
         vehicle_id: None,
         receipt: None,
         final_price_minor: None,
+        payment: authorized.as_ref().map(|a| a.payment.clone()),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -259,11 +331,16 @@ pub async fn create_booking(
                 request_hash: &request_hash,
                 response_status: 201,
                 response_body: &response_body,
+                payment_attempt: authorized.as_ref().map(|a| a.attempt_key.as_str()),
             },
             &booking,
             &personal,
         )
         .await?;
+    if let (Some(a), Created::Replay { .. } | Created::Mismatch) = (&authorized, &outcome) {
+        // The provider answered this request's earlier intent: it is that booking's.
+        state.store.drop_payment_attempt(&a.attempt_key).await?;
+    }
     match outcome {
         Created::Created => {}
         Created::Replay { status, body } => return Ok(idempotency::replay(status, body)),
@@ -276,9 +353,12 @@ pub async fn create_booking(
         Created::InProgress => return Err(idempotency::key_in_use()),
     }
     state.metrics.booking_created();
-    // Offer it to partners right away; the dispatcher's timer retries if this fails.
-    if let Err(e) = crate::dispatch::dispatch_booking(&state, booking.id).await {
-        tracing::warn!(booking = %booking.id, error = %e, "first dispatch step failed");
+    // Offer it to partners right away (once the card is authorised); the dispatcher's timer
+    // retries if this fails.
+    if booking.state == BookingState::Pending {
+        if let Err(e) = crate::dispatch::dispatch_booking(&state, booking.id).await {
+            tracing::warn!(booking = %booking.id, error = %e, "first dispatch step failed");
+        }
     }
     tracing::info!(booking = %booking.id, city = %booking.city_id, "booking created");
     let mut response = (StatusCode::CREATED, response_body).into_response();

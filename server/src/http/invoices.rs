@@ -63,7 +63,7 @@ pub async fn invoice_of(
                 receipt: &receipt,
                 kind,
                 issued_at: booking.updated_at,
-                payment_method: None,
+                payment_method: booking.payment.as_ref().map(|_| "Card".to_owned()),
             });
             let document = serde_json::to_value(&draft).map_err(|_| ApiError::internal())?;
             state

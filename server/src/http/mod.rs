@@ -14,6 +14,7 @@ pub mod operator;
 pub mod ops;
 pub mod paging;
 pub mod partner;
+pub mod payments;
 pub mod places;
 pub mod quotes;
 pub mod streams;
@@ -72,6 +73,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(accounts::routes())
         .merge(bookings::routes())
         .merge(invoices::routes())
+        .merge(payments::routes())
         .merge(partner::routes())
         .merge(chauffeur::routes())
         .merge(operator::routes())

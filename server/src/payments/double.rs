@@ -10,7 +10,11 @@
 //! - `pm_card_slow`: authorised after 5 seconds (to test timeouts).
 //!
 //! `GET /_double/stats` counts what was done (authorisations, captures, …) so tests can check
-//! that a retry charged nothing twice.
+//! that a retry charged nothing twice. `POST /_double/payment_intents/{id}/authenticate`
+//! (`outcome=succeed|fail`) is the rider finishing the 3-D Secure step in the provider's SDK;
+//! the outcome is sent as a signed webhook (`Stripe-Signature`) to the webhook URL.
+//! `POST /_double/config` sets, at run time, the webhook URL and a delay before capture answers
+//! (the capture is done, then the answer waits: a crash window for the tests).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,19 +49,128 @@ struct Ledger {
     next_id: u64,
 }
 
+/// Where the double sends its webhooks, and its fault settings.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct DoubleConfig {
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub webhook_secret: String,
+    /// Milliseconds a capture's answer waits after the capture was done.
+    #[serde(default)]
+    pub capture_delay_ms: u64,
+}
+
 #[derive(Clone, Default)]
-pub struct Double(Arc<Mutex<Ledger>>);
+pub struct Double(Arc<Mutex<Ledger>>, Arc<Mutex<DoubleConfig>>);
+
+/// The double's routes, without webhooks.
+pub fn router() -> Router {
+    router_with(DoubleConfig::default())
+}
 
 /// The double's routes.
-pub fn router() -> Router {
+pub fn router_with(config: DoubleConfig) -> Router {
+    let double = Double(Arc::default(), Arc::new(Mutex::new(config)));
     Router::new()
+        .route(
+            "/_double/payment_intents/{id}/authenticate",
+            post(authenticate_intent),
+        )
+        .route("/_double/config", post(set_config))
         .route("/v1/payment_intents", post(create_intent))
         .route("/v1/payment_intents/{id}", get(retrieve_intent))
         .route("/v1/payment_intents/{id}/capture", post(capture_intent))
         .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
         .route("/v1/refunds", post(create_refund))
         .route("/_double/stats", get(stats))
-        .with_state(Double::default())
+        .with_state(double)
+}
+
+impl Double {
+    fn config(&self) -> DoubleConfig {
+        self.1.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Sends `event` about `intent` to the webhook URL, signed, in the background.
+    fn send_webhook(&self, event: &str, intent: &PaymentIntent) {
+        let config = self.config();
+        let Some(url) = config.webhook_url else {
+            return;
+        };
+        let body = json!({
+            "id": format!("evt_{}_{}", intent.id, event.replace('.', "_")),
+            "type": event,
+            "data": { "object": intent },
+        })
+        .to_string();
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature =
+            super::flow::sign_webhook(&config.webhook_secret, timestamp, body.as_bytes());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let sent = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("stripe-signature", signature)
+                .body(body)
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "the double's webhook was not delivered");
+            }
+        });
+    }
+}
+
+async fn set_config(State(double): State<Double>, Json(update): Json<Value>) -> Response {
+    let Ok(mut config) = double.1.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Some(url) = update.get("webhook_url") {
+        config.webhook_url = url.as_str().map(str::to_owned);
+    }
+    if let Some(secret) = update.get("webhook_secret").and_then(Value::as_str) {
+        config.webhook_secret = secret.to_owned();
+    }
+    if let Some(delay) = update.get("capture_delay_ms").and_then(Value::as_u64) {
+        config.capture_delay_ms = delay;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The rider finishing (or failing) the 3-D Secure step in the provider's SDK.
+async fn authenticate_intent(
+    State(double): State<Double>,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let succeed = form.get("outcome").map(String::as_str) != Some("fail");
+    let intent = {
+        let Ok(mut ledger) = double.0.lock() else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        let Some(intent) = ledger.intents.get_mut(&id) else {
+            return answer(no_such_intent());
+        };
+        if intent.status != IntentStatus::RequiresAction {
+            return answer(wrong_state(intent, "authenticated"));
+        }
+        intent.status = if succeed {
+            IntentStatus::RequiresCapture
+        } else {
+            IntentStatus::RequiresPaymentMethod
+        };
+        intent.clone()
+    };
+    let event = if succeed {
+        "payment_intent.amount_capturable_updated"
+    } else {
+        "payment_intent.payment_failed"
+    };
+    double.send_webhook(event, &intent);
+    answer(intent_json(&intent))
 }
 
 fn error(status: StatusCode, kind: &str, code: &str, message: &str) -> (u16, Value) {
@@ -238,7 +351,7 @@ async fn capture_intent(
         return unauthorized();
     }
     let request = format!("capture {id} {:?}", form.get("amount_to_capture"));
-    double.once(&headers, request, |ledger| {
+    let response = double.once(&headers, request, |ledger| {
         let Some(intent) = ledger.intents.get_mut(&id) else {
             return no_such_intent();
         };
@@ -262,7 +375,12 @@ async fn capture_intent(
         let intent = intent.clone();
         ledger.stats.captures += 1;
         intent_json(&intent)
-    })
+    });
+    let delay = double.config().capture_delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    response
 }
 
 async fn cancel_intent(

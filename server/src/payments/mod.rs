@@ -7,10 +7,14 @@
 //! commit, never charges twice: the provider answers the same intent again.
 //!
 //! `stripe.rs` speaks the provider's HTTP API; `double.rs` is a local provider that speaks the
-//! same subset (run as a real process by the tests: `chauffeur-server payments-double`).
+//! same subset (run as a real process by the tests: `chauffeur-server payments-double`);
+//! `flow.rs` uses them in the booking's life (authorise, card step, settle, refund, reconcile).
 
 pub mod double;
+pub mod flow;
 pub mod stripe;
+
+pub use flow::Payments;
 
 use std::future::Future;
 use std::pin::Pin;

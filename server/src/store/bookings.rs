@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
 use chauffeur_core::fare::{ProductKind, Quote, Receipt};
+use chauffeur_core::payment::CardPayment;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -42,6 +43,9 @@ pub struct Booking {
     pub receipt: Option<Receipt>,
     #[serde(default)]
     pub final_price_minor: Option<i64>,
+    /// The card payment, when the server takes payments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<CardPayment>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -81,6 +85,8 @@ pub struct Transition {
     pub assignment: AssignmentChange,
     /// The partner giving the ride back (the booking loses its partner).
     pub given_back_by: Option<Uuid>,
+    /// The payment as it is after this change (None: unchanged).
+    pub payment: Option<CardPayment>,
 }
 
 impl Transition {
@@ -92,6 +98,7 @@ impl Transition {
         at: DateTime<Utc>,
     ) -> Transition {
         let assignment = match to {
+            _ if to == booking.state => AssignmentChange::Keep,
             BookingState::Cancelled
             | BookingState::Pending
             | BookingState::Confirmed
@@ -109,6 +116,7 @@ impl Transition {
             receipt: None,
             assignment,
             given_back_by: None,
+            payment: None,
         }
     }
 }

@@ -13,6 +13,8 @@ pub struct IdempotentCreate<'a> {
     pub request_hash: &'a str,
     pub response_status: u16,
     pub response_body: &'a str,
+    /// The payment attempt (its provider key) that this booking's authorisation came from.
+    pub payment_attempt: Option<&'a str>,
 }
 
 /// What an idempotent create did.
@@ -33,6 +35,15 @@ impl Store {
     /// the passenger's details).
     pub async fn stored_answers_of(&self, user_id: Uuid) -> Result<i64, StoreError> {
         read!(self, idempotency::stored_answers_of(user_id))
+    }
+
+    /// The first answer stored for the user's key: (request hash, status, body).
+    pub async fn stored_answer(
+        &self,
+        user_id: Uuid,
+        key: &str,
+    ) -> Result<Option<(String, u16, String)>, StoreError> {
+        read!(self, idempotency::stored_answer(user_id, key))
     }
 
     pub async fn create_booking_idempotent(
@@ -58,6 +69,7 @@ impl Store {
             request.request_hash.to_owned(),
         );
         let (status, body) = (request.response_status, request.response_body.to_owned());
+        let attempt = request.payment_attempt.map(str::to_owned);
         let (booking, personal) = (booking.clone(), personal.clone());
         let (answer, answered) = tokio::sync::oneshot::channel::<Result<Created, StoreError>>();
         let job: GroupJob = Box::new(move |conn| {
@@ -68,6 +80,7 @@ impl Store {
                     request_hash: &hash,
                     response_status: status,
                     response_body: &body,
+                    payment_attempt: attempt.as_deref(),
                 };
                 let outcome = sqlite::idempotency::create_booking_idempotent_in(
                     conn, &request, &booking, &personal,

@@ -61,7 +61,7 @@ macro_rules! booking_columns {
     () => {
         "id, rider_id, city_id, state, vehicle_class, product, pickup_at, price_minor, currency, \
          quote, child_seats, cancellation_fee_minor, version, created_at, updated_at, partner_id, \
-         chauffeur_id, vehicle_id, receipt, final_price_minor"
+         chauffeur_id, vehicle_id, receipt, final_price_minor, payment"
     };
 }
 
@@ -72,6 +72,7 @@ mod events;
 mod fleet;
 mod idempotency;
 mod invoices;
+mod payments;
 mod positions;
 pub mod postgres;
 mod rows;
@@ -90,6 +91,7 @@ pub use fleet::{
 };
 pub use idempotency::{Created, IdempotentCreate};
 pub use invoices::IssuedInvoice;
+pub use payments::{AttemptStart, PaymentAttempt};
 pub use positions::{AvailableChauffeur, ChauffeurSearch};
 
 #[derive(Debug, thiserror::Error)]

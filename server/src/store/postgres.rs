@@ -31,6 +31,8 @@ pub mod invoices;
 pub mod offers;
 #[path = "queries/partners.rs"]
 pub mod partners;
+#[path = "queries/payments.rs"]
+pub mod payments;
 #[path = "queries/positions.rs"]
 pub mod positions;
 #[path = "queries/schema.rs"]

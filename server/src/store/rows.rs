@@ -6,6 +6,7 @@ use chauffeur_core::booking::{Actor, BookingState};
 use chauffeur_core::catalog::VehicleClass;
 use chauffeur_core::dispatch::PartnerRecord;
 use chauffeur_core::fare::{ProductKind, Quote, Receipt};
+use chauffeur_core::payment::CardPayment;
 use chauffeur_core::LatLon;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -88,6 +89,8 @@ pub(super) struct BookingRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[sqlx(json(nullable))]
+    payment: Option<Value>,
 }
 
 impl TryFrom<BookingRow> for Booking {
@@ -101,6 +104,11 @@ impl TryFrom<BookingRow> for Booking {
             .map(serde_json::from_value)
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("receipt of booking {}: {e}", row.id)))?;
+        let payment: Option<CardPayment> = row
+            .payment
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("payment of booking {}: {e}", row.id)))?;
         Ok(Booking {
             id: row.id,
             rider_id: row.rider_id,
@@ -119,6 +127,7 @@ impl TryFrom<BookingRow> for Booking {
             vehicle_id: row.vehicle_id,
             receipt,
             final_price_minor: row.final_price_minor,
+            payment,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -195,6 +195,9 @@ pub async fn transition(pool: &Pool<Db>, t: &Transition) -> Result<Booking, Stor
     if t.given_back_by.is_some() {
         after.partner_id = None;
     }
+    if let Some(payment) = &t.payment {
+        after.payment = Some(payment.clone());
+    }
     match &t.assignment {
         AssignmentChange::Keep => {}
         AssignmentChange::Release => {
@@ -213,7 +216,9 @@ pub async fn transition(pool: &Pool<Db>, t: &Transition) -> Result<Booking, Stor
     let updated = sqlx::query::<Db>(
         "UPDATE bookings SET state = $1, version = $2, updated_at = $3, \
          cancellation_fee_minor = $4, partner_id = $5, chauffeur_id = $6, vehicle_id = $7, \
-         receipt = $8, final_price_minor = $9 WHERE id = $10 AND version = $11",
+         receipt = $8, final_price_minor = $9, payment = $12, payment_status = $13, \
+         payment_intent_id = $14 \
+         WHERE id = $10 AND version = $11",
     )
     .bind(after.state.as_str())
     .bind(after.version)
@@ -226,6 +231,9 @@ pub async fn transition(pool: &Pool<Db>, t: &Transition) -> Result<Booking, Stor
     .bind(after.final_price_minor)
     .bind(t.booking_id)
     .bind(t.expected_version)
+    .bind(after.payment.as_ref().map(Json))
+    .bind(after.payment.as_ref().map(|p| p.status.as_str()))
+    .bind(after.payment.as_ref().map(|p| p.intent_id.as_str()))
     .execute(&mut *tx)
     .await?
     .rows_affected();

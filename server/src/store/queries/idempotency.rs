@@ -72,7 +72,8 @@ pub async fn create_booking_idempotent_in(
     sqlx::query::<Db>(
         "INSERT INTO bookings (id, rider_id, city_id, state, vehicle_class, product, \
          pickup_at, price_minor, currency, quote, child_seats, version, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         updated_at, payment, payment_status, payment_intent_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(booking.id)
     .bind(booking.rider_id)
@@ -88,6 +89,9 @@ pub async fn create_booking_idempotent_in(
     .bind(booking.version)
     .bind(booking.created_at)
     .bind(booking.updated_at)
+    .bind(booking.payment.as_ref().map(Json))
+    .bind(booking.payment.as_ref().map(|p| p.status.as_str()))
+    .bind(booking.payment.as_ref().map(|p| p.intent_id.as_str()))
     .execute(&mut *tx)
     .await?;
     sqlx::query::<Db>(
@@ -120,6 +124,13 @@ pub async fn create_booking_idempotent_in(
         booking.created_at,
     )
     .await?;
+    if let Some(provider_key) = request.payment_attempt {
+        // The authorisation is now the booking's: nothing left for the reconciliation.
+        sqlx::query::<Db>("DELETE FROM payment_attempts WHERE provider_key = $1")
+            .bind(provider_key)
+            .execute(&mut *tx)
+            .await?;
+    }
     let inserted = sqlx::query::<Db>(
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, \
          response_status, response_body, booking_id, created_at) \
@@ -142,6 +153,29 @@ pub async fn create_booking_idempotent_in(
         Ok(_) => {}
     }
     Ok(Created::Created)
+}
+
+/// The first answer stored for the user's key: (request hash, status, body).
+pub async fn stored_answer(
+    pool: &Pool<Db>,
+    user_id: Uuid,
+    key: &str,
+) -> Result<Option<(String, u16, String)>, StoreError> {
+    let stored = sqlx::query_as::<Db, StoredKeyRow>(
+        "SELECT request_hash, response_status, response_body FROM idempotency_keys \
+         WHERE user_id = $1 AND idem_key = $2",
+    )
+    .bind(user_id)
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    Ok(stored.map(|s| {
+        (
+            s.request_hash,
+            u16::try_from(s.response_status).unwrap_or(500),
+            s.response_body,
+        )
+    }))
 }
 
 /// How many first answers are kept for a user's requests.
