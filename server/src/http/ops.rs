@@ -51,6 +51,8 @@ pub async fn advance_test_clock(
     }
     clock.advance(ChronoDuration::seconds(body.seconds));
     crate::dispatch::dispatch_round(&state, true).await;
+    // Time-driven work (card steps expiring) looks again at once.
+    crate::store::announce_change();
     Ok(Json(serde_json::json!({ "now": state.now() })))
 }
 

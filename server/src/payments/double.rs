@@ -397,7 +397,9 @@ async fn cancel_intent(
         };
         if !matches!(
             intent.status,
-            IntentStatus::RequiresCapture | IntentStatus::RequiresAction
+            IntentStatus::RequiresCapture
+                | IntentStatus::RequiresAction
+                | IntentStatus::RequiresPaymentMethod
         ) {
             return wrong_state(intent, "canceled");
         }

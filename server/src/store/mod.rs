@@ -266,6 +266,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0005_login_attempts.sql"),
     ),
     (6, include_str!("../../migrations/sqlite/0006_invoices.sql")),
+    (7, include_str!("../../migrations/sqlite/0007_payments.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -288,6 +289,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         6,
         include_str!("../../migrations/postgres/0006_invoices.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_payments.sql"),
     ),
 ];
 

@@ -3,3 +3,5 @@
 #![allow(unused_imports)]
 
 pub use chauffeur_e2e::*;
+
+pub mod ride;

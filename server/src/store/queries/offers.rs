@@ -120,7 +120,7 @@ pub async fn open_offers(
          b.id, b.rider_id, b.city_id, b.state, b.vehicle_class, b.product, b.pickup_at, \
          b.price_minor, b.currency, b.quote, b.child_seats, b.cancellation_fee_minor, \
          b.version, b.created_at, b.updated_at, b.partner_id, b.chauffeur_id, b.vehicle_id, \
-         b.receipt, b.final_price_minor \
+         b.receipt, b.final_price_minor, b.payment \
          FROM offers o JOIN bookings b ON b.id = o.booking_id \
          WHERE ((o.partner_id = $1 AND o.chauffeur_id IS NULL AND $3 IS NULL) \
             OR o.chauffeur_id = $3) \
