@@ -276,6 +276,21 @@ impl RiderApp {
         on_runtime(async move { app.book(class).await }).await
     }
 
+    /// The payment hook: the card the next bookings are paid with, as the id the platform's
+    /// payment SDK produced for it (Stripe's `pm_…`; `pm_card_visa` with the dev server's test
+    /// provider). Card details never pass through the SDK; `None` forgets it. A server that
+    /// takes payments refuses a booking without one (`payment_method_required`).
+    pub fn use_payment_method(&self, payment_method_id: Option<String>) {
+        self.core.use_payment_method(payment_method_id);
+    }
+
+    /// After the card step (3-D Secure) the provider's SDK ran for a booking in
+    /// `PaymentPending`: asks the server how it ended and refreshes the lists.
+    pub async fn confirm_payment(&self, booking_id: String) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.confirm_payment(&booking_id).await }).await
+    }
+
     /// Sync the outbox, then refresh the catalog and bookings.
     pub async fn refresh(&self) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();

@@ -99,6 +99,7 @@ extension VehicleClass {
 extension BookingState {
   var label: String {
     switch self {
+    case .paymentPending: String(localized: "Waiting for your card")
     case .pending: String(localized: "Looking for a chauffeur")
     case .confirmed: String(localized: "Confirmed")
     case .chauffeurAssigned: String(localized: "Chauffeur assigned")

@@ -6,6 +6,7 @@ import com.chauffeur.sdk.LatLon
 import com.chauffeur.sdk.LocalDateTime
 import com.chauffeur.sdk.LogLevel
 import com.chauffeur.sdk.RiderConfig
+import com.chauffeur.sdk.TEST_CARD
 import com.chauffeur.sdk.TestServer
 import com.chauffeur.sdk.VehicleClass
 import com.chauffeur.sdk.initLogging
@@ -66,7 +67,7 @@ class PresentationTest {
     private suspend fun openApp(serverUrl: String = server.base) = openRiderApp(
         RiderConfig(serverUrl, File(Files.createTempDirectory("rider-presenter").toFile().also { dirs += it }, "cache.db").path),
         memorySecureStorage(),
-    )
+    ).also { it.usePaymentMethod(TEST_CARD) }
 
     private suspend fun presenter(): RiderPresenter = RiderPresenter(openApp(), scope)
 

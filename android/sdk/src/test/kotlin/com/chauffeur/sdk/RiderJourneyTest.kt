@@ -61,6 +61,7 @@ class RiderJourneyTest {
     private suspend fun openApp(serverUrl: String = server.base): RiderApp {
         val dir = Files.createTempDirectory("rider-app").toFile().also { dirs += it }
         return openRiderApp(RiderConfig(serverUrl, File(dir, "cache.db").path), memorySecureStorage())
+            .also { it.usePaymentMethod(TEST_CARD) }
     }
 
     @After

@@ -63,6 +63,7 @@ class SdkPolishTest {
     private suspend fun openApp(storage: SecureStorage = memorySecureStorage(), dir: File? = null): RiderApp {
         val home = dir ?: Files.createTempDirectory("rider-polish").toFile().also { dirs += it }
         return openRiderApp(RiderConfig(server.base, File(home, "cache.db").path), storage)
+            .also { it.usePaymentMethod(TEST_CARD) }
     }
 
     @After

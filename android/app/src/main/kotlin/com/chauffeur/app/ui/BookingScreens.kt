@@ -44,6 +44,7 @@ import org.osmdroid.views.overlay.Marker
 @Composable
 fun stateName(state: BookingState): String = stringResource(
     when (state) {
+        BookingState.PAYMENT_PENDING -> R.string.state_payment_pending
         BookingState.PENDING -> R.string.state_pending
         BookingState.CONFIRMED -> R.string.state_confirmed
         BookingState.CHAUFFEUR_ASSIGNED -> R.string.state_assigned
