@@ -87,11 +87,20 @@ test('book, accept, assign, drive and complete: the rider page follows live', as
   await page.fill('#guest_name', 'Gustav Guest');
   await page.fill('#guest_phone', '+49 30 1234567');
   await page.fill('#notes', 'Terminal 1, exit B');
+  // A declined card (the dev server's test provider): refused at the card, nothing booked.
+  await page.selectOption('#payment_method', 'pm_card_chargeDeclined');
+  await page.click('#book-submit');
+  const cardError = page.locator('#payment-field .field-error');
+  await cardError.waitFor();
+  assert.match(await cardError.innerText(), /declined/i);
+  await screen(page, '04b-rider-card-declined');
+  await page.selectOption('#payment_method', 'pm_card_visa');
   await page.click('#book-submit');
   await page.locator('#view-booking:not([hidden]) #booking-state [data-state="pending"]').waitFor();
   const bookingId = new URL(page.url()).hash.replace('#/bookings/', '');
   assert.match(bookingId, /^[0-9a-f-]{36}$/);
   assert.match(await page.locator('#booking-details').innerText(), /Gustav Guest/);
+  assert.match(await page.locator('#payment-details').innerText(), /Held on your card/);
   await screen(page, '05-rider-booking-pending');
 
   // The dispatcher sees the offer arrive and accepts; the rider's page turns to confirmed.
@@ -146,6 +155,12 @@ test('book, accept, assign, drive and complete: the rider page follows live', as
   await total.waitFor();
   assert.equal(await total.innerText(), quotedPrice);
   assert.match(await page.locator('#receipt').innerText(), /VAT/);
+  // The fare is taken from the card after the ride (the page hears it as a new version).
+  await page.locator('#payment-details', { hasText: 'Paid' }).waitFor({ timeout: LIVE_TIMEOUT });
+  assert.match(await page.locator('#payment-details').innerText(), new RegExp(quotedPrice.replace(/[.$]/g, '\\$&')));
+  // The invoice downloads as a PDF.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#invoice-download')]);
+  assert.match(download.suggestedFilename(), /^invoice-.*\.pdf$/);
   const history = await page.locator('#history li').count();
   assert.ok(history >= 7, `the history lists every change (${history})`);
   await screen(page, '10-rider-completed');

@@ -41,6 +41,9 @@ const QUOTE_FIELDS = {
   hours_out_of_range: 'hours',
 };
 const BOOK_FIELDS = {
+  payment_method_required: 'payment_method_id',
+  payment_method_invalid: 'payment_method_id',
+  card_declined: 'payment_method_id',
   flight_number_required: 'flight_number',
   invalid_flight_number: 'flight_number',
   invalid_phone: 'passenger.phone',
@@ -71,6 +74,9 @@ const state = {
   bookingKey: '',
   /** After logging in, continue to the booking form. */
   continueToBook: false,
+  /** Which card payment the server takes (`none`, `test`, `stripe`). */
+  /** @type {Schemas['PaymentsConfigView'] | null} */
+  payments: null,
   placesApi: true,
   /** @type {(() => void) | null} */
   stopStream: null,
@@ -406,7 +412,33 @@ function renderBook() {
     h('p', { class: 'hint' }, state.places.pickup?.name ?? '', q.product === 'transfer' ? ` → ${state.places.dropoff?.name ?? ''}` : ` · ${q.hours} h`),
   );
   $('#flight-field').hidden = q.pickup_place.kind !== 'airport';
+  renderPaymentChoice();
   $('#book-submit').textContent = t('book.submit', { price: formatMoney(q.total) });
+}
+
+/**
+ * The card to pay with. The test provider's cards are offered by name; a real provider's card
+ * form comes from its own script (card details never reach this page's code or our server),
+ * which this page does not bundle: it says so instead of taking bookings it cannot pay.
+ */
+function renderPaymentChoice() {
+  const provider = state.payments?.provider ?? 'none';
+  $('#payment-field').hidden = provider === 'none';
+  const select = /** @type {HTMLSelectElement} */ ($('#payment_method'));
+  if (provider === 'test') {
+    const chosen = select.value || 'pm_card_visa';
+    fillSelect(select, [
+      ['pm_card_visa', t('pay.test_visa')],
+      ['pm_card_threeDSecure2Required', t('pay.test_3ds')],
+      ['pm_card_chargeDeclined', t('pay.test_declined')],
+    ], chosen);
+    select.disabled = false;
+    $('#payment-hint').textContent = t('pay.test_hint', { percent: formatPercent(state.payments?.allowance_bp ?? 0) });
+  } else if (provider !== 'none') {
+    fillSelect(select, [['', t('pay.unavailable')]], '');
+    select.disabled = true;
+    $('#payment-hint').textContent = t('pay.provider_script_missing');
+  }
 }
 
 /** @param {Event} event */
@@ -431,6 +463,11 @@ async function submitBooking(event) {
   if (flight && q.pickup_place.kind === 'airport') body.flight_number = flight;
   const notes = String(data.get('notes') ?? '').trim();
   if (notes) body.notes = notes;
+  if ((state.payments?.provider ?? 'none') !== 'none') {
+    const card = String(data.get('payment_method') ?? '');
+    if (!card) return showError(form, 'payment_method_id', t('pay.unavailable'));
+    body.payment_method_id = card;
+  }
   const button = /** @type {HTMLButtonElement} */ ($('#book-submit'));
   button.disabled = true;
   try {
@@ -443,7 +480,7 @@ async function submitBooking(event) {
     state.chosen = null;
     state.bookingKey = '';
     form.reset();
-    announce(t('book.done'));
+    announce(t(booking.state === 'payment_pending' ? 'book.card_step' : 'book.done'));
     go(`/bookings/${booking.id}`);
   } catch (e) {
     // A refusal ends this attempt: the next one (with other details) gets its own key. A
@@ -626,6 +663,7 @@ function renderBooking(b, history) {
     $('#cancel-fee').textContent = t('booking.cancelled', { fee: formatMoney(b.cancellation_fee) });
   }
   renderReceipt(b);
+  renderPayment(b);
   $('#history').replaceChildren(
     ...history.entries.map((e) =>
       h('li', {}, h('time', { datetime: e.at }, formatDateTime(e.at, zone)), ' ', stateBadge(e.to_state), ' ', h('span', { class: 'hint' }, t(`actor.${e.actor}`))),
@@ -653,10 +691,60 @@ function bookingMap(c) {
   return state.bookingMap;
 }
 
+/** The card payment: what is held, taken, refunded; the card step when one waits. @param {any} b */
+function renderPayment(b) {
+  const p = b.payment;
+  $('#payment-section').hidden = !p;
+  if (!p) return;
+  /** @type {Array<[string, string]>} */
+  const rows = [['booking.payment_status', t(`pay.status.${p.status}`)]];
+  if (p.status === 'authorized' || p.status === 'requires_action') rows.push(['pay.held', formatMoney(p.held)]);
+  if (p.captured.amount_minor > 0) rows.push(['pay.captured', formatMoney(p.captured)]);
+  if (p.extra_charged.amount_minor > 0) rows.push(['pay.extra', formatMoney(p.extra_charged)]);
+  for (const r of p.refunds ?? []) rows.push(['pay.refund', `${formatMoney(r.amount)} · ${r.reason}`]);
+  if (p.failure) rows.push(['pay.failure', p.failure]);
+  $('#payment-details').replaceChildren(...rows.flatMap(([k, v]) => [h('dt', {}, t(k)), h('dd', {}, v)]));
+  $('#payment-check').hidden = b.state !== 'payment_pending';
+}
+
+/** Asks the server how the card step ended (after the bank's check in the provider's window). */
+async function checkPayment() {
+  const token = session.token();
+  if (!shown || !token) return;
+  try {
+    await request('POST', `/v1/bookings/${shown.id}/payment/confirm`, { token });
+    await refreshBooking(shown.id);
+    announce(t(`state.${shown.state}`));
+  } catch (e) {
+    announce(problemText(/** @type {any} */ (e)));
+  }
+}
+
+/** The invoice as a PDF in the page's language, downloaded with the rider's token. */
+async function downloadInvoice() {
+  const token = session.token();
+  if (!shown || !token) return;
+  const id = shown.id;
+  const response = await fetch(`/v1/bookings/${id}/invoice?lang=${lang()}`, {
+    headers: { accept: 'application/pdf', authorization: `Bearer ${token}` },
+  }).catch(() => null);
+  if (!response?.ok) {
+    announce(t('booking.invoice_unavailable'));
+    return;
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = h('a', { href: url, download: `invoice-${id}.pdf` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 /** The receipt, once the server has one (completed, or a cancellation fee). @param {any} b */
 function renderReceipt(b) {
   const box = $('#receipt');
   const receipt = b.receipt;
+  $('#invoice-download').hidden = !receipt;
   if (!receipt) {
     box.replaceChildren(h('p', { class: 'hint' }, t('booking.receipt_pending')));
     return;
@@ -785,9 +873,12 @@ async function start() {
   });
   applyTexts();
   document.title = t('app.title');
+  $('#payment-check').addEventListener('click', checkPayment);
+  $('#invoice-download').addEventListener('click', downloadInvoice);
   try {
     const catalog = await request('GET', '/v1/cities');
     state.cities = catalog.cities;
+    state.payments = await request('GET', '/v1/payments/config');
   } catch (e) {
     announce(problemText(/** @type {any} */ (e)));
     return;
