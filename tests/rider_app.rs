@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chauffeur_core::client::ApiClient;
-use chauffeur_core::rider_app::{QuoteForm, RiderApp, RiderConfig, RiderError};
+use chauffeur_core::rider_app::{LocalDateTime, QuoteForm, RiderApp, RiderConfig, RiderError};
 use chauffeur_core::secure_store::FileSecureStore;
 use chauffeur_core::{Actor, BookingState, LatLon, VehicleClass};
 use chauffeur_e2e::*;
@@ -46,14 +46,14 @@ fn berlin_form() -> QuoteForm {
     }
 }
 
-/// `at` on Berlin's wall clock, in `format`.
-fn berlin_local(at: chrono::DateTime<chrono::Utc>, format: &str) -> String {
+/// `at` on Berlin's wall clock, in `format` (the form's local date and time).
+fn berlin_local(at: chrono::DateTime<chrono::Utc>, format: &str) -> Option<LocalDateTime> {
     let berlin = chauffeur_core::Catalog::shipped()
         .unwrap()
         .city("berlin")
         .unwrap()
         .tz();
-    at.with_timezone(&berlin).format(format).to_string()
+    LocalDateTime::parse(&at.with_timezone(&berlin).format(format).to_string())
 }
 
 /// Signs a new rider up in `app` and asks for quotes of the Berlin trip; returns the e-mail.
@@ -302,6 +302,8 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         let confirmation = state.confirmation.clone().unwrap();
         assert!(!confirmation.pending_sync);
         assert_eq!(confirmation.state, BookingState::Pending);
+        // What the booking allows is the core's call: cancel yes, nothing to follow yet.
+        assert!(confirmation.can_cancel && !confirmation.can_follow_live);
         assert_eq!(confirmation.price, state_price(&state));
         assert_eq!(state.upcoming, vec![confirmation.clone()]);
         assert!(state.pending_sync.is_empty() && state.quotes.is_empty());
@@ -314,6 +316,7 @@ async fn a_rider_goes_from_an_empty_form_to_a_booking_and_cancels_it_for_the_fee
         assert!(state.upcoming.is_empty());
         assert_eq!(state.past.len(), 1);
         assert_eq!(state.past[0].state, BookingState::Cancelled);
+        assert!(!state.past[0].can_cancel && !state.past[0].can_follow_live);
         assert_eq!(server_bookings(&server.base, &email).await, 1);
 
         // The booking's own screen: its life, step by step.

@@ -18,7 +18,7 @@ pub enum ChauffeurError {
     #[error("{detail}")]
     Refused {
         code: String,
-        status: u16,
+        status: i32,
         detail: String,
     },
     #[error("{detail}")]
@@ -62,7 +62,7 @@ impl From<core_app::RiderError> for ChauffeurError {
             },
             R::Refused { status, .. } => ChauffeurError::Refused {
                 code,
-                status,
+                status: i32::from(status),
                 detail,
             },
             R::Offline(_) => ChauffeurError::Offline { code, detail },

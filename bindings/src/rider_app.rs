@@ -20,8 +20,8 @@ use crate::storage::{SecureStorage, StorageBridge};
 pub use chauffeur_core::places::{Place, PlaceKind};
 pub use chauffeur_core::rider_app::{
     ActiveRide, AirportInfo, BookingDetails, BookingSummary, CancellationTerms, CityInfo,
-    ExcludedClass, FieldError, FormField, HistoryStep, IntentKind, QuoteForm, QuoteOption,
-    RefusedIntent, RiderState,
+    DstOption, ExcludedClass, FieldError, FormField, HistoryStep, IntentKind, LocalDateTime,
+    QuoteForm, QuoteOption, Receipt, ReceiptLine, RefusedIntent, RiderState,
 };
 pub use chauffeur_core::wire::{ErrorCode, EventKind};
 pub use chauffeur_core::{Actor, BookingState, DstChoice, LatLon, VehicleClass};
@@ -46,7 +46,7 @@ pub struct RideEvent {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RideEnded {
     /// The server's HTTP status: 404, 403, 401, …
-    pub status: u16,
+    pub status: i32,
     /// The server's stable code: `not_found`, `forbidden`, `unauthorized`, …
     pub code: ErrorCode,
     /// The server's explanation.
@@ -62,7 +62,7 @@ pub trait RideListener: Send + Sync {
     /// One event of the ride, in order.
     fn on_event(&self, event: RideEvent);
     /// The stream broke; it is retried after `retry_in_ms`.
-    fn on_interrupted(&self, reason: String, retry_in_ms: u64);
+    fn on_interrupted(&self, reason: String, retry_in_ms: i64);
     /// The stream stopped for good (a permanent refusal); no call follows this one.
     fn on_ended(&self, ended: RideEnded);
 }
@@ -80,12 +80,12 @@ impl ride_events::RideListener for RideBridge {
         });
     }
     fn on_interrupted(&self, reason: String, retry_in: Duration) {
-        let ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
+        let ms = i64::try_from(retry_in.as_millis()).unwrap_or(i64::MAX);
         self.0.on_interrupted(reason, ms);
     }
     fn on_ended(&self, end: ride_events::RideEnd) {
         self.0.on_ended(RideEnded {
-            status: end.status,
+            status: i32::from(end.status),
             code: end.code,
             message: end.detail,
         });
@@ -276,6 +276,21 @@ impl RiderApp {
         on_runtime(async move { app.book(class).await }).await
     }
 
+    /// The payment hook: the card the next bookings are paid with, as the id the platform's
+    /// payment SDK produced for it (Stripe's `pm_…`; `pm_card_visa` with the dev server's test
+    /// provider). Card details never pass through the SDK; `None` forgets it. A server that
+    /// takes payments refuses a booking without one (`payment_method_required`).
+    pub fn use_payment_method(&self, payment_method_id: Option<String>) {
+        self.core.use_payment_method(payment_method_id);
+    }
+
+    /// After the card step (3-D Secure) the provider's SDK ran for a booking in
+    /// `PaymentPending`: asks the server how it ended and refreshes the lists.
+    pub async fn confirm_payment(&self, booking_id: String) -> Result<RiderState, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.confirm_payment(&booking_id).await }).await
+    }
+
     /// Sync the outbox, then refresh the catalog and bookings.
     pub async fn refresh(&self) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
@@ -372,15 +387,15 @@ fn shipped_catalog() -> Result<&'static chauffeur_core::Catalog, ChauffeurError>
 pub fn benchmark_estimate_in_rust(
     form: QuoteForm,
     now: SystemTime,
-    iterations: u32,
-) -> Result<u64, ChauffeurError> {
+    iterations: i32,
+) -> Result<i64, ChauffeurError> {
     let form: core_app::QuoteForm = form;
     let now = now.into();
     let started = std::time::Instant::now();
     for _ in 0..iterations {
         std::hint::black_box(estimate(std::hint::black_box(&form), now)?);
     }
-    Ok(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    Ok(i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX))
 }
 
 /// The SDK's version and the version of the catalog shipped in it, apart.
@@ -434,7 +449,7 @@ mod tests {
                 lon: 13.4132,
             }),
             hours: None,
-            pickup_local: "2026-12-08T14:00".into(),
+            pickup_local: core_app::LocalDateTime::parse("2026-12-08T14:00"),
             dst_choice: None,
             passengers: 2,
             bags: 2,

@@ -31,7 +31,7 @@ fn berlin_form() -> QuoteForm {
             lat: 52.5219,
             lon: 13.4132,
         }),
-        pickup_local: "2026-12-08T14:30".into(),
+        pickup_local: rider_app::LocalDateTime::parse("2026-12-08T14:30"),
         passengers: 2,
         bags: 1,
         ..QuoteForm::default()

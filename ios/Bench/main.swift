@@ -8,7 +8,8 @@ import Foundation
 let iterations = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 20_000
 let form = QuoteForm.make(
   cityId: "berlin", pickup: LatLon(lat: 52.3667, lon: 13.5033),
-  dropoff: LatLon(lat: 52.5219, lon: 13.4132), pickupLocal: "2027-02-09T14:00", passengers: 2,
+  dropoff: LatLon(lat: 52.5219, lon: 13.4132),
+  pickupLocal: LocalDateTime(year: 2027, month: 2, day: 9, hour: 14, minute: 0), passengers: 2,
   bags: 2)
 let now = Date(timeIntervalSince1970: 1_801_389_600)  // 2027-02-01T10:00:00Z
 
@@ -21,7 +22,8 @@ func nanoseconds(_ body: () throws -> Void) rethrows -> Double {
 do {
   for _ in 0..<3 {  // warm-up: the shipped catalog, the caches
     for _ in 0..<(iterations / 4) { _ = try estimateFares(form: form, now: now) }
-    _ = try benchmarkEstimateInRust(form: form, now: now, iterations: UInt32(iterations / 4))
+    _ = try benchmarkEstimateInRust(
+      form: form, now: now, iterations: Int32(clamping: iterations / 4))
   }
   // Best of five rounds on each side: the least disturbed measurement of each.
   var swift = Double.greatestFiniteMagnitude
@@ -34,7 +36,8 @@ do {
       for _ in 0..<iterations { _ = try estimateFares(form: form, now: now) }
     }
     swift = min(swift, round / Double(iterations))
-    let inRust = try benchmarkEstimateInRust(form: form, now: now, iterations: UInt32(iterations))
+    let inRust = try benchmarkEstimateInRust(
+      form: form, now: now, iterations: Int32(clamping: iterations))
     rust = min(rust, Double(inRust) / Double(iterations))
   }
   print("estimate_fares (3 classes, Berlin BER -> Alexanderplatz), \(iterations) calls,")

@@ -181,6 +181,25 @@ pub fn transition(
     }
 }
 
+/// Whether the rider may cancel a booking in `state` (the transition table decides; the apps show
+/// their cancel button by it).
+pub fn rider_may_cancel(state: BookingState) -> bool {
+    is_allowed(state, BookingState::Cancelled, Actor::Rider)
+}
+
+/// Whether a booking in `state` has a ride to follow live: from its confirmation until the
+/// rider is dropped off. A pending booking has no chauffeur yet; a final one has nothing left.
+pub fn is_followable_live(state: BookingState) -> bool {
+    matches!(
+        state,
+        BookingState::Confirmed
+            | BookingState::ChauffeurAssigned
+            | BookingState::EnRoute
+            | BookingState::Arrived
+            | BookingState::OnBoard
+    )
+}
+
 /// The states `actor` may move a booking to from `from`.
 pub fn next_states(from: BookingState, actor: Actor) -> impl Iterator<Item = BookingState> {
     TRANSITIONS

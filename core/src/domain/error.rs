@@ -52,7 +52,7 @@ pub enum CoreError {
     },
     #[error(
         "{} happens twice in {time_zone} (daylight saving time ends); choose the earlier \
-         ({}) or the later ({}) one",
+         {} or the later {}",
         local.format("%Y-%m-%d %H:%M"),
         local_with_offset(earlier, time_zone),
         local_with_offset(later, time_zone)
@@ -184,11 +184,11 @@ pub const ERROR_CODES: &[&str] = &[
     "give_back_too_late",
 ];
 
-/// `at` on the wall clock of `time_zone` with its offset, `02:30 UTC+02:00` (the two instants of
+/// `at` on the wall clock of `time_zone` with its offset, `02:30 (UTC+2)` (the two instants of
 /// a DST overlap differ only in the offset); in UTC if the zone is unknown.
 fn local_with_offset(at: &DateTime<Utc>, time_zone: &str) -> String {
     match time_zone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => at.with_timezone(&tz).format("%H:%M UTC%:z").to_string(),
+        Ok(tz) => crate::pickup::wall_clock_with_offset(*at, &tz),
         Err(_) => minute(at),
     }
 }
@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(
             ambiguous.to_string(),
             "2027-10-31 02:30 happens twice in Europe/Berlin (daylight saving time ends); \
-             choose the earlier (02:30 UTC+02:00) or the later (02:30 UTC+01:00) one"
+             choose the earlier 02:30 (UTC+2) or the later 02:30 (UTC+1)"
         );
         for e in [
             CoreError::PickupTooSoon { earliest: at },

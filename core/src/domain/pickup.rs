@@ -3,7 +3,7 @@
 //! a time that happens twice (DST overlap) needs the rider's choice, and the city's lead time
 //! and booking horizon apply.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::City;
@@ -20,9 +20,9 @@ pub const MAX_DAYS_AHEAD: i64 = 365;
 /// Which of the two instants a wall-clock time means when it happens twice (the hour the clocks
 /// go back): the form's message shows both in local time with their offsets.
 pub enum DstChoice {
-    /// The first, still on summer time (e.g. 02:30 UTC+02:00 in Berlin).
+    /// The first, still on summer time (e.g. 02:30 (UTC+2) in Berlin).
     Earlier,
-    /// The second, on winter time (e.g. 02:30 UTC+01:00).
+    /// The second, on winter time (e.g. 02:30 (UTC+1)).
     Later,
 }
 
@@ -61,6 +61,53 @@ pub fn parse_wall_clock(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"))
         .ok()
+}
+
+/// `at` on the wall clock of `tz` with its offset from UTC, as riders read a DST choice:
+/// `02:30 (UTC+2)`, `02:30 (UTC+1)`, `09:00 (UTC+5:30)`, `14:00 (UTC)`.
+pub fn wall_clock_with_offset<Z: TimeZone>(at: DateTime<Utc>, tz: &Z) -> String {
+    let local = at.with_timezone(tz);
+    format!(
+        "{} ({})",
+        local.naive_local().format("%H:%M"),
+        utc_offset_label(local.offset().fix().local_minus_utc())
+    )
+}
+
+/// An offset east of UTC in seconds as `UTC+2`, `UTC-3:30`, or `UTC` for none.
+pub fn utc_offset_label(seconds_east: i32) -> String {
+    if seconds_east == 0 {
+        return "UTC".to_owned();
+    }
+    let sign = if seconds_east < 0 { '-' } else { '+' };
+    let minutes = seconds_east.unsigned_abs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (hours, 0) => format!("UTC{sign}{hours}"),
+        (hours, minutes) => format!("UTC{sign}{hours}:{minutes:02}"),
+    }
+}
+
+/// The two instants a wall-clock time in `tz` stands for when the clocks go back (earlier,
+/// later), each with its offset east of UTC in seconds; `None` when it happens once or never.
+pub fn overlap_instants<Z: TimeZone>(
+    tz: &Z,
+    local: &NaiveDateTime,
+) -> Option<[(DstChoice, DateTime<Utc>, i32); 2]> {
+    match tz.from_local_datetime(local) {
+        LocalResult::Ambiguous(earlier, later) => Some([
+            (
+                DstChoice::Earlier,
+                earlier.with_timezone(&Utc),
+                earlier.offset().fix().local_minus_utc(),
+            ),
+            (
+                DstChoice::Later,
+                later.with_timezone(&Utc),
+                later.offset().fix().local_minus_utc(),
+            ),
+        ]),
+        _ => None,
+    }
 }
 
 /// A pickup time that passed every check.

@@ -330,7 +330,9 @@ fn intent_to_book(
         passenger: None,
         flight_number: text(&form.flight_number),
         notes: text(&form.notes),
-        child_seats: Some(form.child_seats).filter(|&seats| seats > 0),
+        child_seats: u32::try_from(form.child_seats)
+            .ok()
+            .filter(|&seats| seats > 0),
         payment_method_id,
     };
     let placeholder = PlaceholderBooking {

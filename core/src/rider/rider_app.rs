@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 use crate::booking::{Actor, BookingState};
 use crate::cache::{Cache, CacheError, CachedBooking, OutboxEntry, OutboxState};
@@ -53,23 +53,130 @@ pub struct QuoteForm {
     pub pickup: Option<LatLon>,
     /// Where to (a transfer). Leave empty and set `hours` for an hourly hire.
     pub dropoff: Option<LatLon>,
-    pub hours: Option<u32>,
-    /// Wall-clock time in the city, `2026-12-08T14:30`; empty for as soon as possible.
-    pub pickup_local: String,
+    /// Hours of an hourly hire (leave `dropoff` empty then).
+    pub hours: Option<i32>,
+    /// Wall-clock date and time in the city; `None` for as soon as possible.
+    pub pickup_local: Option<LocalDateTime>,
     /// Which of the two instants, when the time occurs twice (DST ends).
     pub dst_choice: Option<DstChoice>,
     /// At least one.
-    pub passengers: u32,
+    pub passengers: i32,
     /// Suitcases; each class takes at most so many.
-    pub bags: u32,
+    pub bags: i32,
     /// The chauffeur waits in the arrivals hall with a name sign (a surcharge).
     pub meet_and_greet: bool,
     /// At most one per passenger (a surcharge each).
-    pub child_seats: u32,
+    pub child_seats: i32,
     /// Required for airport pickups.
     pub flight_number: String,
     /// For the chauffeur.
     pub notes: String,
+}
+
+/// A date and time on a city's wall clock, to the minute, as a date and time picker gives it (no
+/// time zone: the form's city has one). Plain signed numbers so Kotlin and Swift see `Int`; a
+/// value out of range (month 13, 24:00, 30 February) is the `invalid_time` message on
+/// `pickup_local`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct LocalDateTime {
+    pub year: i32,
+    /// 1 to 12.
+    pub month: i32,
+    /// 1 to 31 (as the month has).
+    pub day: i32,
+    /// 0 to 23.
+    pub hour: i32,
+    /// 0 to 59.
+    pub minute: i32,
+}
+
+impl LocalDateTime {
+    /// The wall-clock time, or `None` if a part is out of range.
+    pub fn to_naive(&self) -> Option<NaiveDateTime> {
+        let part = |v: i32| u32::try_from(v).ok();
+        NaiveDate::from_ymd_opt(self.year, part(self.month)?, part(self.day)?)?.and_hms_opt(
+            part(self.hour)?,
+            part(self.minute)?,
+            0,
+        )
+    }
+
+    /// A wall-clock time, to the minute (seconds dropped).
+    pub fn of(at: NaiveDateTime) -> LocalDateTime {
+        let int = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        LocalDateTime {
+            year: at.year(),
+            month: int(at.month()),
+            day: int(at.day()),
+            hour: int(at.hour()),
+            minute: int(at.minute()),
+        }
+    }
+
+    /// `2026-12-08T14:30` (seconds allowed and dropped), as the HTTP API writes local times.
+    pub fn parse(text: &str) -> Option<LocalDateTime> {
+        crate::pickup::parse_wall_clock(text).map(LocalDateTime::of)
+    }
+}
+
+impl std::fmt::Display for LocalDateTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute
+        )
+    }
+}
+
+/// One of the two instants the form's pickup time stands for when it happens twice (the night
+/// the clocks go back): what the DST choice shows, in the city's local time with its offset.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DstOption {
+    /// The form's `dst_choice` that picks this instant.
+    pub choice: DstChoice,
+    /// The instant.
+    pub at: DateTime<Utc>,
+    /// The city's offset from UTC then, in minutes (120 for summer time in Berlin).
+    pub utc_offset_minutes: i32,
+    /// For the rider: `02:30 (UTC+2)`.
+    pub label: String,
+}
+
+/// The two instants the form's pickup time stands for, when it happens twice in the form's city
+/// (else none): earlier first.
+pub fn dst_options(form: &QuoteForm, catalog: &Catalog) -> Vec<DstOption> {
+    let (Some(local), Ok(city)) = (
+        form.pickup_local.and_then(|l| l.to_naive()),
+        catalog.city(form.city_id.trim()),
+    ) else {
+        return Vec::new();
+    };
+    let tz = city.tz();
+    crate::pickup::overlap_instants(&tz, &local).map_or_else(Vec::new, |both| {
+        both.into_iter()
+            .map(|(choice, at, offset_s)| DstOption {
+                choice,
+                at,
+                utc_offset_minutes: offset_s / 60,
+                label: crate::pickup::wall_clock_with_offset(at, &tz),
+            })
+            .collect()
+    })
 }
 
 /// A property of [`QuoteForm`] a message is about (`Form` for the form as a whole). Kotlin and
@@ -230,9 +337,9 @@ pub struct QuoteOption {
     /// The price can be booked until then.
     pub valid_until: DateTime<Utc>,
     /// The route's estimated length in metres.
-    pub distance_m: u32,
+    pub distance_m: i32,
     /// The route's estimated duration in seconds.
-    pub duration_s: u32,
+    pub duration_s: i32,
     /// The catalog the price comes from.
     pub catalog_version: String,
 }
@@ -257,6 +364,21 @@ pub struct BookingSummary {
     pub currency: String,
     /// Made or changed offline and not confirmed by the server yet.
     pub pending_sync: bool,
+    /// Whether to offer "Cancel": the rider may cancel in this state (the booking lifecycle's
+    /// rule) and no change to it waits to be sent.
+    pub can_cancel: bool,
+    /// Whether to offer "Follow live": a chauffeur is arranged and the ride is not over, and the
+    /// server knows the booking.
+    pub can_follow_live: bool,
+}
+
+impl BookingSummary {
+    /// Sets the state and what it allows (the flags follow the state, never the apps).
+    pub fn set_state(&mut self, state: BookingState) {
+        self.state = state;
+        self.can_cancel = crate::booking::rider_may_cancel(state) && !self.pending_sync;
+        self.can_follow_live = crate::booking::is_followable_live(state) && !self.pending_sync;
+    }
 }
 
 /// An intent the server refused after it was made (offline, or replayed): kept and explained
@@ -267,7 +389,7 @@ pub struct RefusedIntent {
     /// The key to dismiss it with.
     pub seq: i64,
     /// The server's HTTP status, when its answer could be read.
-    pub status: Option<u16>,
+    pub status: Option<i32>,
     pub kind: IntentKind,
     /// The booking it was about, once known.
     pub booking_id: Option<String>,
@@ -306,7 +428,7 @@ impl IntentKind {
 impl RefusedIntent {
     /// The refusal as the error of the action that made the intent.
     pub(crate) fn to_error(&self) -> RiderError {
-        match self.status {
+        match self.status.and_then(|s| u16::try_from(s).ok()) {
             Some(status) => RiderError::Refused {
                 status,
                 code: self.code.clone(),
@@ -380,6 +502,9 @@ pub struct Receipt {
     pub vat_minor: i64,
     /// VAT rate in basis points (1900 = 19 %).
     pub vat_rate_bp: i32,
+    /// The same rate as a fraction (0.19), for the platform's percent format: apps show it as
+    /// it is and compute nothing.
+    pub vat_rate: f64,
     /// The price agreed when booking.
     pub quoted_total_minor: i64,
     /// What came on top after the ride (zero when nothing did).
@@ -411,6 +536,7 @@ impl Receipt {
             net_minor: view.net.amount_minor,
             vat_minor: view.vat.amount_minor,
             vat_rate_bp: i32::try_from(view.vat_rate_bp).unwrap_or(i32::MAX),
+            vat_rate: f64::from(view.vat_rate_bp) / 10_000.0,
             quoted_total_minor: view.quoted_total.amount_minor,
             extras_total_minor: view.extras_total.amount_minor,
             lines: lines(&view.lines),
@@ -437,13 +563,16 @@ pub struct BookingDetails {
 pub struct RiderState {
     /// Goes up by one with every change. Listeners may be told of two changes made at once in
     /// either order; a state with a lower revision than one already shown is older: skip it.
-    pub revision: u64,
+    pub revision: i64,
     /// The rider's e-mail while the secure storage holds a session token.
     pub signed_in_as: Option<String>,
     /// The quote form as last edited.
     pub form: QuoteForm,
     /// The form's messages, each on its field.
     pub form_errors: Vec<FieldError>,
+    /// When the form's pickup time happens twice (the clocks go back), the two instants to
+    /// choose from with `dst_choice`, in local time with their offsets; else empty.
+    pub dst_options: Vec<DstOption>,
     /// The prices for the form, one per class the party fits.
     pub quotes: Vec<QuoteOption>,
     /// The city's classes left out of `quotes` because the party does not fit them, with why.
@@ -833,10 +962,12 @@ impl RiderApp {
     /// The rider edited the form: validate it (no network) and show the messages. Earlier
     /// quotes no longer match and go.
     pub fn edit_form(&self, form: QuoteForm) -> RiderState {
-        let errors = match validate_form(&form, &self.catalog(), self.now()) {
+        let catalog = self.catalog();
+        let errors = match validate_form(&form, &catalog, self.now()) {
             Ok(_) => Vec::new(),
             Err(errors) => errors,
         };
+        let dst = dst_options(&form, &catalog);
         self.update(|s| {
             if s.form != form {
                 s.quotes.clear();
@@ -844,6 +975,7 @@ impl RiderApp {
             }
             s.form = form;
             s.form_errors = errors;
+            s.dst_options = dst;
         })
     }
 
@@ -1215,7 +1347,7 @@ impl RiderApp {
             }
             Err(e) => return Err(e.into()),
         };
-        let history = entries
+        let history: Vec<HistoryStep> = entries
             .iter()
             .map(|(version, json)| {
                 let step: HistoryEntryView = from_cached_json(json)?;
@@ -1229,8 +1361,17 @@ impl RiderApp {
             })
             .collect::<Result<_, RiderError>>()?;
         let shown: ShownBooking = from_cached_json(&cached.json)?;
+        let mut booking = summary_of(&cached)?;
+        // The server's history is newer than the cached booking when it changed since the last
+        // refresh (a partner accepted): its last step is the state, and what it allows.
+        if let Some(last) = history
+            .last()
+            .filter(|_| !from_cache && !booking.pending_sync)
+        {
+            booking.set_state(last.to_state);
+        }
         let details = BookingDetails {
-            booking: summary_of(&cached)?,
+            booking,
             history,
             receipt: shown.receipt.as_ref().map(Receipt::of),
             from_cache,
@@ -1381,7 +1522,10 @@ impl RiderApp {
             }
             if let Some(state) = ride.state {
                 for b in s.upcoming.iter_mut().filter(|b| b.id == booking_id) {
-                    b.state = state;
+                    b.set_state(state);
+                }
+                if let Some(selected) = s.selected.as_mut().filter(|d| d.booking.id == booking_id) {
+                    selected.booking.set_state(state);
                 }
             }
         });
@@ -1468,7 +1612,7 @@ pub(crate) fn summary_of(b: &CachedBooking) -> Result<BookingSummary, RiderError
             b.state
         ))
     })?;
-    Ok(BookingSummary {
+    let mut summary = BookingSummary {
         id: b.id.clone(),
         state,
         city_id: b.city_id.clone(),
@@ -1478,7 +1622,11 @@ pub(crate) fn summary_of(b: &CachedBooking) -> Result<BookingSummary, RiderError
         currency: shown.price.currency,
         price: shown.price.formatted,
         pending_sync: b.pending_sync,
-    })
+        can_cancel: false,
+        can_follow_live: false,
+    };
+    summary.set_state(state);
+    Ok(summary)
 }
 
 pub(crate) fn quotes_from_server(served: &QuotesResponse) -> Vec<QuoteOption> {
@@ -1494,11 +1642,17 @@ pub(crate) fn quotes_from_server(served: &QuotesResponse) -> Vec<QuoteOption> {
             quote_token: Some(q.quote_token.clone()),
             pickup_at: q.pickup_at,
             valid_until: q.valid_until,
-            distance_m: q.distance_m,
-            duration_s: q.duration_s,
+            distance_m: signed(q.distance_m),
+            duration_s: signed(q.duration_s),
             catalog_version: served.catalog_version.clone(),
         })
         .collect()
+}
+
+/// A route's metres or seconds for the exported records (signed for Kotlin and Swift; no route
+/// comes near `i32::MAX`).
+fn signed(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
 }
 
 /// The entry as the rider sees it, if the server refused it.
@@ -1515,7 +1669,7 @@ pub(crate) fn refused_intent(entry: &OutboxEntry) -> Option<RefusedIntent> {
             let code = ErrorCode::new(code.clone());
             Some(RefusedIntent {
                 seq: entry.seq,
-                status: *status,
+                status: status.map(i32::from),
                 kind,
                 booking_id: entry.booking_id.clone(),
                 explanation: explain_refusal(kind, &code, detail),
@@ -1626,8 +1780,8 @@ fn as_estimates(quotes: &[Quote]) -> Vec<QuoteOption> {
             quote_token: None,
             pickup_at: q.pickup.at,
             valid_until: q.valid_until,
-            distance_m: q.route.distance_m,
-            duration_s: q.route.duration_s,
+            distance_m: signed(q.route.distance_m),
+            duration_s: signed(q.route.duration_s),
             catalog_version: q.catalog_version.clone(),
         })
         .collect()
@@ -1651,6 +1805,20 @@ fn field_error(e: &CoreError) -> FieldError {
         code: ErrorCode::from(e.code()),
         message: e.to_string(),
     }
+}
+
+/// A count of the form (bags, child seats) as the fare engine takes it; a negative one is a
+/// message on its own field (the bindings' integers are signed, so one can arrive).
+fn count(value: i32, field: FormField, what: &str, errors: &mut Vec<FieldError>) -> Option<u32> {
+    let counted = u32::try_from(value).ok();
+    if counted.is_none() {
+        errors.push(FieldError {
+            field,
+            code: ErrorCode::from("invalid_request"),
+            message: format!("The number of {what} cannot be negative."),
+        });
+    }
+    counted
 }
 
 fn required(field: FormField, message: &str) -> FieldError {
@@ -1701,7 +1869,17 @@ fn checked(
             });
             None
         }
-        (None, Some(hours)) => Some(ProductRequest::Hourly { hours }),
+        (None, Some(hours)) => match u32::try_from(hours) {
+            Ok(hours) => Some(ProductRequest::Hourly { hours }),
+            Err(_) => {
+                errors.push(FieldError {
+                    field: FormField::Hours,
+                    code: ErrorCode::from("invalid_request"),
+                    message: "The number of hours cannot be negative.".into(),
+                });
+                None
+            }
+        },
         (Some(dropoff), None) => Some(ProductRequest::Transfer {
             dropoff,
             stops: vec![],
@@ -1714,21 +1892,23 @@ fn checked(
             None
         }
     };
-    if form.passengers == 0 {
+    if form.passengers <= 0 {
         errors.push(FieldError {
             field: FormField::Passengers,
             code: ErrorCode::from("invalid_request"),
             message: "At least one passenger rides.".into(),
         });
     }
-    let text = form.pickup_local.trim();
-    let pickup_time = if text.is_empty() {
-        Some(PickupTime::Asap)
-    } else {
-        match ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        {
+    let bags = count(form.bags, FormField::Bags, "bags", &mut errors);
+    let child_seats = count(
+        form.child_seats,
+        FormField::ChildSeats,
+        "child seats",
+        &mut errors,
+    );
+    let pickup_time = match form.pickup_local {
+        None => Some(PickupTime::Asap),
+        Some(local) => match local.to_naive() {
             Some(at) => Some(PickupTime::Local {
                 at,
                 dst: form.dst_choice,
@@ -1737,14 +1917,29 @@ fn checked(
                 errors.push(FieldError {
                     field: FormField::PickupLocal,
                     code: ErrorCode::from("invalid_time"),
-                    message: format!("{text:?} is not a date and time like 2026-12-08T14:30."),
+                    message: format!("{local} is not a date and time on the calendar."),
                 });
                 None
             }
-        }
+        },
     };
-    let (Some(pickup), Some(product), Some(pickup_time), true) =
-        (form.pickup, product, pickup_time, errors.is_empty())
+    let (
+        Some(pickup),
+        Some(product),
+        Some(pickup_time),
+        Ok(passengers),
+        Some(bags),
+        Some(child_seats),
+        true,
+    ) = (
+        form.pickup,
+        product,
+        pickup_time,
+        u32::try_from(form.passengers),
+        bags,
+        child_seats,
+        errors.is_empty(),
+    )
     else {
         return Err(errors);
     };
@@ -1753,11 +1948,11 @@ fn checked(
         pickup,
         product,
         pickup_time,
-        passengers: form.passengers,
-        bags: form.bags,
+        passengers,
+        bags,
         extras: Extras {
             meet_and_greet: form.meet_and_greet,
-            child_seats: form.child_seats,
+            child_seats,
         },
     };
     match quote_all(catalog, &EstimatedRouter, &request, now) {
@@ -1781,7 +1976,7 @@ mod tests {
                 lat: 52.5219,
                 lon: 13.4132,
             }),
-            pickup_local: "2026-12-08T14:30".into(),
+            pickup_local: LocalDateTime::parse("2026-12-08T14:30"),
             passengers: 2,
             bags: 1,
             ..QuoteForm::default()
@@ -1814,15 +2009,27 @@ mod tests {
             ("dropoff", "outside_service_area")
         );
         let mut form = berlin_form();
-        form.pickup_local = "2027-03-28T02:30".into(); // the clocks skip this hour in Berlin
+        form.pickup_local = LocalDateTime::parse("2027-03-28T02:30"); // the clocks skip this hour in Berlin
         let errors = validate_form(&form, &catalog, now()).unwrap_err();
         assert_eq!(errors[0].field, FormField::PickupLocal);
         assert_eq!(errors[0].code, "pickup_in_dst_gap");
         let mut form = berlin_form();
-        form.pickup_local = "next tuesday".into();
+        form.pickup_local = Some(LocalDateTime {
+            year: 2027,
+            month: 2,
+            day: 30,
+            hour: 10,
+            minute: 0,
+        });
+        let errors = validate_form(&form, &catalog, now()).unwrap_err();
         assert_eq!(
-            validate_form(&form, &catalog, now()).unwrap_err()[0].code,
-            "invalid_time"
+            (errors[0].field, errors[0].code.as_str()),
+            (FormField::PickupLocal, "invalid_time")
+        );
+        assert!(
+            errors[0].message.contains("2027-02-30T10:00"),
+            "{}",
+            errors[0].message
         );
         assert!(validate_form(&berlin_form(), &catalog, now()).is_ok());
     }
@@ -1899,6 +2106,11 @@ mod tests {
         }))
         .unwrap_or_else(|e| panic!("{e}"));
         let receipt = Receipt::of(&view);
+        assert!(
+            (receipt.vat_rate - 0.19).abs() < 1e-12,
+            "{}",
+            receipt.vat_rate
+        );
         assert_eq!(
             (
                 receipt.currency.as_str(),
@@ -1920,6 +2132,184 @@ mod tests {
             }]
         );
         assert_eq!(receipt.lines[0].kind, "base");
+    }
+
+    #[test]
+    fn a_negative_count_is_a_message_on_its_own_field_not_a_wrap() {
+        let catalog = Catalog::shipped().unwrap_or_else(|e| panic!("{e}"));
+        let cases = [
+            (
+                QuoteForm {
+                    bags: -1,
+                    ..berlin_form()
+                },
+                FormField::Bags,
+            ),
+            (
+                QuoteForm {
+                    child_seats: -2,
+                    ..berlin_form()
+                },
+                FormField::ChildSeats,
+            ),
+            (
+                QuoteForm {
+                    passengers: -3,
+                    ..berlin_form()
+                },
+                FormField::Passengers,
+            ),
+            (
+                QuoteForm {
+                    dropoff: None,
+                    hours: Some(-4),
+                    ..berlin_form()
+                },
+                FormField::Hours,
+            ),
+        ];
+        for (form, field) in cases {
+            let errors = validate_form(&form, &catalog, now()).unwrap_err();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(
+                (errors[0].field, errors[0].code.as_str()),
+                (field, "invalid_request")
+            );
+        }
+    }
+
+    #[test]
+    fn local_date_times_convert_both_ways_and_reject_what_no_calendar_has() {
+        let at = LocalDateTime::parse("2026-12-08T14:30:59").unwrap_or_default();
+        assert_eq!(
+            at,
+            LocalDateTime {
+                year: 2026,
+                month: 12,
+                day: 8,
+                hour: 14,
+                minute: 30
+            }
+        );
+        assert_eq!(at.to_string(), "2026-12-08T14:30");
+        assert_eq!(at.to_naive().map(LocalDateTime::of), Some(at));
+        for wrong in [
+            LocalDateTime { month: 13, ..at },
+            LocalDateTime { hour: 24, ..at },
+            LocalDateTime { minute: -1, ..at },
+            LocalDateTime {
+                month: 2,
+                day: 29,
+                year: 2027,
+                ..at
+            },
+        ] {
+            assert_eq!(wrong.to_naive(), None, "{wrong}");
+        }
+    }
+
+    #[test]
+    fn the_dst_choice_is_offered_in_local_time_with_each_offset() {
+        let catalog = Catalog::shipped().unwrap_or_else(|e| panic!("{e}"));
+        // 31 October 2027: Berlin's clocks go back from 03:00 to 02:00, so 02:30 happens twice.
+        let form = QuoteForm {
+            pickup_local: LocalDateTime::parse("2027-10-31T02:30"),
+            ..berlin_form()
+        };
+        let options = dst_options(&form, &catalog);
+        let shown: Vec<(DstChoice, &str, i32, String)> = options
+            .iter()
+            .map(|o| {
+                (
+                    o.choice,
+                    o.label.as_str(),
+                    o.utc_offset_minutes,
+                    o.at.to_rfc3339(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    DstChoice::Earlier,
+                    "02:30 (UTC+2)",
+                    120,
+                    "2027-10-31T00:30:00+00:00".to_owned()
+                ),
+                (
+                    DstChoice::Later,
+                    "02:30 (UTC+1)",
+                    60,
+                    "2027-10-31T01:30:00+00:00".to_owned()
+                ),
+            ]
+        );
+        // Without a choice the form says so on `pickup_local`, with the same labels.
+        let errors = validate_form(&form, &catalog, now()).unwrap_err();
+        assert_eq!(errors[0].code, "pickup_time_ambiguous");
+        assert!(
+            errors[0].message.contains("02:30 (UTC+1)"),
+            "{}",
+            errors[0].message
+        );
+        // A time that happens once, and an unknown city, offer nothing.
+        assert!(dst_options(&berlin_form(), &catalog).is_empty());
+        let elsewhere = QuoteForm {
+            city_id: "atlantis".into(),
+            ..form
+        };
+        assert!(dst_options(&elsewhere, &catalog).is_empty());
+        assert_eq!(crate::pickup::utc_offset_label(19_800), "UTC+5:30");
+        assert_eq!(crate::pickup::utc_offset_label(-10_800), "UTC-3");
+        assert_eq!(crate::pickup::utc_offset_label(0), "UTC");
+    }
+
+    #[test]
+    fn what_a_booking_allows_follows_its_state_as_the_lifecycle_says() {
+        let mut summary = BookingSummary {
+            id: "b-1".into(),
+            state: BookingState::Pending,
+            city_id: "berlin".into(),
+            class: VehicleClass::Business,
+            pickup_at: now(),
+            price: String::new(),
+            price_minor: 9300,
+            currency: "EUR".into(),
+            pending_sync: false,
+            can_cancel: false,
+            can_follow_live: false,
+        };
+        let allowed = |summary: &mut BookingSummary, state| {
+            summary.set_state(state);
+            (summary.can_cancel, summary.can_follow_live)
+        };
+        assert_eq!(allowed(&mut summary, BookingState::Pending), (true, false));
+        assert_eq!(allowed(&mut summary, BookingState::Confirmed), (true, true));
+        assert_eq!(allowed(&mut summary, BookingState::EnRoute), (true, true));
+        assert_eq!(allowed(&mut summary, BookingState::OnBoard), (false, true));
+        for done in [
+            BookingState::Completed,
+            BookingState::Cancelled,
+            BookingState::NoShow,
+            BookingState::Unfulfilled,
+        ] {
+            assert_eq!(allowed(&mut summary, done), (false, false), "{done}");
+        }
+        // A change waiting to be sent allows neither until the server has it.
+        summary.pending_sync = true;
+        assert_eq!(
+            allowed(&mut summary, BookingState::Confirmed),
+            (false, false)
+        );
+        // Every state the rider may cancel in is one the transition table lets them leave.
+        for state in BookingState::ALL {
+            assert_eq!(
+                crate::booking::rider_may_cancel(state),
+                crate::booking::next_states(state, Actor::Rider)
+                    .any(|s| s == BookingState::Cancelled)
+            );
+        }
     }
 
     #[test]

@@ -19,8 +19,10 @@ struct BookingView: View {
             Text("Shown as last seen: you are offline.").font(.footnote).foregroundStyle(.orange)
           }
         }
-        Section("Live") {
-          LiveRideView(model: model, bookingId: bookingId)
+        if booking.canFollowLive {
+          Section("Live") {
+            LiveRideView(model: model, bookingId: bookingId)
+          }
         }
         Section("History") {
           ForEach(details.history, id: \.version) { step in
@@ -31,10 +33,13 @@ struct BookingView: View {
             }
           }
         }
-        Section("Receipt") {
-          // TODO(receipt): the lines, extras and VAT split once the SDK's state carries the
-          // server's receipt (GET /v1/bookings/{id}/receipt); today it has the price only.
-          LabeledContent("Price", value: booking.price)
+        if let receipt = details.receipt {
+          ReceiptSection(receipt: receipt)
+        } else {
+          Section("Price") {
+            LabeledContent(
+              "Price", value: Formatting.money(booking.priceMinor, currency: booking.currency))
+          }
         }
         cancelSection
       } else {
@@ -62,8 +67,30 @@ struct BookingView: View {
           run { try await model.confirmCancellation() }
         }
       }
-    } else if model.state.upcoming.contains(where: { $0.id == bookingId }) {
+    } else if model.state.booking(bookingId)?.canCancel == true {
       Button("Cancel…", role: .destructive) { run { try await model.askToCancel(bookingId) } }
+    }
+  }
+}
+
+/// The server's receipt: each line, what came on top after the ride, net, VAT at the SDK's rate
+/// and the total, in the device's locale. Nothing is computed here.
+struct ReceiptSection: View {
+  let receipt: Receipt
+
+  var body: some View {
+    Section("Receipt") {
+      ForEach(Array((receipt.lines + receipt.extras).enumerated()), id: \.offset) { _, line in
+        LabeledContent(
+          line.kind, value: Formatting.money(line.amountMinor, currency: receipt.currency))
+      }
+      LabeledContent("Net", value: Formatting.money(receipt.netMinor, currency: receipt.currency))
+      LabeledContent(
+        "VAT \(Formatting.percent(receipt.vatRate))",
+        value: Formatting.money(receipt.vatMinor, currency: receipt.currency))
+      LabeledContent(
+        "Total", value: Formatting.money(receipt.totalMinor, currency: receipt.currency)
+      ).bold()
     }
   }
 }

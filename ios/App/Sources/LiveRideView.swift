@@ -32,6 +32,8 @@ struct LiveRideView: View {
       }
     }
     .task(id: bookingId) {
+      // Only a ride the SDK says can be followed: a finished booking opens no live stream.
+      guard model.state.booking(bookingId)?.canFollowLive == true else { return }
       do {
         // The model's state follows the ride; the events themselves are not needed here.
         for try await _ in model.app.rideEvents(bookingId: bookingId) {}

@@ -29,14 +29,23 @@ struct QuoteFormView: View {
           FieldMessage(model: model, field: .dropoff)
         }
         DatePicker("Pickup time", selection: $pickupDate)
+        if !model.state.dstOptions.isEmpty {
+          // The time happens twice (the clocks go back): the core's two instants, labelled in
+          // local time with their offsets ("02:30 (UTC+2)").
+          Picker("This time happens twice. Which one?", selection: $form.dstChoice) {
+            ForEach(model.state.dstOptions, id: \.label) { option in
+              Text(option.label).tag(Optional(option.choice))
+            }
+          }
+        }
         FieldMessage(model: model, field: .pickupLocal)
       }
       Section {
-        Stepper("Passengers: \(form.passengers)", value: $form.passengers, in: 0...16)
+        Stepper("Passengers: \(form.passengers)", value: count(\.passengers), in: 0...16)
         FieldMessage(model: model, field: .passengers)
-        Stepper("Bags: \(form.bags)", value: $form.bags, in: 0...16)
+        Stepper("Bags: \(form.bags)", value: count(\.bags), in: 0...16)
         FieldMessage(model: model, field: .bags)
-        Stepper("Child seats: \(form.childSeats)", value: $form.childSeats, in: 0...4)
+        Stepper("Child seats: \(form.childSeats)", value: count(\.childSeats), in: 0...4)
         FieldMessage(model: model, field: .childSeats)
         Toggle("Meet and greet", isOn: $form.meetAndGreet)
         TextField("Flight number", text: $form.flightNumber)
@@ -53,36 +62,37 @@ struct QuoteFormView: View {
     .navigationTitle("Book a chauffeur")
     .onChange(of: form) { model.edit(edited()) }
     .onChange(of: byTheHour) { model.edit(edited()) }
-    .onChange(of: pickupDate) { model.edit(edited()) }
+    .onChange(of: pickupDate) {
+      // A new time: an earlier DST choice no longer applies (the form's edit follows).
+      let local = LocalDateTime(pickupDate)
+      guard form.pickupLocal != local else { return }
+      form.pickupLocal = local
+      form.dstChoice = nil
+    }
     .onAppear {
       // The whole form as the model has it, mode and pickup time included, so the edits that
       // follow do not reset them to this view's defaults.
       form = model.state.form
       byTheHour = form.hours != nil
-      if let saved = Self.wallClock.date(from: form.pickupLocal) { pickupDate = saved }
+      if let saved = form.pickupLocal?.date() { pickupDate = saved }
     }
   }
 
-  private var hoursBinding: Binding<UInt32> {
-    Binding(get: { form.hours ?? 2 }, set: { form.hours = $0 })
+  private var hoursBinding: Binding<Int> {
+    Binding(get: { Int(form.hours ?? 2) }, set: { form.hours = Int32(clamping: $0) })
   }
 
-  /// Reads the form's wall-clock pickup (`2026-12-08T14:30`) in the device's time zone.
-  private static let wallClock: DateFormatter = {
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.dateFormat = "yyyy-MM-dd'T'HH:mm"
-    return formatter
-  }()
+  /// A count of the form as a stepper's `Int`.
+  private func count(_ value: WritableKeyPath<QuoteForm, Int32>) -> Binding<Int> {
+    Binding(get: { Int(form[keyPath: value]) }, set: { form[keyPath: value] = Int32(clamping: $0) })
+  }
 
-  /// The form as the rider set it; the pickup as the wall-clock time the picker shows
-  /// (`2026-12-08T14:30`), which the core reads in the city's time zone.
+  /// The form as the rider set it; the pickup as the wall-clock time the picker shows, which
+  /// the core reads in the city's time zone.
   private func edited() -> QuoteForm {
     var edited = form
     if byTheHour { edited.dropoff = nil } else { edited.hours = nil }
-    let wallClock = Date.ISO8601FormatStyle(timeZone: .current).year().month().day()
-      .dateTimeSeparator(.standard).time(includingFractionalSeconds: false)
-    edited.pickupLocal = String(pickupDate.formatted(wallClock).prefix(16))
+    if edited.pickupLocal == nil { edited.pickupLocal = LocalDateTime(pickupDate) }
     return edited
   }
 }

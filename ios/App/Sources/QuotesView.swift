@@ -46,6 +46,18 @@ struct QuotesView: View {
           Text(quote.class.label)
         }
       }
+      if !model.state.excludedClasses.isEmpty {
+        Section("Not available for this trip") {
+          // The core's reason, e.g. "First takes at most 3 passengers and 3 bags (asked: …)".
+          ForEach(model.state.excludedClasses, id: \.class) { excluded in
+            VStack(alignment: .leading) {
+              Text(excluded.class.label)
+              Text(excluded.reason).font(.footnote)
+            }
+            .foregroundStyle(.secondary)
+          }
+        }
+      }
     }
     .navigationTitle("Prices")
     .navigationDestination(isPresented: $booked) { ConfirmationView(model: model) }
@@ -87,6 +99,7 @@ extension VehicleClass {
 extension BookingState {
   var label: String {
     switch self {
+    case .paymentPending: String(localized: "Waiting for your card")
     case .pending: String(localized: "Looking for a chauffeur")
     case .confirmed: String(localized: "Confirmed")
     case .chauffeurAssigned: String(localized: "Chauffeur assigned")

@@ -7,7 +7,7 @@ public enum ChauffeurKitError: Error, Equatable, Sendable {
   /// Input the rider can fix, shown next to `field`.
   case invalidInput(code: String, field: String, message: String)
   /// The server said no, with its HTTP status.
-  case refused(code: String, status: UInt16, message: String)
+  case refused(code: String, status: Int, message: String)
   case offline(code: String, message: String)
   case notSignedIn(code: String, message: String)
   /// The flow does not allow this now (no such quote, an estimate, an unknown booking).
@@ -33,7 +33,7 @@ public enum ChauffeurKitError: Error, Equatable, Sendable {
     case .InvalidInput(let code, let field, let detail):
       self = .invalidInput(code: code, field: field, message: detail)
     case .Refused(let code, let status, let detail):
-      self = .refused(code: code, status: status, message: detail)
+      self = .refused(code: code, status: Int(status), message: detail)
     case .Offline(let code, let detail):
       self = .offline(code: code, message: detail)
     case .NotSignedIn(let code, let detail):
@@ -65,7 +65,7 @@ public enum ChauffeurKitError: Error, Equatable, Sendable {
   }
 
   /// The server's HTTP status, for refusals.
-  public var status: UInt16? {
+  public var status: Int? {
     if case .refused(_, let status, _) = self { return status }
     return nil
   }

@@ -123,7 +123,7 @@ private final class StateHub: StateListener, @unchecked Sendable {
 private final class StateForwarder: @unchecked Sendable {
   private let continuation: AsyncStream<RiderState>.Continuation
   private let lock = NSLock()
-  private var shownRevision: UInt64?
+  private var shownRevision: Int64?
 
   init(_ continuation: AsyncStream<RiderState>.Continuation) {
     self.continuation = continuation
@@ -175,7 +175,7 @@ private final class RideForwarder: RideListener, @unchecked Sendable {
     continuation.yield(event)
   }
 
-  func onInterrupted(reason: String, retryInMs: UInt64) {
+  func onInterrupted(reason: String, retryInMs: Int64) {
     // The subscription retries by itself; a permanent refusal comes as `onEnded`.
   }
 
@@ -183,6 +183,6 @@ private final class RideForwarder: RideListener, @unchecked Sendable {
     owner.cancel()
     continuation.finish(
       throwing: ChauffeurKitError.refused(
-        code: ended.code, status: ended.status, message: ended.message))
+        code: ended.code, status: Int(ended.status), message: ended.message))
   }
 }

@@ -105,6 +105,8 @@ final class RiderJourneyTests: XCTestCase {
     let confirmation = try XCTUnwrap(model.state.confirmation)
     XCTAssertEqual(confirmation.state, .pending)
     XCTAssertFalse(confirmation.pendingSync)
+    XCTAssertTrue(confirmation.canCancel)
+    XCTAssertFalse(confirmation.canFollowLive, "pending: no chauffeur to follow yet")
     XCTAssertEqual(model.state.upcoming.map(\.id), [confirmation.id])
 
     let (statuses, following) = collect(model.app.rideStatuses(bookingId: confirmation.id))
@@ -122,6 +124,8 @@ final class RiderJourneyTests: XCTestCase {
     let history = try XCTUnwrap(model.state.selected?.history)
     XCTAssertEqual(history.map(\.actor), [.rider, .partner])
     XCTAssertEqual(history.map(\.toState), [.pending, .confirmed])
+    let confirmed = try XCTUnwrap(model.state.booking(confirmation.id))
+    XCTAssertTrue(confirmed.canFollowLive && confirmed.canCancel, "\(confirmed)")
   }
 
   @MainActor
@@ -150,5 +154,8 @@ final class RiderJourneyTests: XCTestCase {
     let history = try XCTUnwrap(model.state.selected?.history)
     XCTAssertEqual(history.map(\.actor), [.rider, .rider])
     XCTAssertEqual(history.map(\.toState), [.pending, .cancelled])
+    let cancelled = try XCTUnwrap(model.state.booking(id))
+    XCTAssertFalse(cancelled.canCancel, "the SDK decides: nothing left to cancel")
+    XCTAssertFalse(cancelled.canFollowLive, "a finished booking opens no live ride")
   }
 }

@@ -65,9 +65,14 @@ final class Installation {
     try platformSecureStorage(directory: directory.appendingPathComponent("secure"))
   }
 
+  /// The rider app on this installation, paying with the card the dev server's test payment
+  /// provider authorises (the dev server takes payments: a booking needs a payment method).
   @MainActor
   func open(serverURL: String) async throws -> RiderModel {
-    try await RiderModel.open(serverURL: serverURL, cacheFile: cacheFile, storage: try storage())
+    let model = try await RiderModel.open(
+      serverURL: serverURL, cacheFile: cacheFile, storage: try storage())
+    model.app.usePaymentMethod(paymentMethodId: testCard)
+    return model
   }
 
   deinit { try? FileManager.default.removeItem(at: directory) }
@@ -82,15 +87,17 @@ enum Places {
 /// Nothing listens there: the server unreachable.
 let unreachableServer = "http://127.0.0.1:9"
 let password = "correct horse battery"
+/// The card the dev server's test payment provider authorises (server/src/payments/double.rs).
+let testCard = "pm_card_visa"
 
 /// 14:30 local time, a week from today (a free cancellation, no DST ambiguity).
-func nextWeek() -> String {
-  let day = Date().addingTimeInterval(7 * 24 * 3600)
-  let formatter = DateFormatter()
-  formatter.locale = Locale(identifier: "en_US_POSIX")
-  formatter.timeZone = TimeZone(secondsFromGMT: 3600)
-  formatter.dateFormat = "yyyy-MM-dd"
-  return formatter.string(from: day) + "T14:30"
+func nextWeek() -> LocalDateTime {
+  var calendar = Calendar(identifier: .gregorian)
+  calendar.timeZone = TimeZone(secondsFromGMT: 3600) ?? .gmt
+  var day = LocalDateTime(Date().addingTimeInterval(7 * 24 * 3600), calendar: calendar)
+  day.hour = 14
+  day.minute = 30
+  return day
 }
 
 func berlinTrip() -> QuoteForm {

@@ -1,6 +1,8 @@
 package com.chauffeur.presentation
 
 import com.chauffeur.sdk.ChauffeurException
+import com.chauffeur.sdk.DstChoice
+import com.chauffeur.sdk.Place
 import com.chauffeur.sdk.QuoteForm
 import com.chauffeur.sdk.RideEvent
 import com.chauffeur.sdk.RiderApp
@@ -8,7 +10,12 @@ import com.chauffeur.sdk.RiderState
 import com.chauffeur.sdk.VehicleClass
 import com.chauffeur.sdk.rideEvents
 import com.chauffeur.sdk.states
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.FlowPreview
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.collectLatest
+import kotlinx.coroutines.flow.debounce
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -20,9 +27,12 @@ import kotlinx.coroutines.flow.update
  * navigation and keeps the last error for the screen to show. No Android classes: tested on the
  * JVM against a real server.
  */
-class RiderPresenter(private val app: RiderApp) {
+class RiderPresenter(private val app: RiderApp, scope: CoroutineScope) {
     /** The SDK's state, shared with every screen. */
     val state: StateFlow<RiderState> = app.states()
+
+    /** The place search of the form's pickup and drop-off fields (runs in [scope]). */
+    val places = PlaceSearch(app, scope)
 
     private val stack = MutableStateFlow<List<Screen>>(listOf(Screen.QuoteForm))
 
@@ -62,11 +72,37 @@ class RiderPresenter(private val app: RiderApp) {
     /** Every edit of the form: validated at once, the messages appear under their fields. */
     fun onFormChanged(form: QuoteForm): QuoteFormModel = QuoteFormModel.of(app.editForm(form))
 
-    /** "Get prices": on success the quotes screen; invalid input stays on the form. */
-    suspend fun onGetPrices(): Boolean = attempt {
-        app.requestQuotes()
-        push(Screen.Quotes)
+    /**
+     * "Get prices": the number fields' text becomes the form's numbers first (when given), so
+     * the SDK checks what the rider sees; on success the quotes screen, invalid input stays on
+     * the form with the SDK's messages under each field.
+     */
+    suspend fun onGetPrices(numbers: NumberTexts? = null, byTheHour: Boolean? = null): Boolean {
+        if (numbers != null) {
+            val form = state.value.form
+            app.editForm(numbers.applyTo(form, byTheHour ?: (form.hours != null)))
+        }
+        return attempt {
+            app.requestQuotes()
+            push(Screen.Quotes)
+        }
     }
+
+    /** A suggestion tapped under the pickup or drop-off field: its position goes into the form. */
+    fun onPlacePicked(field: PlaceField, place: Place): QuoteFormModel {
+        places.clear()
+        val form = state.value.form
+        val at = com.chauffeur.sdk.LatLon(place.lat, place.lon)
+        return onFormChanged(
+            when (field) {
+                PlaceField.PICKUP -> form.copy(pickup = at)
+                PlaceField.DROPOFF -> form.copy(dropoff = at, hours = null)
+            },
+        )
+    }
+
+    /** One of the two instants of a pickup time that happens twice. */
+    fun onDstChoice(choice: DstChoice): QuoteFormModel = onFormChanged(state.value.form.copy(dstChoice = choice))
 
     /** "Book" on a quote row: signed out, first the sign-in screen, then the booking. */
     suspend fun onBook(vehicleClass: VehicleClass): Boolean {
@@ -113,8 +149,18 @@ class RiderPresenter(private val app: RiderApp) {
         push(Screen.Booking(id))
     }
 
-    /** "Follow live": the map screen collects [rideEventsOf]; the state's active ride moves. */
-    fun onFollowLive(id: String) = push(Screen.LiveRide(id))
+    /**
+     * "Follow live": the map screen collects [rideEventsOf]; the state's active ride moves. Only
+     * for a booking the SDK says can be followed (not a finished one); false otherwise.
+     */
+    fun onFollowLive(id: String): Boolean {
+        val shown = state.value
+        val booking = shown.selected?.booking?.takeIf { it.id == id }
+            ?: (shown.upcoming + shown.past).find { it.id == id }
+        if (booking?.canFollowLive != true) return false
+        push(Screen.LiveRide(id))
+        return true
+    }
 
     /**
      * The ride's events while collected (the live screen collects it for as long as it shows);
@@ -145,5 +191,98 @@ class RiderPresenter(private val app: RiderApp) {
     suspend fun onSignOut(discardUnsent: Boolean = false): Boolean = attempt {
         app.logOut(discardUnsent)
         stack.value = listOf(Screen.QuoteForm)
+    }
+}
+
+/** The form's place fields. */
+enum class PlaceField { PICKUP, DROPOFF }
+
+/** The suggestions under one place field, for what the rider typed there. */
+data class PlaceSuggestions(
+    val field: PlaceField? = null,
+    val query: String = "",
+    val places: List<Place> = emptyList(),
+    /** The search failed (offline): the field still takes a tap on the map. */
+    val error: String? = null,
+)
+
+/**
+ * Place search as the rider types, as the iOS app does it: each keystroke goes to [onType]; the
+ * search runs once the typing pauses for [debounceMs], a newer query cancels an older one still
+ * running, and [suggestions] holds the answer of the last query only. The Compose field renders
+ * [suggestions] and forwards taps to [RiderPresenter.onPlacePicked].
+ */
+class PlaceSearch(private val app: RiderApp, scope: CoroutineScope, debounceMs: Long = 250) {
+    private data class Query(val field: PlaceField, val cityId: String, val text: String)
+
+    private val queries = MutableStateFlow<Query?>(null)
+    private val found = MutableStateFlow(PlaceSuggestions())
+
+    /** The last query's answer (empty while nothing is typed). */
+    val suggestions: StateFlow<PlaceSuggestions> = found.asStateFlow()
+
+    init {
+        scope.launch {
+            @OptIn(FlowPreview::class)
+            queries.debounce(debounceMs).collectLatest { query ->
+                found.value = when {
+                    query == null -> PlaceSuggestions()
+                    query.text.trim().length < MIN_LENGTH -> PlaceSuggestions(query.field, query.text)
+                    else -> try {
+                        PlaceSuggestions(query.field, query.text, app.searchPlaces(query.cityId, query.text.trim()))
+                    } catch (e: ChauffeurException) {
+                        PlaceSuggestions(query.field, query.text, error = e.message)
+                    }
+                }
+            }
+        }
+    }
+
+    /** The rider typed in [field]: `text` is the field's whole text. */
+    fun onType(field: PlaceField, cityId: String, text: String) {
+        queries.value = Query(field, cityId, text)
+    }
+
+    /** The field lost its suggestions (a place was picked, or the form left). */
+    fun clear() {
+        queries.value = null
+        found.value = PlaceSuggestions()
+    }
+
+    companion object {
+        /** Fewer characters than this are not searched (too many matches to be useful). */
+        const val MIN_LENGTH = 2
+    }
+}
+
+/** Opening the rider app at launch, as the first screen shows it. */
+sealed interface Launch {
+    data object Opening : Launch
+    data class Ready(val presenter: RiderPresenter) : Launch
+    /** Opening failed (the cache file cannot be opened, the secure storage broke): show why, offer a retry. */
+    data class Failed(val message: String) : Launch
+}
+
+/**
+ * Opens the rider app without crashing the process when that fails: [state] says what the first
+ * screen shows, [open] (again, for "Retry") tries once more.
+ */
+class RiderLauncher(private val scope: CoroutineScope, private val openApp: suspend () -> RiderApp) {
+    private val current = MutableStateFlow<Launch>(Launch.Opening)
+    val state: StateFlow<Launch> = current.asStateFlow()
+
+    /** Opens the app; a failure becomes [Launch.Failed], never an exception. */
+    suspend fun open(): Launch {
+        current.value = Launch.Opening
+        current.value = try {
+            Launch.Ready(RiderPresenter(openApp(), scope))
+        } catch (e: ChauffeurException) {
+            Launch.Failed(e.message ?: e.toString())
+        } catch (e: RuntimeException) {
+            // The native library missing or refusing to load (UnsatisfiedLinkError is an Error,
+            // caught by the Android layer); anything else the SDK threw.
+            Launch.Failed(e.message ?: e.toString())
+        }
+        return current.value
     }
 }

@@ -6,16 +6,23 @@ package com.chauffeur.presentation
 import com.chauffeur.sdk.BookingDetails
 import com.chauffeur.sdk.BookingState
 import com.chauffeur.sdk.BookingSummary
+import com.chauffeur.sdk.DstChoice
+import com.chauffeur.sdk.DstOption
 import com.chauffeur.sdk.FormField
 import com.chauffeur.sdk.HistoryStep
+import com.chauffeur.sdk.LocalDateTime
 import com.chauffeur.sdk.QuoteForm
+import com.chauffeur.sdk.Receipt
 import com.chauffeur.sdk.RiderState
 import com.chauffeur.sdk.VehicleClass
+import com.chauffeur.sdk.toJavaLocalDateTime
+import com.chauffeur.sdk.toPickupLocal
 import java.math.BigDecimal
 import java.text.NumberFormat
 import java.time.Instant
 import java.time.ZoneId
 import java.time.format.DateTimeFormatter
+import java.time.format.DateTimeParseException
 import java.time.format.FormatStyle
 import java.util.Currency
 import java.util.Locale
@@ -53,12 +60,89 @@ fun formatLocal(at: Instant, timeZone: String, locale: Locale = Locale.getDefaul
         .withLocale(locale)
         .format(at.atZone(ZoneId.of(timeZone)))
 
+/** A percentage from the SDK's fraction (0.19), in the device's locale: `19 %`, `19%`. */
+fun formatPercent(fraction: Double, locale: Locale = Locale.getDefault()): String =
+    NumberFormat.getPercentInstance(locale).apply { maximumFractionDigits = 2 }.format(fraction)
+
+private val pickupTextFormat = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
+
+/** The pickup time field's text for the form's wall-clock time (`2026-12-08 14:30`); empty for as soon as possible. */
+fun pickupTextOf(local: LocalDateTime?): String = local?.toJavaLocalDateTime()?.format(pickupTextFormat).orEmpty()
+
+/**
+ * What the rider typed in the pickup time field, as the form's wall-clock time: `null` for an
+ * empty field (as soon as possible), [PickupText.Unreadable] for text that is not (yet) a date and
+ * time, so the field keeps it and the form keeps its last time.
+ */
+sealed interface PickupText {
+    data class Time(val local: LocalDateTime?) : PickupText
+    data object Unreadable : PickupText
+
+    companion object {
+        fun parse(text: String): PickupText {
+            val trimmed = text.trim()
+            if (trimmed.isEmpty()) return Time(null)
+            return try {
+                Time(java.time.LocalDateTime.parse(trimmed.replace('T', ' '), pickupTextFormat).toPickupLocal())
+            } catch (e: DateTimeParseException) {
+                Unreadable
+            }
+        }
+    }
+}
+
+/**
+ * The form's number fields as the rider typed them: kept as text, so a field can be emptied while
+ * typing. Nothing is checked here: on "Get prices" the text becomes the form's numbers (an empty
+ * field is 0) and the SDK answers with its messages on each field (no passenger, negative, too
+ * many for any class, hours out of range).
+ */
+data class NumberTexts(val passengers: String, val bags: String, val childSeats: String, val hours: String) {
+    /** [form] with these numbers; hours only for an hourly hire (no drop-off). */
+    fun applyTo(form: QuoteForm, byTheHour: Boolean = form.hours != null): QuoteForm = form.copy(
+        passengers = numberOf(passengers),
+        bags = numberOf(bags),
+        childSeats = numberOf(childSeats),
+        hours = if (byTheHour) numberOf(hours) else null,
+    )
+
+    companion object {
+        fun of(form: QuoteForm) = NumberTexts(
+            passengers = form.passengers.toString(),
+            bags = form.bags.toString(),
+            childSeats = form.childSeats.toString(),
+            hours = (form.hours ?: 2).toString(),
+        )
+
+        /**
+         * The number a field's text stands for: empty is 0; a number too long for an Int is
+         * Int.MAX_VALUE or Int.MIN_VALUE (the SDK refuses it on its field); `-1` as written (the
+         * SDK says it cannot be negative). Text that is no number at all (the field's keyboard
+         * types digits only) counts as empty.
+         */
+        fun numberOf(text: String): Int {
+            val trimmed = text.trim()
+            if (trimmed.isEmpty()) return 0
+            return trimmed.toIntOrNull() ?: if (trimmed.trimStart('-').all { it.isDigit() }) {
+                if (trimmed.startsWith('-')) Int.MIN_VALUE else Int.MAX_VALUE
+            } else {
+                0
+            }
+        }
+    }
+}
+
+/** One of the two instants of a time that happens twice, as a choice: `02:30 (UTC+2)`. */
+data class DstChoiceRow(val choice: DstChoice, val label: String, val selected: Boolean)
+
 /** The quote form: its values, each field's messages, and whether "Get prices" may be tapped. */
 data class QuoteFormModel(
     val form: QuoteForm,
     val errors: Map<FormField, List<String>>,
     val canRequestQuotes: Boolean,
     val notice: String?,
+    /** Shown when the pickup time happens twice: the SDK's labels, in local time with the offset. */
+    val dstChoices: List<DstChoiceRow> = emptyList(),
 ) {
     fun errorsOf(field: FormField): List<String> = errors[field].orEmpty()
 
@@ -68,6 +152,7 @@ data class QuoteFormModel(
             errors = state.formErrors.groupBy({ it.field }, { it.message }),
             canRequestQuotes = state.formErrors.isEmpty(),
             notice = state.notice,
+            dstChoices = state.dstOptions.map { o: DstOption -> DstChoiceRow(o.choice, o.label, o.choice == state.form.dstChoice) },
         )
     }
 }
@@ -121,7 +206,7 @@ data class BookingsModel(
     }
 }
 
-/** The booking screen: the booking, its history, and which buttons it shows. */
+/** The booking screen: the booking, its history, and which buttons it shows (as the SDK decides). */
 data class BookingModel(
     val booking: BookingRow,
     val history: List<HistoryStep>,
@@ -131,18 +216,38 @@ data class BookingModel(
     val fromCache: Boolean,
 ) {
     companion object {
-        private val cancellable = setOf(BookingState.PENDING, BookingState.CONFIRMED, BookingState.CHAUFFEUR_ASSIGNED, BookingState.EN_ROUTE, BookingState.ARRIVED)
-        private val live = setOf(BookingState.CONFIRMED, BookingState.CHAUFFEUR_ASSIGNED, BookingState.EN_ROUTE, BookingState.ARRIVED, BookingState.ON_BOARD)
-        private val charged = setOf(BookingState.COMPLETED, BookingState.CANCELLED, BookingState.NO_SHOW)
-
         fun of(details: BookingDetails, locale: Locale = Locale.getDefault()) = BookingModel(
             booking = details.booking.row(locale),
             history = details.history,
-            canFollowLive = details.booking.state in live,
-            canCancel = details.booking.state in cancellable && !details.booking.pendingSync,
-            hasReceipt = details.booking.state in charged,
+            canFollowLive = details.booking.canFollowLive,
+            canCancel = details.booking.canCancel,
+            hasReceipt = details.receipt != null,
             fromCache = details.fromCache,
         )
+    }
+}
+
+/** The receipt screen: every amount formatted in the device's locale; the VAT rate is the SDK's. */
+data class ReceiptModel(
+    /** (the fare line's kind, e.g. `base`, `waiting`; its amount). */
+    val lines: List<Pair<String, String>>,
+    val net: String,
+    /** `19 %` from the SDK's rate, not computed here. */
+    val vatRate: String,
+    val vat: String,
+    val total: String,
+) {
+    companion object {
+        fun of(receipt: Receipt, locale: Locale = Locale.getDefault()): ReceiptModel {
+            val money = { minor: Long -> formatMoney(minor, receipt.currency, locale) }
+            return ReceiptModel(
+                lines = (receipt.lines + receipt.extras).map { it.kind to money(it.amountMinor) },
+                net = money(receipt.netMinor),
+                vatRate = formatPercent(receipt.vatRate, locale),
+                vat = money(receipt.vatMinor),
+                total = money(receipt.totalMinor),
+            )
+        }
     }
 }
 

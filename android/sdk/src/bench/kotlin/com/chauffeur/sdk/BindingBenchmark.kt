@@ -11,12 +11,12 @@ fun main(args: Array<String>) {
     val iterations = args.firstOrNull()?.toInt() ?: 20_000
     val form = quoteForm(
         cityId = "berlin", pickup = LatLon(52.3667, 13.5033), dropoff = LatLon(52.5219, 13.4132),
-        pickupLocal = "2027-02-09T14:00", passengers = 2u, bags = 2u,
+        pickupLocal = LocalDateTime(year = 2027, month = 2, day = 9, hour = 14, minute = 0), passengers = 2, bags = 2,
     )
     val now = Instant.parse("2027-02-01T10:00:00Z")
     repeat(3) { // warm-up: JIT, the shipped catalog, JNA's method lookups
         repeat(iterations / 4) { estimateFares(form, now) }
-        benchmarkEstimateInRust(form, now, (iterations / 4).toUInt())
+        benchmarkEstimateInRust(form, now, iterations / 4)
     }
     // Best of five rounds on each side: the least disturbed measurement of each.
     var kotlin = Double.MAX_VALUE
@@ -29,7 +29,7 @@ fun main(args: Array<String>) {
         val started = System.nanoTime()
         repeat(iterations) { estimateFares(form, now) }
         kotlin = minOf(kotlin, (System.nanoTime() - started).toDouble() / iterations)
-        rust = minOf(rust, benchmarkEstimateInRust(form, now, iterations.toUInt()).toDouble() / iterations)
+        rust = minOf(rust, benchmarkEstimateInRust(form, now, iterations).toDouble() / iterations)
     }
     println("estimate_fares (3 classes, Berlin BER -> Alexanderplatz), $iterations calls, best of 5 rounds:")
     println("  through the Kotlin binding: %.0f ns/call".format(kotlin))

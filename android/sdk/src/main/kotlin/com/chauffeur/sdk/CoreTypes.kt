@@ -12,6 +12,7 @@ typealias BookingSummary = com.chauffeur.sdk.core.BookingSummary
 typealias CancellationTerms = com.chauffeur.sdk.core.CancellationTerms
 typealias CityInfo = com.chauffeur.sdk.core.CityInfo
 typealias DstChoice = com.chauffeur.sdk.core.DstChoice
+typealias DstOption = com.chauffeur.sdk.core.DstOption
 // An open set of codes (a newer server may add some): a String, compared with the codes the app
 // knows.
 typealias ErrorCode = com.chauffeur.sdk.core.ErrorCode
@@ -22,6 +23,8 @@ typealias FormField = com.chauffeur.sdk.core.FormField
 typealias HistoryStep = com.chauffeur.sdk.core.HistoryStep
 typealias IntentKind = com.chauffeur.sdk.core.IntentKind
 typealias LatLon = com.chauffeur.sdk.core.LatLon
+// The form's wall-clock time; java.time.LocalDateTime converts with toPickupLocal()/toJavaLocalDateTime().
+typealias LocalDateTime = com.chauffeur.sdk.core.LocalDateTime
 typealias Place = com.chauffeur.sdk.core.Place
 typealias PlaceKind = com.chauffeur.sdk.core.PlaceKind
 typealias QuoteForm = com.chauffeur.sdk.core.QuoteForm

@@ -62,7 +62,7 @@ fun RiderApp.rideEvents(bookingId: String): Flow<RideEvent> = callbackFlow {
             trySend(event)
         }
 
-        override fun onInterrupted(reason: String, retryInMs: ULong) {
+        override fun onInterrupted(reason: String, retryInMs: Long) {
             // The subscription retries by itself; the state's `offline` flag tells the UI.
         }
 
@@ -80,17 +80,29 @@ fun RiderApp.rideEvents(bookingId: String): Flow<RideEvent> = callbackFlow {
 fun RiderApp.rideStatuses(bookingId: String): Flow<BookingState> =
     rideEvents(bookingId).mapNotNull { it.state }.distinctUntilChanged()
 
-/** A quote form with the usual defaults, for Kotlin callers. */
+/** A java.time wall-clock time (a date and time picker's) as the form's pickup time, to the minute. */
+fun java.time.LocalDateTime.toPickupLocal(): LocalDateTime =
+    LocalDateTime(year = year, month = monthValue, day = dayOfMonth, hour = hour, minute = minute)
+
+/** The form's pickup time as java.time, or null when a part is out of range (the SDK says why). */
+fun LocalDateTime.toJavaLocalDateTime(): java.time.LocalDateTime? =
+    try {
+        java.time.LocalDateTime.of(year, month, day, hour, minute)
+    } catch (e: java.time.DateTimeException) {
+        null
+    }
+
+/** A quote form with the usual defaults (no pickup time: as soon as possible), for Kotlin callers. */
 fun quoteForm(
     cityId: String,
     pickup: LatLon?,
     dropoff: LatLon? = null,
-    hours: UInt? = null,
-    pickupLocal: String = "",
-    passengers: UInt = 1u,
-    bags: UInt = 0u,
+    hours: Int? = null,
+    pickupLocal: LocalDateTime? = null,
+    passengers: Int = 1,
+    bags: Int = 0,
     meetAndGreet: Boolean = false,
-    childSeats: UInt = 0u,
+    childSeats: Int = 0,
     flightNumber: String = "",
     notes: String = "",
     dstChoice: DstChoice? = null,

@@ -5,7 +5,6 @@ import java.nio.file.Files
 import java.time.Instant
 import java.time.LocalDate
 import java.time.ZoneId
-import java.time.format.DateTimeFormatter
 import java.util.UUID
 import java.util.concurrent.CopyOnWriteArrayList
 import kotlinx.coroutines.Dispatchers
@@ -48,12 +47,12 @@ class RiderJourneyTest {
         private val munich = LatLon(48.1374, 11.5755)
 
         /** 14:30 Berlin time, a week from today. */
-        fun nextWeek(): String = LocalDate.now(ZoneId.of("Europe/Berlin")).plusDays(7)
-            .atTime(14, 30).format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm"))
+        fun nextWeek(): LocalDateTime = LocalDate.now(ZoneId.of("Europe/Berlin")).plusDays(7)
+            .atTime(14, 30).toPickupLocal()
 
         fun berlinTrip() = quoteForm(
             cityId = "berlin", pickup = brandenburgGate, dropoff = alexanderplatz,
-            pickupLocal = nextWeek(), passengers = 2u, bags = 1u,
+            pickupLocal = nextWeek(), passengers = 2, bags = 1,
         )
     }
 
@@ -62,6 +61,7 @@ class RiderJourneyTest {
     private suspend fun openApp(serverUrl: String = server.base): RiderApp {
         val dir = Files.createTempDirectory("rider-app").toFile().also { dirs += it }
         return openRiderApp(RiderConfig(serverUrl, File(dir, "cache.db").path), memorySecureStorage())
+            .also { it.usePaymentMethod(TEST_CARD) }
     }
 
     @After
@@ -138,7 +138,7 @@ class RiderJourneyTest {
         assertEquals(listOf(FormField.DROPOFF), app.state().formErrors.map { it.field })
 
         // The form says everything that is missing, field by field, without any network.
-        val empty = app.editForm(quoteForm("", null, passengers = 0u))
+        val empty = app.editForm(quoteForm("", null, passengers = 0))
         assertEquals(
             listOf(FormField.CITY_ID, FormField.PICKUP, FormField.DROPOFF, FormField.PASSENGERS),
             empty.formErrors.map { it.field },
@@ -157,7 +157,7 @@ class RiderJourneyTest {
             app.logIn("nobody-${UUID.randomUUID()}@example.com", "wrong password!")
             fail("unknown account")
         } catch (e: ChauffeurException.Refused) {
-            assertEquals(401, e.status.toInt())
+            assertEquals(401, e.status)
             assertEquals("invalid_credentials", e.code)
         }
     }
@@ -178,7 +178,7 @@ class RiderJourneyTest {
             app.searchPlaces("atlantis", "x")
             fail("no such city")
         } catch (e: ChauffeurException.Refused) {
-            assertEquals(404, e.status.toInt())
+            assertEquals(404, e.status)
             assertEquals("not_found", e.code)
         }
     }
@@ -234,7 +234,7 @@ class RiderJourneyTest {
             val heard = CopyOnWriteArrayList<RideEvent>()
             val subscription = app.followRide(id, object : RideListener {
                 override fun onEvent(event: RideEvent) { heard += event }
-                override fun onInterrupted(reason: String, retryInMs: ULong) {}
+                override fun onInterrupted(reason: String, retryInMs: Long) {}
                 override fun onEnded(ended: RideEnded) {}
             })
             while (heard.none { it.state == BookingState.PENDING }) delay(50)

@@ -2,9 +2,7 @@ package com.chauffeur.sdk
 
 import java.io.File
 import java.nio.file.Files
-import java.time.LocalDateTime
 import java.time.ZoneId
-import java.time.format.DateTimeFormatter
 import java.util.UUID
 import java.util.concurrent.ConcurrentHashMap
 import kotlinx.coroutines.Dispatchers
@@ -53,9 +51,8 @@ class SdkPolishTest {
         fun stopServer() = server.close()
 
         private val berlin = ZoneId.of("Europe/Berlin")
-        private val minuteFormat = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm")
-        private fun berlinIn(minutes: Long): String = LocalDateTime.now(berlin).plusMinutes(minutes).format(minuteFormat)
-        private fun trip(passengers: UInt = 2u, bags: UInt = 1u) = quoteForm(
+        private fun berlinIn(minutes: Long): LocalDateTime = java.time.LocalDateTime.now(berlin).plusMinutes(minutes).toPickupLocal()
+        private fun trip(passengers: Int = 2, bags: Int = 1) = quoteForm(
             cityId = "berlin", pickup = LatLon(52.5163, 13.3777), dropoff = LatLon(52.5219, 13.4132),
             pickupLocal = berlinIn(7 * 24 * 60), passengers = passengers, bags = bags,
         )
@@ -66,6 +63,7 @@ class SdkPolishTest {
     private suspend fun openApp(storage: SecureStorage = memorySecureStorage(), dir: File? = null): RiderApp {
         val home = dir ?: Files.createTempDirectory("rider-polish").toFile().also { dirs += it }
         return openRiderApp(RiderConfig(server.base, File(home, "cache.db").path), storage)
+            .also { it.usePaymentMethod(TEST_CARD) }
     }
 
     @After
@@ -97,7 +95,7 @@ class SdkPolishTest {
                 app.rideEvents(UUID.randomUUID().toString()).collect { }
                 fail("the flow of a missing booking must end with an error, not go on")
             } catch (e: ChauffeurException.Refused) {
-                assertEquals(404, e.status.toInt())
+                assertEquals(404, e.status)
                 assertEquals("not_found", e.code)
             }
             assertNull(app.state().activeRide)
@@ -125,7 +123,7 @@ class SdkPolishTest {
     @Test
     fun tenBagsAreReportedOnTheBagsField() = runBlocking {
         val app = openApp()
-        val state = app.editForm(trip(bags = 10u))
+        val state = app.editForm(trip(bags = 10))
         assertEquals(listOf(FormField.BAGS), state.formErrors.map { it.field })
         assertEquals("capacity_exceeded", state.formErrors.single().code)
         try {
@@ -139,20 +137,20 @@ class SdkPolishTest {
     @Test
     fun aFormWithHoursAndADropOffIsRefusedWithAClearMessage() = runBlocking {
         val app = openApp()
-        val state = app.editForm(trip().copy(hours = 3u))
+        val state = app.editForm(trip().copy(hours = 3))
         val error = state.formErrors.single()
         assertEquals(FormField.HOURS, error.field)
         assertEquals("hours_with_dropoff", error.code)
         assertTrue(error.message, error.message.contains("not both"))
         // Either one alone is fine.
         assertTrue(app.editForm(trip()).formErrors.isEmpty())
-        assertTrue(app.editForm(trip().copy(dropoff = null, hours = 3u)).formErrors.isEmpty())
+        assertTrue(app.editForm(trip().copy(dropoff = null, hours = 3)).formErrors.isEmpty())
     }
 
     @Test
     fun classesLeftOutForCapacityAreListedWithTheReason() = runBlocking {
         val app = openApp()
-        app.editForm(trip(passengers = 4u))
+        app.editForm(trip(passengers = 4))
         val state = app.requestQuotes()
         val quoted = state.quotes.map { it.`class` }.toSet()
         assertTrue("four passengers leave some class out", state.excludedClasses.isNotEmpty())
@@ -168,13 +166,75 @@ class SdkPolishTest {
     fun theDstChoiceIsShownInLocalTimeWithItsOffset() = runBlocking {
         val app = openApp()
         // 31 October 2027: 02:30 happens twice in Berlin.
-        val error = app.editForm(trip().copy(pickupLocal = "2027-10-31T02:30")).formErrors.single()
+        val twice = java.time.LocalDateTime.of(2027, 10, 31, 2, 30).toPickupLocal()
+        val asked = app.editForm(trip().copy(pickupLocal = twice))
+        val error = asked.formErrors.single()
         assertEquals(FormField.PICKUP_LOCAL, error.field)
         assertEquals("pickup_time_ambiguous", error.code)
-        assertTrue(error.message, error.message.contains("earlier (02:30 UTC+02:00)"))
-        assertTrue(error.message, error.message.contains("later (02:30 UTC+01:00)"))
-        val chosen = app.editForm(trip().copy(pickupLocal = "2027-10-31T02:30", dstChoice = DstChoice.LATER))
+        assertTrue(error.message, error.message.contains("earlier 02:30 (UTC+2)"))
+        assertTrue(error.message, error.message.contains("later 02:30 (UTC+1)"))
+        // The two choices as the form shows them: local time with the offset, not UTC.
+        assertEquals(
+            listOf(Triple(DstChoice.EARLIER, "02:30 (UTC+2)", 120), Triple(DstChoice.LATER, "02:30 (UTC+1)", 60)),
+            asked.dstOptions.map { Triple(it.choice, it.label, it.utcOffsetMinutes) },
+        )
+        assertEquals(java.time.Duration.ofHours(1), java.time.Duration.between(asked.dstOptions[0].at, asked.dstOptions[1].at))
+        val chosen = app.editForm(trip().copy(pickupLocal = twice, dstChoice = DstChoice.LATER))
         assertTrue(chosen.formErrors.isEmpty())
+        assertEquals("the choice stays on screen", 2, chosen.dstOptions.size)
+        assertTrue(app.editForm(trip()).dstOptions.isEmpty())
+    }
+
+    @Test
+    fun countsAreIntsAndANegativeOneIsAMessageOnItsOwnField() = runBlocking {
+        val app = openApp()
+        for ((form, field) in listOf(
+            trip(bags = -1) to FormField.BAGS,
+            trip(passengers = -2) to FormField.PASSENGERS,
+            trip().copy(childSeats = -1) to FormField.CHILD_SEATS,
+            trip().copy(dropoff = null, hours = -3) to FormField.HOURS,
+        )) {
+            val error = app.editForm(form).formErrors.single()
+            assertEquals(field to "invalid_request", error.field to error.code)
+        }
+        try {
+            app.requestQuotes()
+            fail("negative hours are refused before any request")
+        } catch (e: ChauffeurException.InvalidInput) {
+            assertEquals("hours", e.field)
+        }
+        // A date no calendar has is a message on the pickup time, not an exception.
+        val error = app.editForm(trip().copy(pickupLocal = LocalDateTime(2027, 2, 30, 10, 0))).formErrors.single()
+        assertEquals(FormField.PICKUP_LOCAL to "invalid_time", error.field to error.code)
+        assertEquals(null, LocalDateTime(2027, 2, 30, 10, 0).toJavaLocalDateTime())
+        assertTrue(app.state().revision > 0L)
+    }
+
+    @Test
+    fun whatABookingAllowsIsDecidedByTheSdk() = runBlocking {
+        withTimeout(60_000) {
+            val app = openApp()
+            app.editForm(trip())
+            app.requestQuotes()
+            app.signUp("allowed-${UUID.randomUUID()}@example.com", "correct horse battery", null)
+            val booked = app.book(VehicleClass.BUSINESS).confirmation!!
+            // Pending: cancellable, nothing to follow yet.
+            assertEquals(BookingState.PENDING, booked.state)
+            assertTrue(booked.canCancel)
+            assertFalse(booked.canFollowLive)
+            server.partnerAccepts(booked.id)
+            val confirmed = app.refresh().upcoming.single { it.id == booked.id }
+            assertEquals(BookingState.CONFIRMED, confirmed.state)
+            assertTrue(confirmed.canCancel && confirmed.canFollowLive)
+            val opened = app.openBooking(booked.id).selected!!.booking
+            assertTrue(opened.canCancel && opened.canFollowLive)
+            app.cancellationTerms(booked.id)
+            app.confirmCancellation()
+            val cancelled = app.openBooking(booked.id).selected!!.booking
+            assertEquals(BookingState.CANCELLED, cancelled.state)
+            assertFalse(cancelled.canCancel)
+            assertFalse(cancelled.canFollowLive)
+        }
     }
 
     @Test

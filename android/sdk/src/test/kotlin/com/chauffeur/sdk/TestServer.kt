@@ -10,6 +10,12 @@ import java.time.Duration
 import java.util.concurrent.TimeUnit
 
 /**
+ * The card the dev server's test payment provider authorises (server/src/payments/double.rs):
+ * the dev server takes payments, so a booking needs a payment method.
+ */
+const val TEST_CARD = "pm_card_visa"
+
+/**
  * A real `chauffeur-server dev` process (SQLite, demo partners) on a free loopback port, with
  * its throwaway data in a private temporary directory. The binary comes from the system property
  * `chauffeur.server` (scripts/kotlin-test.sh sets it).

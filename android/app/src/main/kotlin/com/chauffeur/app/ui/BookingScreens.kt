@@ -28,6 +28,7 @@ import com.chauffeur.presentation.BookingModel
 import com.chauffeur.presentation.BookingRow
 import com.chauffeur.presentation.BookingsModel
 import com.chauffeur.presentation.CancelModel
+import com.chauffeur.presentation.ReceiptModel
 import com.chauffeur.presentation.RiderPresenter
 import com.chauffeur.presentation.formatMoney
 import com.chauffeur.sdk.BookingState
@@ -43,6 +44,7 @@ import org.osmdroid.views.overlay.Marker
 @Composable
 fun stateName(state: BookingState): String = stringResource(
     when (state) {
+        BookingState.PAYMENT_PENDING -> R.string.state_payment_pending
         BookingState.PENDING -> R.string.state_pending
         BookingState.CONFIRMED -> R.string.state_confirmed
         BookingState.CHAUFFEUR_ASSIGNED -> R.string.state_assigned
@@ -162,25 +164,26 @@ fun CancelScreen(state: RiderState, onConfirm: () -> Unit, onKeep: () -> Unit) {
 
 @Composable
 fun ReceiptScreen(state: RiderState) {
-    val receipt = state.selected?.receipt
+    // Every amount and the VAT rate come formatted from the presentation model (the rate is the SDK's).
+    val receipt = state.selected?.receipt?.let { ReceiptModel.of(it) }
     LazyColumn(Modifier.padding(16.dp)) {
         item { Text(stringResource(R.string.receipt_title), style = MaterialTheme.typography.headlineSmall) }
         if (receipt == null) {
             item { Text(stringResource(R.string.receipt_none)) }
             return@LazyColumn
         }
-        items(receipt.lines + receipt.extras) { line ->
-            ListItem(headlineContent = { Text(line.kind) }, trailingContent = { Text(formatMoney(line.amountMinor, receipt.currency)) })
+        items(receipt.lines) { (kind, amount) ->
+            ListItem(headlineContent = { Text(kind) }, trailingContent = { Text(amount) })
         }
         item {
-            Text(stringResource(R.string.receipt_net, formatMoney(receipt.netMinor, receipt.currency)))
-            Text(stringResource(R.string.receipt_vat, receipt.vatRateBp / 100.0, formatMoney(receipt.vatMinor, receipt.currency)))
-            Text(stringResource(R.string.receipt_total, formatMoney(receipt.totalMinor, receipt.currency)), style = MaterialTheme.typography.titleLarge)
+            Text(stringResource(R.string.receipt_net, receipt.net))
+            Text(stringResource(R.string.receipt_vat, receipt.vatRate, receipt.vat))
+            Text(stringResource(R.string.receipt_total, receipt.total), style = MaterialTheme.typography.titleLarge)
         }
     }
 }
 
-/** A place chosen by tapping the map (until the SDK's place search is merged). */
+/** A place chosen by tapping the map (the search field above it finds one by name). */
 @Composable
 fun PlacePicker(title: String, place: LatLon?, onPick: (LatLon) -> Unit) {
     // The map's tap listener is made once; it must call the latest onPick (the current form).

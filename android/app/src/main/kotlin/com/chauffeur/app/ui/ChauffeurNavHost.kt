@@ -43,7 +43,15 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
         }
     }
     NavHost(nav, startDestination = "form") {
-        composable("form") { QuoteFormScreen(state, error, presenter::onFormChanged, { tap { onGetPrices() } }, { tap { onShowBookings() } }) }
+        composable("form") {
+            QuoteFormScreen(
+                state,
+                error,
+                presenter,
+                onGetPrices = { numbers, byTheHour -> tap { onGetPrices(numbers, byTheHour) } },
+                onMyBookings = { tap { onShowBookings() } },
+            )
+        }
         composable("quotes") { QuotesScreen(state) { c -> tap { onBook(c) } } }
         composable("sign-in") {
             SignInScreen(
@@ -59,7 +67,7 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
         composable("booking") {
             BookingScreen(
                 state,
-                onFollow = presenter::onFollowLive,
+                onFollow = { id -> presenter.onFollowLive(id) },
                 onCancel = { id -> tap { onCancel(id) } },
                 onReceipt = presenter::onShowReceipt,
             )
