@@ -17,11 +17,12 @@ use crate::storage::{SecureStorage, StorageBridge};
 
 // The rider state and its parts are the core's own records (they derive the FFI traits behind
 // chauffeur-core's `uniffi` feature); only what has no core counterpart is defined here.
+pub use chauffeur_core::payment::PaymentStatus;
 pub use chauffeur_core::places::{Place, PlaceKind};
 pub use chauffeur_core::rider_app::{
     ActiveRide, AirportInfo, BookingDetails, BookingSummary, CancellationTerms, CityInfo,
     DstOption, ExcludedClass, FieldError, FormField, HistoryStep, IntentKind, LocalDateTime,
-    QuoteForm, QuoteOption, Receipt, ReceiptLine, RefusedIntent, RiderState,
+    Payment, PaymentSetup, QuoteForm, QuoteOption, Receipt, ReceiptLine, RefusedIntent, RiderState,
 };
 pub use chauffeur_core::wire::{ErrorCode, EventKind};
 pub use chauffeur_core::{Actor, BookingState, DstChoice, LatLon, VehicleClass};
@@ -289,6 +290,24 @@ impl RiderApp {
     pub async fn confirm_payment(&self, booking_id: String) -> Result<RiderState, ChauffeurError> {
         let app = self.core.clone();
         on_runtime(async move { app.confirm_payment(&booking_id).await }).await
+    }
+
+    /// Which card payment the server takes (`none`, `stripe`, `test`) and the provider's
+    /// publishable key, to set up the provider's SDK before the first booking.
+    pub async fn payments_config(&self) -> Result<PaymentSetup, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.payments_config().await }).await
+    }
+
+    /// The booking's invoice as PDF bytes, in `language` (`de` or `en`); refused with
+    /// `no_invoice_yet` while nothing is charged.
+    pub async fn invoice_pdf(
+        &self,
+        booking_id: String,
+        language: String,
+    ) -> Result<Vec<u8>, ChauffeurError> {
+        let app = self.core.clone();
+        on_runtime(async move { app.invoice_pdf(&booking_id, &language).await }).await
     }
 
     /// Sync the outbox, then refresh the catalog and bookings.

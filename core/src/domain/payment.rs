@@ -17,6 +17,7 @@ use crate::booking::BookingState;
 /// Where a booking's card payment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
     /// The card needs a step in the app (3-D Secure) before it is authorised; the booking waits

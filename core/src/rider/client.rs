@@ -414,6 +414,16 @@ impl ApiClient {
             .await
     }
 
+    /// The booking's invoice as a PDF in `language` (`de` or `en`).
+    pub async fn invoice_pdf(&self, id: &str, language: &str) -> Result<Vec<u8>, ClientError> {
+        let request = self
+            .request(Method::GET, &format!("/v1/bookings/{id}/invoice"))
+            .query(&[("lang", language)])
+            .header(reqwest::header::ACCEPT, "application/pdf");
+        let response = Self::send_raw(request).await?;
+        Ok(response.bytes().await?.to_vec())
+    }
+
     /// After the card step in the app: the booking as it stands now.
     pub async fn confirm_payment(&self, id: &str) -> Result<BookingView, ClientError> {
         Self::send(self.request(Method::POST, &format!("/v1/bookings/{id}/payment/confirm"))).await

@@ -545,6 +545,53 @@ impl Receipt {
     }
 }
 
+/// A booking's card payment: what is held on the card, taken, charged beyond the hold and
+/// refunded, all in `currency`'s minor units.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Payment {
+    pub status: crate::payment::PaymentStatus,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+    pub held_minor: i64,
+    pub captured_minor: i64,
+    pub extra_charged_minor: i64,
+    pub refunded_minor: i64,
+    /// While `RequiresAction`: hand it to the payment provider's SDK for the card step, then
+    /// call `confirm_payment`.
+    pub client_secret: Option<String>,
+    /// Why nothing (or less) was charged, in the rider's words.
+    pub failure: Option<String>,
+}
+
+impl Payment {
+    fn of(view: &crate::wire::PaymentView) -> Payment {
+        Payment {
+            status: view.status,
+            currency: view.held.currency.clone(),
+            held_minor: view.held.amount_minor,
+            captured_minor: view.captured.amount_minor,
+            extra_charged_minor: view.extra_charged.amount_minor,
+            refunded_minor: view.refunded.amount_minor,
+            client_secret: view.client_secret.clone(),
+            failure: view.failure.clone(),
+        }
+    }
+}
+
+/// Which card payment the server takes, for the app to set up the provider's SDK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PaymentSetup {
+    /// `none` (no card needed), `stripe`, or `test` (the dev server's test provider: use
+    /// `pm_card_visa` as the card).
+    pub provider: String,
+    /// The provider's publishable key for its SDK.
+    pub publishable_key: Option<String>,
+    /// Held over the quoted price for extras, in basis points (2000 = 20 %).
+    pub allowance_bp: i32,
+}
+
 /// The booking the rider opened, with its history.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -553,6 +600,8 @@ pub struct BookingDetails {
     pub history: Vec<HistoryStep>,
     /// The server's receipt, once the ride is completed or a cancellation fee charged.
     pub receipt: Option<Receipt>,
+    /// The card payment, when the server takes payments.
+    pub payment: Option<Payment>,
     /// Read from the cache because the server could not be reached.
     pub from_cache: bool,
 }
@@ -1154,8 +1203,24 @@ impl RiderApp {
 
     /// Which payment provider the server uses (`none`, `stripe`, `test`) and its publishable
     /// key, for the app to set up the provider's SDK.
-    pub async fn payments_config(&self) -> Result<crate::wire::PaymentsConfigView, RiderError> {
-        Ok(self.inner.api.payments_config().await?)
+    pub async fn payments_config(&self) -> Result<PaymentSetup, RiderError> {
+        let view = self.inner.api.payments_config().await?;
+        Ok(PaymentSetup {
+            provider: view.provider,
+            publishable_key: view.publishable_key,
+            allowance_bp: i32::try_from(view.allowance_bp).unwrap_or(i32::MAX),
+        })
+    }
+
+    /// The booking's invoice as a PDF, in `language` (`de` or `en`), for the platform's share
+    /// sheet or viewer. Refused (`no_invoice_yet`) while nothing is charged.
+    pub async fn invoice_pdf(
+        &self,
+        booking_id: &str,
+        language: &str,
+    ) -> Result<Vec<u8>, RiderError> {
+        let api = self.signed_in_api()?;
+        Ok(api.invoice_pdf(booking_id, language).await?)
     }
 
     /// After the card step (3-D Secure) the provider's SDK ran with the booking's
@@ -1374,6 +1439,7 @@ impl RiderApp {
             booking,
             history,
             receipt: shown.receipt.as_ref().map(Receipt::of),
+            payment: shown.payment.as_ref().map(Payment::of),
             from_cache,
         };
         Ok(self.update(|s| {
@@ -1592,6 +1658,9 @@ struct ShownBooking {
     /// Only on a [`BookingView`](crate::wire::BookingView), once charged.
     #[serde(default)]
     receipt: Option<crate::wire::ReceiptView>,
+    /// Only on a [`BookingView`](crate::wire::BookingView), when the server takes payments.
+    #[serde(default)]
+    payment: Option<crate::wire::PaymentView>,
 }
 
 pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, RiderError> {

@@ -128,6 +128,33 @@
       try await perform { try await app.dismissRefusal(seq: refusal.seq) }
     }
 
+    // MARK: Payment (card data never passes through here: the provider's SDK makes the id)
+
+    /// Which card payment the server takes (`none`, `stripe`, `test`) and the provider's
+    /// publishable key, to set up the provider's SDK.
+    public func paymentSetup() async throws -> PaymentSetup {
+      try await ChauffeurKitError.wrapping { try await app.paymentsConfig() }
+    }
+
+    /// The card the next bookings are paid with: the payment method id the provider's SDK
+    /// produced (`pm_…`); `nil` forgets it.
+    public func usePaymentMethod(_ paymentMethodId: String?) {
+      app.usePaymentMethod(paymentMethodId: paymentMethodId)
+    }
+
+    /// After the provider's SDK ran the card step (3-D Secure) with the booking's
+    /// `payment.clientSecret`: how it ended, in `state`.
+    public func confirmPayment(_ bookingId: String) async throws {
+      try await perform { try await app.confirmPayment(bookingId: bookingId) }
+    }
+
+    /// The booking's invoice as PDF, in `language` (`de` or `en`), for a share sheet or viewer.
+    public func invoicePDF(_ bookingId: String, language: String) async throws -> Data {
+      try await ChauffeurKitError.wrapping {
+        Data(try await app.invoicePdf(bookingId: bookingId, language: language))
+      }
+    }
+
     // MARK: Place search (no state of its own: the form takes the place the rider picks)
 
     /// Places in `cityId` matching what the rider typed: airports, stations and city centres

@@ -158,4 +158,40 @@ final class RiderJourneyTests: XCTestCase {
     XCTAssertFalse(cancelled.canCancel, "the SDK decides: nothing left to cancel")
     XCTAssertFalse(cancelled.canFollowLive, "a finished booking opens no live ride")
   }
+
+  @MainActor
+  func testTheCardIsHeldAtBookingADeclineBooksNothingAndNoInvoiceBeforeACharge() async throws {
+    let install = try Installation()
+    let model = try await install.open(serverURL: try TestServer.url())
+    let setup = try await model.paymentSetup()
+    XCTAssertEqual(setup.provider, "test", "the dev server pays through its test provider")
+    XCTAssertEqual(setup.allowanceBp, 2000)
+    model.edit(berlinTrip())
+    try await model.requestQuotes()
+    let quoted = try XCTUnwrap(model.state.quotes.first { $0.class == .business })
+    try await model.signUp(email: newEmail("paying"), password: password, name: nil)
+
+    model.usePaymentMethod("pm_card_chargeDeclined")
+    let declined = await failure { try await model.book(.business) }
+    XCTAssertEqual(declined?.code, "card_declined")
+    XCTAssertEqual(declined?.status, 402)
+    try await model.refresh()
+    XCTAssertTrue(model.state.upcoming.isEmpty, "a declined card books nothing")
+    for refusal in model.state.refused { try await model.dismissRefusal(refusal) }
+
+    model.usePaymentMethod(testCard)
+    model.edit(berlinTrip())
+    try await model.requestQuotes()
+    try await model.book(.business)
+    let id = try XCTUnwrap(model.state.confirmation?.id)
+    try await model.openBooking(id)
+    let payment = try XCTUnwrap(model.state.selected?.payment)
+    XCTAssertEqual(payment.status, .authorized)
+    let allowance = (quoted.totalMinor * 2000 + 9_999) / 10_000
+    XCTAssertEqual(payment.heldMinor, quoted.totalMinor + allowance)
+    XCTAssertEqual(payment.capturedMinor, 0)
+    XCTAssertNil(payment.clientSecret)
+    let noInvoice = await failure { _ = try await model.invoicePDF(id, language: "de") }
+    XCTAssertEqual(noInvoice?.code, "no_invoice_yet")
+  }
 }

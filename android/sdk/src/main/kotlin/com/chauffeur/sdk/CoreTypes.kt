@@ -25,6 +25,10 @@ typealias IntentKind = com.chauffeur.sdk.core.IntentKind
 typealias LatLon = com.chauffeur.sdk.core.LatLon
 // The form's wall-clock time; java.time.LocalDateTime converts with toPickupLocal()/toJavaLocalDateTime().
 typealias LocalDateTime = com.chauffeur.sdk.core.LocalDateTime
+// The booking's card payment (held, captured, refunded; the card step's client secret).
+typealias Payment = com.chauffeur.sdk.core.Payment
+typealias PaymentSetup = com.chauffeur.sdk.core.PaymentSetup
+typealias PaymentStatus = com.chauffeur.sdk.core.PaymentStatus
 typealias Place = com.chauffeur.sdk.core.Place
 typealias PlaceKind = com.chauffeur.sdk.core.PlaceKind
 typealias QuoteForm = com.chauffeur.sdk.core.QuoteForm

@@ -274,4 +274,64 @@ class SdkPolishTest {
         val listed = app.refresh().upcoming.single { it.id == booked.id }
         assertEquals(booked.priceMinor to booked.currency, listed.priceMinor to listed.currency)
     }
+
+    @Test
+    fun theCardIsHeldAtBookingADeclineIsARefusalAndTheInvoiceComesAsPdf() = runBlocking {
+        withTimeout(60_000) {
+            val app = openApp()
+            val setup = app.paymentsConfig()
+            assertEquals("the dev server takes payments through its test provider", "test", setup.provider)
+            assertEquals(2000, setup.allowanceBp)
+            app.editForm(trip())
+            val quote = app.requestQuotes().quotes.first { it.`class` == VehicleClass.BUSINESS }
+            app.signUp("paying-${UUID.randomUUID()}@example.com", "correct horse battery", null)
+
+            // A declined card: the outbox's refusal says so in the rider's words; nothing booked.
+            app.usePaymentMethod("pm_card_chargeDeclined")
+            try {
+                app.book(VehicleClass.BUSINESS)
+                fail("a declined card books nothing")
+            } catch (e: ChauffeurException.Refused) {
+                assertEquals(402, e.status)
+                assertEquals("card_declined", e.code)
+                assertTrue(e.detail, e.detail.contains("declined"))
+            }
+            val afterDecline = app.refresh()
+            assertTrue(afterDecline.upcoming.isEmpty())
+            afterDecline.refused.forEach { app.dismissRefusal(it.seq) }
+            app.editForm(trip())
+            app.requestQuotes()
+
+            // The test provider's approved card: the price plus the 20 % allowance is held.
+            app.usePaymentMethod(TEST_CARD)
+            val booked = app.book(VehicleClass.BUSINESS).confirmation!!
+            val payment = app.openBooking(booked.id).selected!!.payment!!
+            assertEquals(PaymentStatus.AUTHORIZED, payment.status)
+            assertEquals(quote.totalMinor + (quote.totalMinor * 2000 + 9_999) / 10_000, payment.heldMinor)
+            assertEquals(0L, payment.capturedMinor)
+            assertNull(payment.clientSecret)
+
+            // Nothing charged yet: no invoice, refused with the server's code.
+            try {
+                app.invoicePdf(booked.id, "en")
+                fail("no invoice before anything is charged")
+            } catch (e: ChauffeurException.Refused) {
+                assertEquals("no_invoice_yet", e.code)
+            }
+            // Cancelled inside the fee window would be charged; a week ahead it is free and the
+            // hold is released.
+            app.cancellationTerms(booked.id)
+            app.confirmCancellation()
+            val released = withTimeout(20_000) {
+                var p = app.openBooking(booked.id).selected!!.payment!!
+                while (p.status != PaymentStatus.RELEASED) {
+                    kotlinx.coroutines.delay(100)
+                    app.refresh() // the opened booking shows the booking as last listed
+                    p = app.openBooking(booked.id).selected!!.payment!!
+                }
+                p
+            }
+            assertEquals(0L, released.capturedMinor)
+        }
+    }
 }
