@@ -492,10 +492,12 @@ fn the_card_step_is_finished_by_a_signed_webhook_and_a_forged_one_changes_nothin
         });
         assert_eq!(offered["payment"]["status"], "authorized", "{offered}");
         assert!(offered["payment"]["client_secret"].is_null());
-        assert!(
-            open_offer(&server, &p.dispatcher, &booking).is_some(),
-            "offered now"
-        );
+        // Offered right after (the dispatch step follows the commit that authorised it).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while open_offer(&server, &p.dispatcher, &booking).is_none() {
+            assert!(Instant::now() < deadline, "never offered after the card step");
+            std::thread::sleep(Duration::from_millis(100));
+        }
 
         // A failed step: cancelled, nothing charged; the app's confirm call says the same.
         let failing: Value = book_with(&server, &rider, "pm_card_threeDSecure2Required")
