@@ -45,7 +45,7 @@ struct ChauffeurApp: App {
 struct RootView: View {
   let model: RiderModel
   /// The payment step (the server's setup, the test card picker), shared by the screens.
-  @State private var payments = PaymentStep()
+  @State private var payments = PaymentStep(providerSource: StripeSource())
 
   var body: some View {
     TabView {

@@ -5,41 +5,7 @@ import SwiftUI
 // waits); these views render it and forward the card the payment source produced. Card data
 // never reaches this code, the SDK or our server: only the provider's payment method id.
 
-/// Where a booking's payment method id comes from: the payment provider's own SDK in production
-/// (Stripe's PaymentSheet), the test provider's named cards with `chauffeur-server dev`.
-@MainActor
-protocol PaymentMethodSource {
-  /// The payment method id (`pm_…`) to book `amountMinor` of `currency` with, or `nil` when the
-  /// rider closed the provider's card form (nothing is booked). Throws
-  /// `CardPaymentsUnavailable` when this build cannot take cards at all.
-  func paymentMethod(for setup: PaymentSetup, amountMinor: Int64, currency: String) async throws
-    -> String?
-
-  /// The card step (3-D Secure) the provider asked for, run with the booking's
-  /// `payment.clientSecret`. True once the rider is done with it, false if they closed it; how
-  /// it ended is the server's answer to `confirmPayment`, never this.
-  func handleCardStep(clientSecret: String) async throws -> Bool
-}
-
-/// This build cannot take card payments (the provider's SDK is not wired in).
-struct CardPaymentsUnavailable: LocalizedError {
-  var errorDescription: String? {
-    String(
-      localized: """
-        Card payments need the Stripe SDK, which this version of the app does not include yet. \
-        Nothing was booked.
-        """)
-  }
-}
-
-/// The dev server's test provider's cards (server/src/payments/double.rs).
-enum TestCard: String, CaseIterable, Identifiable {
-  case visa = "pm_card_visa"
-  case threeDSecure = "pm_card_threeDSecure2Required"
-  case declined = "pm_card_chargeDeclined"
-
-  var id: String { rawValue }
-
+extension TestCard {
   var label: String {
     switch self {
     case .visa: String(localized: "Test card: Visa (approved)")
@@ -49,21 +15,24 @@ enum TestCard: String, CaseIterable, Identifiable {
   }
 }
 
-/// The source for `provider == "test"`: the picker's card. Its card step has nothing to run in
-/// the app (the test provider's bank check is settled at the provider itself), so it returns at
-/// once and the server's answer to `confirmPayment` says whether the check was done.
-@MainActor
-@Observable
-final class TestCardSource: PaymentMethodSource {
-  var chosen: TestCard = .visa
-
-  func paymentMethod(for setup: PaymentSetup, amountMinor: Int64, currency: String) async throws
-    -> String?
-  {
-    chosen.rawValue
+extension CardError {
+  /// The app's words for the refusals it knows (as the web page has them); else the SDK's.
+  var text: String {
+    switch code {
+    case "card_declined":
+      String(localized: "Your card was declined. Try another card; nothing was booked.")
+    case "payment_method_required": String(localized: "Choose a card to book.")
+    case "payment_method_invalid":
+      String(localized: "This card cannot be used; choose another.")
+    case CardError.unavailable:
+      String(
+        localized: """
+          Card payments need the Stripe SDK, which this version of the app does not include \
+          yet. Nothing was booked.
+          """)
+    default: message
+    }
   }
-
-  func handleCardStep(clientSecret: String) async throws -> Bool { true }
 }
 
 /// The source for a server whose provider is Stripe. NOT WIRED: this build does not include the
@@ -86,83 +55,6 @@ final class StripeSource: PaymentMethodSource {
 
   func handleCardStep(clientSecret: String) async throws -> Bool {
     throw CardPaymentsUnavailable()
-  }
-}
-
-/// The payment step's state shared by the screens: the server's setup, the test card picker,
-/// and which source a booking uses.
-@MainActor
-@Observable
-final class PaymentStep {
-  private(set) var setup: PaymentSetup?
-  /// A refusal of the card (or no source for it), shown under the card field.
-  private(set) var cardError: String?
-  let testCards = TestCardSource()
-  /// The provider's SDK this build has for a real provider (Stripe's, once wired).
-  let providerSource: any PaymentMethodSource = StripeSource()
-
-  /// The server's refusals that are about the card (the web page puts them on the same field).
-  static let cardCodes: Set<String> = [
-    "card_declined", "payment_method_required", "payment_method_invalid",
-  ]
-
-  func load(_ model: RiderModel) async {
-    if setup == nil { setup = try? await model.paymentSetup() }
-  }
-
-  /// The source for the server's provider; `nil` for `none` (no card is asked).
-  var source: (any PaymentMethodSource)? {
-    switch setup?.provider ?? "none" {
-    case "none": return nil
-    case "test": return testCards
-    default: return providerSource
-    }
-  }
-
-  /// Takes the card from the source, hands it to the SDK's payment hook, then books. A refused
-  /// card leaves `cardError` set and nothing booked. True when booked.
-  func book(_ quote: QuoteOption, model: RiderModel) async -> Bool {
-    cardError = nil
-    do {
-      if setup == nil { setup = try await model.paymentSetup() }
-      if let setup, let source {
-        guard
-          let card = try await source.paymentMethod(
-            for: setup, amountMinor: quote.totalMinor, currency: quote.currency)
-        else { return false }
-        model.usePaymentMethod(card)
-      } else {
-        model.usePaymentMethod(nil)
-      }
-      try await model.book(quote.class)
-      return true
-    } catch let error as CardPaymentsUnavailable {
-      cardError = error.localizedDescription
-    } catch let error as ChauffeurKitError where Self.cardCodes.contains(error.code) {
-      cardError = error.message
-      model.clearError()
-    } catch {
-      // Shown by the screen from `model.error`.
-    }
-    return false
-  }
-
-  /// The card step of a booking waiting in `payment_pending`, then the server's answer to it.
-  func runCardStep(_ bookingId: String, model: RiderModel) async {
-    do {
-      if model.state.selected?.booking.id != bookingId {
-        try await model.openBooking(bookingId)
-      }
-      if let secret = model.state.selected?.payment?.clientSecret, let source {
-        guard try await source.handleCardStep(clientSecret: secret) else { return }
-      }
-      try await model.confirmPayment(bookingId)
-      try await model.openBooking(bookingId)
-    } catch let error as CardPaymentsUnavailable {
-      cardError = error.localizedDescription
-    } catch {
-      // Shown by the screen from `model.error`.
-    }
   }
 }
 
@@ -210,7 +102,7 @@ struct ConfirmBookingView: View {
         }
       }
       if let cardError = payments.cardError {
-        Text(cardError).foregroundStyle(.red)
+        Text(cardError.text).foregroundStyle(.red)
       }
       if let error = model.error {
         Text(error.message).foregroundStyle(.red)
@@ -221,9 +113,20 @@ struct ConfirmBookingView: View {
       .disabled(model.busy)
     }
     .navigationTitle("Confirm your booking")
-    .task { await payments.load(model) }
+    .task { try? await payments.load(model) }
     .navigationDestination(isPresented: $booked) {
       ConfirmationView(model: model)
+    }
+  }
+}
+
+extension PaymentLine {
+  var label: String {
+    switch self {
+    case .held: String(localized: "Held")
+    case .charged: String(localized: "Charged")
+    case .chargedSeparately: String(localized: "Charged separately")
+    case .refunded: String(localized: "Refunded")
     }
   }
 }
@@ -253,17 +156,8 @@ struct PaymentSection: View {
   var body: some View {
     Section("Payment") {
       LabeledContent("Status", value: payment.status.label)
-      if payment.status == .authorized || payment.status == .requiresAction {
-        LabeledContent("Held", value: money(payment.heldMinor))
-      }
-      if payment.capturedMinor > 0 {
-        LabeledContent("Charged", value: money(payment.capturedMinor))
-      }
-      if payment.extraChargedMinor > 0 {
-        LabeledContent("Charged separately", value: money(payment.extraChargedMinor))
-      }
-      if payment.refundedMinor > 0 {
-        LabeledContent("Refunded", value: money(payment.refundedMinor))
+      ForEach(Array(payment.amounts.enumerated()), id: \.offset) { _, amount in
+        LabeledContent(amount.line.label, value: money(amount.minor))
       }
       if let failure = payment.failure {
         LabeledContent("Note", value: failure)
@@ -274,7 +168,7 @@ struct PaymentSection: View {
         }
       }
       if let cardError = payments.cardError {
-        Text(cardError).foregroundStyle(.red)
+        Text(cardError.text).foregroundStyle(.red)
       }
     }
   }

@@ -88,7 +88,7 @@ struct ConfirmationView: View {
             run { await payments.runCardStep(booking.id, model: model) }
           }
           if let cardError = payments.cardError {
-            Text(cardError).foregroundStyle(.red)
+            Text(cardError.text).foregroundStyle(.red)
           }
         }
         NavigationLink("Open the booking") { BookingView(model: model, bookingId: booking.id) }

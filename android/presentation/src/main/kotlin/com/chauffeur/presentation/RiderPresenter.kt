@@ -58,10 +58,13 @@ class RiderPresenter(
     /** The test provider's card picker (shown when the server's provider is `test`). */
     val testCards = TestCardSource()
 
-    private val setup = MutableStateFlow<PaymentSetup?>(null)
+    private val loadedSetup = MutableStateFlow<PaymentSetup?>(null)
 
     /** Which card payment the server takes; read when a booking is about to be confirmed. */
-    val paymentSetup: StateFlow<PaymentSetup?> = setup.asStateFlow()
+    val paymentSetup: StateFlow<PaymentSetup?> = loadedSetup.asStateFlow()
+
+    /** The server's payment setup, read once per presenter. */
+    private suspend fun setup(): PaymentSetup = loadedSetup.value ?: app.paymentsConfig().also { loadedSetup.value = it }
 
     private val lastCardError = MutableStateFlow<CardError?>(null)
 
@@ -150,7 +153,7 @@ class RiderPresenter(
     }
 
     private suspend fun toConfirmBooking(vehicleClass: VehicleClass) {
-        val setup = app.paymentsConfig().also { setup.value = it }
+        val setup = app.paymentsConfig().also { loadedSetup.value = it }
         if (setup.provider == "none") {
             app.usePaymentMethod(null)
             book(vehicleClass)
@@ -167,7 +170,7 @@ class RiderPresenter(
         return ConfirmBookingModel(
             vehicleClass = vehicleClass,
             price = quote?.let { formatMoney(it.totalMinor, it.currency, locale) },
-            card = CardChoiceModel.of(setup.value, testCards.chosen.value, locale),
+            card = CardChoiceModel.of(loadedSetup.value, testCards.chosen.value, locale),
             cardError = cardError.value,
         )
     }
@@ -182,26 +185,29 @@ class RiderPresenter(
 
     /**
      * "Book" on the booking confirmation: the card from the payment source goes to the SDK's
-     * payment hook, then the booking. A refused card stays on this screen with the refusal under
+     * payment hook, then the booking (true once booked). A refused card stays on this screen with the refusal under
      * the card field (nothing is booked); a booking whose card needs the bank's check shows the
      * confirmation with [cardStep] set.
      */
     suspend fun onConfirmBooking(): Boolean {
         val vehicleClass = (screen as? Screen.ConfirmBooking)?.vehicleClass ?: return false
-        return attempt {
-            val setup = setup.value ?: app.paymentsConfig().also { setup.value = it }
+        var booked = false
+        attempt {
+            val setup = setup()
             val source = sourceFor(setup)
             if (source != null) {
                 val quote = state.value.quotes.find { it.`class` == vehicleClass }
                 val card = source.paymentMethodFor(setup, quote?.totalMinor ?: 0, quote?.currency.orEmpty())
-                    ?: return@attempt // the rider closed the provider's card form
+                    ?: return@attempt // the rider closed the provider's card form: nothing booked
                 app.usePaymentMethod(card)
             } else {
                 app.usePaymentMethod(null)
             }
             book(vehicleClass)
             replaceTop(Screen.Confirmation)
+            booked = true
         }
+        return booked
     }
 
     /** Books, and remembers the card step when the provider asks for one. */
@@ -223,8 +229,7 @@ class RiderPresenter(
     suspend fun onRunCardStep(bookingId: String): Boolean = attempt {
         val secret = waitingStep.value?.takeIf { it.bookingId == bookingId }?.clientSecret
             ?: app.openBooking(bookingId).selected?.payment?.clientSecret
-        val setup = setup.value ?: app.paymentsConfig().also { setup.value = it }
-        val source = sourceFor(setup)
+        val source = sourceFor(setup())
         if (secret != null && source != null && !source.handleCardStep(secret)) return@attempt
         app.confirmPayment(bookingId)
         val after = app.openBooking(bookingId).selected

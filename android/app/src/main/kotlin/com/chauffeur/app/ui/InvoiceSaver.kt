@@ -40,6 +40,9 @@ fun rememberInvoiceSaver(): (Invoice) -> Unit {
                     } catch (e: IOException) {
                         // The chosen place refused the file; the rider can download it again.
                         android.util.Log.w("Chauffeur", "the invoice could not be saved", e)
+                    } catch (e: SecurityException) {
+                        // The chosen place refused the file; the rider can download it again.
+                        android.util.Log.w("Chauffeur", "the invoice could not be saved", e)
                     }
                 }
             }
