@@ -66,11 +66,14 @@ struct ConfirmBookingView: View {
   @Environment(PaymentStep.self) private var payments
   @State private var booked = false
 
+  /// The quoted total in the device's locale.
+  private var price: String { Formatting.money(quote.totalMinor, currency: quote.currency) }
+
   var body: some View {
     @Bindable var testCards = payments.testCards
     Form {
       Section {
-        LabeledContent(quote.class.label, value: quote.total)
+        LabeledContent(quote.class.label, value: price)
         LabeledContent("Pickup", value: quote.pickupAt, format: .dateTime)
       }
       switch payments.setup?.provider ?? "none" {
@@ -107,7 +110,7 @@ struct ConfirmBookingView: View {
       if let error = model.error {
         Text(error.message).foregroundStyle(.red)
       }
-      Button("Book for \(quote.total)") {
+      Button("Book for \(price)") {
         run { booked = await payments.book(quote, model: model) }
       }
       .disabled(model.busy)
