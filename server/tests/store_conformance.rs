@@ -32,7 +32,7 @@ async fn fresh_store(backend: Backend, dir: &TempDir) -> Store {
         }
     };
     let store = Store::connect(&url).await.unwrap();
-    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3, 4, 5, 6, 7]);
     assert!(
         store.migrate().await.unwrap().is_empty(),
         "migrations apply once"
