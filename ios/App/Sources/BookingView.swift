@@ -33,8 +33,14 @@ struct BookingView: View {
             }
           }
         }
+        if let payment = details.payment {
+          PaymentSection(model: model, payment: payment, booking: booking)
+        }
         if let receipt = details.receipt {
           ReceiptSection(receipt: receipt)
+          if !details.fromCache {
+            Section("Invoice") { InvoiceButton(model: model, bookingId: bookingId) }
+          }
         } else {
           Section("Price") {
             LabeledContent(

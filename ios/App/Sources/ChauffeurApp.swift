@@ -44,6 +44,8 @@ struct ChauffeurApp: App {
 /// Quote, bookings and account, one tab each.
 struct RootView: View {
   let model: RiderModel
+  /// The payment step (the server's setup, the test card picker), shared by the screens.
+  @State private var payments = PaymentStep(providerSource: StripeSource())
 
   var body: some View {
     TabView {
@@ -54,6 +56,7 @@ struct RootView: View {
       NavigationStack { AccountView(model: model) }
         .tabItem { Label("Account", systemImage: "person") }
     }
+    .environment(payments)
     .overlay(alignment: .top) {
       if model.state.offline {
         Text("Offline: prices are estimates").font(.footnote).padding(6).background(

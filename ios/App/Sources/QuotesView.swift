@@ -5,7 +5,8 @@ import SwiftUI
 /// (offline) are marked and cannot be booked: the core refuses them, the button says so.
 struct QuotesView: View {
   let model: RiderModel
-  @State private var booked = false
+  /// The quote whose booking confirmation (card, "Book for …") is open.
+  @State private var confirming: QuoteOption?
 
   var body: some View {
     List {
@@ -33,13 +34,8 @@ struct QuotesView: View {
             if model.state.signedInAs == nil {
               NavigationLink("Sign in to book") { AccountView(model: model) }
             } else {
-              Button("Book \(quote.class.label)") {
-                run {
-                  try await model.book(quote.class)
-                  booked = true
-                }
-              }
-              .disabled(model.busy)
+              Button("Book \(quote.class.label)") { confirming = quote }
+                .disabled(model.busy)
             }
           }
         } header: {
@@ -60,13 +56,16 @@ struct QuotesView: View {
       }
     }
     .navigationTitle("Prices")
-    .navigationDestination(isPresented: $booked) { ConfirmationView(model: model) }
+    .navigationDestination(item: $confirming) { quote in
+      ConfirmBookingView(model: model, quote: quote)
+    }
   }
 }
 
-/// The booking just made.
+/// The booking just made; when the card needs the bank's check, the step to run.
 struct ConfirmationView: View {
   let model: RiderModel
+  @Environment(PaymentStep.self) private var payments
 
   var body: some View {
     if let booking = model.state.confirmation {
@@ -78,6 +77,19 @@ struct ConfirmationView: View {
         if booking.pendingSync {
           Text("Saved on this phone; it is sent when you are online again.").foregroundStyle(
             .orange)
+        }
+        if booking.state == .paymentPending {
+          Text(
+            """
+            Booked. Your bank asks you to confirm the card; we look for a chauffeur once it is \
+            done.
+            """)
+          Button("Confirm the card") {
+            run { await payments.runCardStep(booking.id, model: model) }
+          }
+          if let cardError = payments.cardError {
+            Text(cardError.text).foregroundStyle(.red)
+          }
         }
         NavigationLink("Open the booking") { BookingView(model: model, bookingId: booking.id) }
       }

@@ -25,7 +25,7 @@ class ChauffeurApplication : Application() {
         super.onCreate()
         // OpenStreetMap's tile servers refuse requests without an identifying user agent.
         org.osmdroid.config.Configuration.getInstance().userAgentValue = BuildConfig.APPLICATION_ID
-        launcher = RiderLauncher(scope) {
+        launcher = RiderLauncher(scope, StripeSource()) {
             try {
                 initLogging(if (BuildConfig.DEBUG) LogLevel.DEBUG else LogLevel.WARN, null)
                 openRiderApp(

@@ -1,7 +1,9 @@
 package com.chauffeur.presentation
 
+import com.chauffeur.sdk.BookingState
 import com.chauffeur.sdk.ChauffeurException
 import com.chauffeur.sdk.DstChoice
+import com.chauffeur.sdk.PaymentSetup
 import com.chauffeur.sdk.Place
 import com.chauffeur.sdk.QuoteForm
 import com.chauffeur.sdk.RideEvent
@@ -26,8 +28,16 @@ import kotlinx.coroutines.flow.update
  * Compose layer launches it in its scope); the SDK does the work, this class decides the
  * navigation and keeps the last error for the screen to show. No Android classes: tested on the
  * JVM against a real server.
+ *
+ * Payments: [providerSource] is the payment provider's SDK the app was built with (Stripe's, see
+ * android/README.md), used when the server's provider is not the test one; the dev server's test
+ * provider uses [testCards]. With provider `none` no card is asked.
  */
-class RiderPresenter(private val app: RiderApp, scope: CoroutineScope) {
+class RiderPresenter(
+    private val app: RiderApp,
+    scope: CoroutineScope,
+    private val providerSource: PaymentMethodSource? = null,
+) {
     /** The SDK's state, shared with every screen. */
     val state: StateFlow<RiderState> = app.states()
 
@@ -45,6 +55,27 @@ class RiderPresenter(private val app: RiderApp, scope: CoroutineScope) {
     /** The last action's failure, for a snackbar or the form; cleared by the next action. */
     val error: StateFlow<ChauffeurException?> = lastError.asStateFlow()
 
+    /** The test provider's card picker (shown when the server's provider is `test`). */
+    val testCards = TestCardSource()
+
+    private val loadedSetup = MutableStateFlow<PaymentSetup?>(null)
+
+    /** Which card payment the server takes; read when a booking is about to be confirmed. */
+    val paymentSetup: StateFlow<PaymentSetup?> = loadedSetup.asStateFlow()
+
+    /** The server's payment setup, read once per presenter. */
+    private suspend fun setup(): PaymentSetup = loadedSetup.value ?: app.paymentsConfig().also { loadedSetup.value = it }
+
+    private val lastCardError = MutableStateFlow<CardError?>(null)
+
+    /** A refusal of the card, shown under the card field of the booking confirmation. */
+    val cardError: StateFlow<CardError?> = lastCardError.asStateFlow()
+
+    private val waitingStep = MutableStateFlow<CardStep?>(null)
+
+    /** The last booking made waits for the card step (3-D Secure): run it with [onRunCardStep]. */
+    val cardStep: StateFlow<CardStep?> = waitingStep.asStateFlow()
+
     private fun push(screen: Screen) = stack.update { it + screen }
 
     /** Replaces the top of the stack (a finished step is not returned to). */
@@ -60,11 +91,16 @@ class RiderPresenter(private val app: RiderApp, scope: CoroutineScope) {
 
     private suspend fun attempt(action: suspend () -> Unit): Boolean {
         lastError.value = null
+        lastCardError.value = null
         return try {
             action()
             true
         } catch (e: ChauffeurException) {
-            lastError.value = e
+            val card = CardError.of(e)
+            if (card != null) lastCardError.value = card else lastError.value = e
+            false
+        } catch (e: CardPaymentsUnavailable) {
+            lastCardError.value = CardError(CardError.UNAVAILABLE, e.message.orEmpty())
             false
         }
     }
@@ -104,16 +140,113 @@ class RiderPresenter(private val app: RiderApp, scope: CoroutineScope) {
     /** One of the two instants of a pickup time that happens twice. */
     fun onDstChoice(choice: DstChoice): QuoteFormModel = onFormChanged(state.value.form.copy(dstChoice = choice))
 
-    /** "Book" on a quote row: signed out, first the sign-in screen, then the booking. */
+    /**
+     * "Book" on a quote row: signed out, first the sign-in screen; then the booking confirmation
+     * with the card to pay with, or (the server takes no card payments) the booking at once.
+     */
     suspend fun onBook(vehicleClass: VehicleClass): Boolean {
         if (state.value.signedInAs == null) {
             push(Screen.SignIn(then = AfterSignIn.Book(vehicleClass)))
             return true
         }
-        return attempt {
-            app.book(vehicleClass)
+        return attempt { toConfirmBooking(vehicleClass) }
+    }
+
+    private suspend fun toConfirmBooking(vehicleClass: VehicleClass) {
+        val setup = app.paymentsConfig().also { loadedSetup.value = it }
+        if (setup.provider == "none") {
+            app.usePaymentMethod(null)
+            book(vehicleClass)
             push(Screen.Confirmation)
+        } else {
+            push(Screen.ConfirmBooking(vehicleClass))
         }
+    }
+
+    /** The booking confirmation as shown: the class, its quoted price, the card choice and its refusal. */
+    fun confirmBookingModel(locale: java.util.Locale = java.util.Locale.getDefault()): ConfirmBookingModel? {
+        val vehicleClass = (screen as? Screen.ConfirmBooking)?.vehicleClass ?: return null
+        val quote = state.value.quotes.find { it.`class` == vehicleClass }
+        return ConfirmBookingModel(
+            vehicleClass = vehicleClass,
+            price = quote?.let { formatMoney(it.totalMinor, it.currency, locale) },
+            card = CardChoiceModel.of(loadedSetup.value, testCards.chosen.value, locale),
+            cardError = cardError.value,
+        )
+    }
+
+    private fun sourceFor(setup: PaymentSetup): PaymentMethodSource? = when (setup.provider) {
+        "none" -> null
+        "test" -> testCards
+        else -> providerSource ?: throw CardPaymentsUnavailable(
+            "Card payments need the ${setup.provider} SDK, which this build of the app does not include.",
+        )
+    }
+
+    /**
+     * "Book" on the booking confirmation: the card from the payment source goes to the SDK's
+     * payment hook, then the booking (true once booked). A refused card stays on this screen with the refusal under
+     * the card field (nothing is booked); a booking whose card needs the bank's check shows the
+     * confirmation with [cardStep] set.
+     */
+    suspend fun onConfirmBooking(): Boolean {
+        val vehicleClass = (screen as? Screen.ConfirmBooking)?.vehicleClass ?: return false
+        var booked = false
+        attempt {
+            val setup = setup()
+            val source = sourceFor(setup)
+            if (source != null) {
+                val quote = state.value.quotes.find { it.`class` == vehicleClass }
+                val card = source.paymentMethodFor(setup, quote?.totalMinor ?: 0, quote?.currency.orEmpty())
+                    ?: return@attempt // the rider closed the provider's card form: nothing booked
+                app.usePaymentMethod(card)
+            } else {
+                app.usePaymentMethod(null)
+            }
+            book(vehicleClass)
+            replaceTop(Screen.Confirmation)
+            booked = true
+        }
+        return booked
+    }
+
+    /** Books, and remembers the card step when the provider asks for one. */
+    private suspend fun book(vehicleClass: VehicleClass) {
+        waitingStep.value = null
+        val booked = app.book(vehicleClass).confirmation ?: return
+        if (booked.state == BookingState.PAYMENT_PENDING) {
+            val secret = app.openBooking(booked.id).selected?.payment?.clientSecret
+            app.closeBooking()
+            if (secret != null) waitingStep.value = CardStep(booked.id, secret)
+        }
+    }
+
+    /**
+     * The card step of a booking waiting in `payment_pending` (from the confirmation, or the
+     * booking screen's "Check the card step again"): the provider's SDK runs it with the client
+     * secret, then the server is asked how it ended. The booking screen shows the answer.
+     */
+    suspend fun onRunCardStep(bookingId: String): Boolean = attempt {
+        val secret = waitingStep.value?.takeIf { it.bookingId == bookingId }?.clientSecret
+            ?: app.openBooking(bookingId).selected?.payment?.clientSecret
+        val source = sourceFor(setup())
+        if (secret != null && source != null && !source.handleCardStep(secret)) return@attempt
+        app.confirmPayment(bookingId)
+        val after = app.openBooking(bookingId).selected
+        if (after?.booking?.state != BookingState.PAYMENT_PENDING) {
+            waitingStep.value = null
+        }
+        if (screen != Screen.Booking(bookingId)) push(Screen.Booking(bookingId))
+    }
+
+    /**
+     * "Download invoice" on the booking screen: the PDF in `language` (`de`, `en`) for the
+     * platform to save or share; null (with [error] set) when there is none yet or it failed.
+     */
+    suspend fun onDownloadInvoice(bookingId: String, language: String): Invoice? {
+        var invoice: Invoice? = null
+        attempt { invoice = Invoice("invoice-$bookingId.pdf", app.invoicePdf(bookingId, language)) }
+        return invoice
     }
 
     suspend fun onSignIn(email: String, password: String): Boolean = attempt {
@@ -130,10 +263,7 @@ class RiderPresenter(private val app: RiderApp, scope: CoroutineScope) {
         val then = (screen as? Screen.SignIn)?.then
         stack.update { it.dropLast(1) }
         when (then) {
-            is AfterSignIn.Book -> {
-                app.book(then.vehicleClass)
-                push(Screen.Confirmation)
-            }
+            is AfterSignIn.Book -> toConfirmBooking(then.vehicleClass)
             null -> Unit
         }
     }
@@ -267,7 +397,12 @@ sealed interface Launch {
  * Opens the rider app without crashing the process when that fails: [state] says what the first
  * screen shows, [open] (again, for "Retry") tries once more.
  */
-class RiderLauncher(private val scope: CoroutineScope, private val openApp: suspend () -> RiderApp) {
+class RiderLauncher(
+    private val scope: CoroutineScope,
+    /** The payment provider's SDK for the presenter (see [RiderPresenter]); null: none in this build. */
+    private val providerSource: PaymentMethodSource? = null,
+    private val openApp: suspend () -> RiderApp,
+) {
     private val current = MutableStateFlow<Launch>(Launch.Opening)
     val state: StateFlow<Launch> = current.asStateFlow()
 
@@ -275,7 +410,7 @@ class RiderLauncher(private val scope: CoroutineScope, private val openApp: susp
     suspend fun open(): Launch {
         current.value = Launch.Opening
         current.value = try {
-            Launch.Ready(RiderPresenter(openApp(), scope))
+            Launch.Ready(RiderPresenter(openApp(), scope, providerSource))
         } catch (e: ChauffeurException) {
             Launch.Failed(e.message ?: e.toString())
         } catch (e: RuntimeException) {

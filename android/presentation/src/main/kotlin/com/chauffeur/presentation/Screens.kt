@@ -33,6 +33,9 @@ sealed interface Screen {
     data object Quotes : Screen
     /** Sign in or up; [then] is what to do once signed in (book the class tapped). */
     data class SignIn(val then: AfterSignIn? = null) : Screen
+    /** The booking confirmation: the class and price, the card to pay with, "Book". */
+    data class ConfirmBooking(val vehicleClass: VehicleClass) : Screen
+    /** Booked (or waiting for the card step, see [RiderPresenter.cardStep]). */
     data object Confirmation : Screen
     data object Bookings : Screen
     data class Booking(val id: String) : Screen
@@ -214,6 +217,10 @@ data class BookingModel(
     val canCancel: Boolean,
     val hasReceipt: Boolean,
     val fromCache: Boolean,
+    /** The card payment, when the server takes payments. */
+    val payment: PaymentModel? = null,
+    /** An invoice can be downloaded (something was charged: the SDK has a receipt). */
+    val hasInvoice: Boolean = false,
 ) {
     companion object {
         fun of(details: BookingDetails, locale: Locale = Locale.getDefault()) = BookingModel(
@@ -223,6 +230,8 @@ data class BookingModel(
             canCancel = details.booking.canCancel,
             hasReceipt = details.receipt != null,
             fromCache = details.fromCache,
+            payment = PaymentModel.of(details, locale),
+            hasInvoice = details.receipt != null && !details.fromCache,
         )
     }
 }

@@ -92,6 +92,9 @@ class PresentationTest {
             assertTrue(p.onBook(VehicleClass.BUSINESS))
             assertEquals(Screen.SignIn(AfterSignIn.Book(VehicleClass.BUSINESS)), p.screen)
             assertTrue(p.onSignUp("journey-${UUID.randomUUID()}@example.com", "correct horse battery", "Ada"))
+            // The dev server takes cards: the booking confirmation asks for one (the test Visa).
+            assertEquals(Screen.ConfirmBooking(VehicleClass.BUSINESS), p.screen)
+            assertTrue(p.onConfirmBooking())
             assertEquals(Screen.Confirmation, p.screen)
             assertEquals(listOf(Screen.QuoteForm, Screen.Quotes, Screen.Confirmation), p.backStack.value)
             val booked = p.state.value.confirmation!!

@@ -28,6 +28,7 @@ import com.chauffeur.presentation.BookingModel
 import com.chauffeur.presentation.BookingRow
 import com.chauffeur.presentation.BookingsModel
 import com.chauffeur.presentation.CancelModel
+import com.chauffeur.presentation.CardStep
 import com.chauffeur.presentation.ReceiptModel
 import com.chauffeur.presentation.RiderPresenter
 import com.chauffeur.presentation.formatMoney
@@ -68,12 +69,14 @@ fun BookingListItem(row: BookingRow, onOpen: (String) -> Unit) {
 }
 
 @Composable
-fun ConfirmationScreen(state: RiderState, onMyBookings: () -> Unit) {
+fun ConfirmationScreen(state: RiderState, cardStep: CardStep?, onCardStep: (String) -> Unit, onMyBookings: () -> Unit) {
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(stringResource(R.string.confirmation_title), style = MaterialTheme.typography.headlineSmall)
         state.confirmation?.let {
             Text("${className(it.`class`)} · ${formatMoney(it.priceMinor, it.currency)}")
             Text(if (it.pendingSync) stringResource(R.string.bookings_waiting) else stateName(it.state))
+            // The provider asked for the bank's check: the booking waits until it is done.
+            cardStep?.takeIf { step -> step.bookingId == it.id }?.let { step -> CardStepPrompt(step, onCardStep) }
         }
         Button(onMyBookings, Modifier.fillMaxWidth()) { Text(stringResource(R.string.my_bookings)) }
     }
@@ -98,7 +101,14 @@ fun BookingsScreen(state: RiderState, onOpen: (String) -> Unit, onDismiss: (Long
 }
 
 @Composable
-fun BookingScreen(state: RiderState, onFollow: (String) -> Unit, onCancel: (String) -> Unit, onReceipt: (String) -> Unit) {
+fun BookingScreen(
+    state: RiderState,
+    onFollow: (String) -> Unit,
+    onCancel: (String) -> Unit,
+    onReceipt: (String) -> Unit,
+    onCardStep: (String) -> Unit,
+    onInvoice: (String) -> Unit,
+) {
     val details = state.selected ?: return
     val model = BookingModel.of(details)
     LazyColumn(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -107,11 +117,13 @@ fun BookingScreen(state: RiderState, onFollow: (String) -> Unit, onCancel: (Stri
             Text(stateName(model.booking.state))
             if (model.fromCache) Text(stringResource(R.string.booking_from_cache))
         }
+        model.payment?.let { payment -> item { PaymentSection(payment, model.booking.id, onCardStep) } }
         item { Text(stringResource(R.string.booking_history), style = MaterialTheme.typography.titleMedium) }
         items(model.history) { step -> ListItem(headlineContent = { Text(stateName(step.toState)) }, supportingContent = { Text(step.at.toString()) }) }
         item {
             if (model.canFollowLive) Button({ onFollow(model.booking.id) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.booking_follow)) }
             if (model.hasReceipt) OutlinedButton({ onReceipt(model.booking.id) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.booking_receipt)) }
+            if (model.hasInvoice) OutlinedButton({ onInvoice(model.booking.id) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.booking_invoice)) }
             if (model.canCancel) OutlinedButton({ onCancel(model.booking.id) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.booking_cancel)) }
         }
     }

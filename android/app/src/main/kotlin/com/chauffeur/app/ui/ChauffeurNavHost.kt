@@ -18,6 +18,7 @@ fun Screen.route(): String = when (this) {
     Screen.QuoteForm -> "form"
     Screen.Quotes -> "quotes"
     is Screen.SignIn -> "sign-in"
+    is Screen.ConfirmBooking -> "confirm-booking"
     Screen.Confirmation -> "confirmation"
     Screen.Bookings -> "bookings"
     is Screen.Booking -> "booking"
@@ -32,9 +33,11 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
     val stack by presenter.backStack.collectAsStateWithLifecycle()
     val state by presenter.state.collectAsStateWithLifecycle()
     val error by presenter.error.collectAsStateWithLifecycle()
+    val cardStep by presenter.cardStep.collectAsStateWithLifecycle()
     val scope = rememberCoroutineScope()
     /** Runs a tap's action off the UI thread's frame (the SDK's calls suspend, never block). */
     val tap: (suspend RiderPresenter.() -> Unit) -> Unit = { action -> scope.launch { presenter.action() } }
+    val saveInvoice = rememberInvoiceSaver()
 
     LaunchedEffect(stack) {
         val top = stack.last().route()
@@ -60,7 +63,10 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
                 onSignUp = { e, p, n -> tap { onSignUp(e, p, n) } },
             )
         }
-        composable("confirmation") { ConfirmationScreen(state) { tap { onShowBookings() } } }
+        composable("confirm-booking") { ConfirmBookingScreen(presenter) { tap { onConfirmBooking() } } }
+        composable("confirmation") {
+            ConfirmationScreen(state, cardStep, onCardStep = { id -> tap { onRunCardStep(id) } }) { tap { onShowBookings() } }
+        }
         composable("bookings") {
             BookingsScreen(state, onOpen = { id -> tap { onOpenBooking(id) } }, onDismiss = { seq -> tap { onDismissRefusal(seq) } })
         }
@@ -70,6 +76,8 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
                 onFollow = { id -> presenter.onFollowLive(id) },
                 onCancel = { id -> tap { onCancel(id) } },
                 onReceipt = presenter::onShowReceipt,
+                onCardStep = { id -> tap { onRunCardStep(id) } },
+                onInvoice = { id -> tap { onDownloadInvoice(id, invoiceLanguage())?.let(saveInvoice) } },
             )
         }
         composable("live") { (stack.last() as? Screen.LiveRide)?.let { LiveRideScreen(presenter, it.id) } }
