@@ -495,7 +495,10 @@ fn the_card_step_is_finished_by_a_signed_webhook_and_a_forged_one_changes_nothin
         // Offered right after (the dispatch step follows the commit that authorised it).
         let deadline = Instant::now() + Duration::from_secs(30);
         while open_offer(&server, &p.dispatcher, &booking).is_none() {
-            assert!(Instant::now() < deadline, "never offered after the card step");
+            assert!(
+                Instant::now() < deadline,
+                "never offered after the card step"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
 
