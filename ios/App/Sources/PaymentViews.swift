@@ -207,7 +207,11 @@ struct InvoiceButton: View {
       let pdf = try await model.invoicePDF(bookingId, language: language)
       let url = FileManager.default.temporaryDirectory.appendingPathComponent(
         "invoice-\(bookingId).pdf")
-      try pdf.write(to: url, options: .atomic)
+      // The view runs on the main actor: the file is written off it, so the UI never waits on
+      // the disk.
+      try await Task.detached(priority: .userInitiated) {
+        try pdf.write(to: url, options: .atomic)
+      }.value
       file = url
     } catch {
       failed = true
