@@ -65,7 +65,7 @@ struct BookingView: View {
   @ViewBuilder private var cancelSection: some View {
     if let terms = model.state.cancellation, terms.bookingId == bookingId {
       Section("Cancel") {
-        Text("Cancelling now costs \(terms.fee).")
+        Text("Cancelling now costs \(feeText(terms)).")
         if terms.fromCache {
           Text("Fee as last seen; the server may ask again.").font(.footnote)
         }
@@ -76,6 +76,12 @@ struct BookingView: View {
     } else if model.state.booking(bookingId)?.canCancel == true {
       Button("Cancel…", role: .destructive) { run { try await model.askToCancel(bookingId) } }
     }
+  }
+
+  /// The fee in the device's locale, in the booking's currency (the SDK's text when unknown).
+  private func feeText(_ terms: CancellationTerms) -> String {
+    let currency = model.state.booking(bookingId)?.currency ?? ""
+    return currency.isEmpty ? terms.fee : Formatting.money(terms.feeMinor, currency: currency)
   }
 }
 

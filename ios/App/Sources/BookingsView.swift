@@ -37,8 +37,9 @@ struct BookingsView: View {
           } label: {
             VStack(alignment: .leading) {
               Text(booking.pickupAt, format: .dateTime)
-              Text("\(booking.class.label) · \(booking.state.label) · \(booking.price)").font(
-                .footnote)
+              Text(
+                "\(booking.class.label) · \(booking.state.label) · \(booking.localPrice)"
+              ).font(.footnote)
             }
           }
         }

@@ -15,7 +15,8 @@ struct QuotesView: View {
       }
       ForEach(model.state.quotes, id: \.class) { quote in
         Section {
-          LabeledContent("Total", value: quote.total)
+          LabeledContent(
+            "Total", value: Formatting.money(quote.totalMinor, currency: quote.currency))
           LabeledContent("Distance") {
             Text(
               Measurement(value: Double(quote.distanceM), unit: UnitLength.meters),
@@ -73,7 +74,7 @@ struct ConfirmationView: View {
         LabeledContent("Status", value: booking.state.label)
         LabeledContent("Class", value: booking.class.label)
         LabeledContent("Pickup", value: booking.pickupAt, format: .dateTime)
-        LabeledContent("Price", value: booking.price)
+        LabeledContent("Price", value: booking.localPrice)
         if booking.pendingSync {
           Text("Saved on this phone; it is sent when you are online again.").foregroundStyle(
             .orange)
@@ -95,6 +96,14 @@ struct ConfirmationView: View {
       }
       .navigationTitle("Booked")
     }
+  }
+}
+
+extension BookingSummary {
+  /// The price in the device's locale; the SDK's own text while the currency is not known yet
+  /// (as the Android app's `BookingRow` does).
+  var localPrice: String {
+    currency.isEmpty ? price : Formatting.money(priceMinor, currency: currency)
   }
 }
 
