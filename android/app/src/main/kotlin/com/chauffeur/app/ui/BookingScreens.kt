@@ -28,6 +28,7 @@ import com.chauffeur.presentation.BookingModel
 import com.chauffeur.presentation.BookingRow
 import com.chauffeur.presentation.BookingsModel
 import com.chauffeur.presentation.CancelModel
+import com.chauffeur.presentation.CardError
 import com.chauffeur.presentation.CardStep
 import com.chauffeur.presentation.ReceiptModel
 import com.chauffeur.presentation.RiderPresenter
@@ -69,15 +70,25 @@ fun BookingListItem(row: BookingRow, onOpen: (String) -> Unit) {
 }
 
 @Composable
-fun ConfirmationScreen(state: RiderState, cardStep: CardStep?, onCardStep: (String) -> Unit, onMyBookings: () -> Unit) {
+fun ConfirmationScreen(
+    state: RiderState,
+    cardStep: CardStep?,
+    error: ChauffeurException?,
+    cardError: CardError?,
+    onCardStep: (String) -> Unit,
+    onMyBookings: () -> Unit,
+) {
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(stringResource(R.string.confirmation_title), style = MaterialTheme.typography.headlineSmall)
         state.confirmation?.let {
-            Text("${className(it.`class`)} · ${formatMoney(it.priceMinor, it.currency)}")
+            // The currency is empty while not known yet (formatMoney would throw): the SDK's text then.
+            val price = if (it.currency.isEmpty()) it.price else formatMoney(it.priceMinor, it.currency)
+            Text("${className(it.`class`)} · $price")
             Text(if (it.pendingSync) stringResource(R.string.bookings_waiting) else stateName(it.state))
             // The provider asked for the bank's check: the booking waits until it is done.
             cardStep?.takeIf { step -> step.bookingId == it.id }?.let { step -> CardStepPrompt(step, onCardStep) }
         }
+        ActionError(error, cardError)
         Button(onMyBookings, Modifier.fillMaxWidth()) { Text(stringResource(R.string.my_bookings)) }
     }
 }
@@ -103,6 +114,8 @@ fun BookingsScreen(state: RiderState, onOpen: (String) -> Unit, onDismiss: (Long
 @Composable
 fun BookingScreen(
     state: RiderState,
+    error: ChauffeurException?,
+    cardError: CardError?,
     onFollow: (String) -> Unit,
     onCancel: (String) -> Unit,
     onReceipt: (String) -> Unit,
@@ -125,6 +138,8 @@ fun BookingScreen(
             if (model.hasReceipt) OutlinedButton({ onReceipt(model.booking.id) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.booking_receipt)) }
             if (model.hasInvoice) OutlinedButton({ onInvoice(model.booking.id) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.booking_invoice)) }
             if (model.canCancel) OutlinedButton({ onCancel(model.booking.id) }, Modifier.fillMaxWidth()) { Text(stringResource(R.string.booking_cancel)) }
+            // The card step, the invoice or cancelling failed: said here, not silently.
+            ActionError(error, cardError)
         }
     }
 }

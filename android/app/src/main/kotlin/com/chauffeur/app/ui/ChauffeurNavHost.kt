@@ -34,6 +34,7 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
     val state by presenter.state.collectAsStateWithLifecycle()
     val error by presenter.error.collectAsStateWithLifecycle()
     val cardStep by presenter.cardStep.collectAsStateWithLifecycle()
+    val cardError by presenter.cardError.collectAsStateWithLifecycle()
     val scope = rememberCoroutineScope()
     /** Runs a tap's action off the UI thread's frame (the SDK's calls suspend, never block). */
     val tap: (suspend RiderPresenter.() -> Unit) -> Unit = { action -> scope.launch { presenter.action() } }
@@ -65,7 +66,7 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
         }
         composable("confirm-booking") { ConfirmBookingScreen(presenter) { tap { onConfirmBooking() } } }
         composable("confirmation") {
-            ConfirmationScreen(state, cardStep, onCardStep = { id -> tap { onRunCardStep(id) } }) { tap { onShowBookings() } }
+            ConfirmationScreen(state, cardStep, error, cardError, onCardStep = { id -> tap { onRunCardStep(id) } }) { tap { onShowBookings() } }
         }
         composable("bookings") {
             BookingsScreen(state, onOpen = { id -> tap { onOpenBooking(id) } }, onDismiss = { seq -> tap { onDismissRefusal(seq) } })
@@ -73,6 +74,8 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
         composable("booking") {
             BookingScreen(
                 state,
+                error,
+                cardError,
                 onFollow = { id -> presenter.onFollowLive(id) },
                 onCancel = { id -> tap { onCancel(id) } },
                 onReceipt = presenter::onShowReceipt,

@@ -28,6 +28,7 @@ import com.chauffeur.presentation.PaymentLine
 import com.chauffeur.presentation.PaymentModel
 import com.chauffeur.presentation.RiderPresenter
 import com.chauffeur.presentation.TestCard
+import com.chauffeur.sdk.ChauffeurException
 import com.chauffeur.sdk.PaymentStatus
 
 /**
@@ -41,6 +42,8 @@ fun ConfirmBookingScreen(presenter: RiderPresenter, onBook: () -> Unit) {
     val chosen by presenter.testCards.chosen.collectAsStateWithLifecycle()
     val cardError by presenter.cardError.collectAsStateWithLifecycle()
     val setup by presenter.paymentSetup.collectAsStateWithLifecycle()
+    // A failure that is not about the card (offline, the quote expired): shown, or "Book" seems to do nothing.
+    val error by presenter.error.collectAsStateWithLifecycle()
     val model = remember(state, chosen, cardError, setup) { presenter.confirmBookingModel() } ?: return
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(stringResource(R.string.confirm_title), style = MaterialTheme.typography.headlineSmall)
@@ -67,7 +70,7 @@ fun ConfirmBookingScreen(presenter: RiderPresenter, onBook: () -> Unit) {
             }
             is CardChoiceModel.ProviderForm -> Text(stringResource(R.string.pay_provider_form), style = MaterialTheme.typography.bodySmall)
         }
-        model.cardError?.let { Text(cardErrorText(it), color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.bodySmall) }
+        ActionError(error, model.cardError)
         Button(onBook, Modifier.fillMaxWidth()) {
             Text(model.price?.let { stringResource(R.string.confirm_book_for, it) } ?: stringResource(R.string.quotes_book))
         }
@@ -91,6 +94,16 @@ fun cardErrorText(error: CardError): String = when (error.code) {
     "payment_method_invalid" -> stringResource(R.string.pay_error_invalid)
     CardError.UNAVAILABLE -> stringResource(R.string.pay_error_sdk_missing)
     else -> error.message
+}
+
+/**
+ * The last action's failure, under a screen's buttons: a refusal of the card in the app's words
+ * (it also comes from the card step, outside the booking confirmation), else the SDK's message.
+ */
+@Composable
+fun ActionError(error: ChauffeurException?, cardError: CardError?) {
+    val text = cardError?.let { cardErrorText(it) } ?: error?.message ?: return
+    Text(text, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.bodySmall)
 }
 
 /** On the confirmation of a booking whose card needs the bank's check: the step, run by the provider's SDK. */
