@@ -65,6 +65,8 @@ struct ConfirmBookingView: View {
   let quote: QuoteOption
   @Environment(PaymentStep.self) private var payments
   @State private var booked = false
+  /// Why the server's payment setup could not be read (offline): said, not an empty card section.
+  @State private var setupFailure: String?
 
   /// The quoted total in the device's locale.
   private var price: String { Formatting.money(quote.totalMinor, currency: quote.currency) }
@@ -109,6 +111,8 @@ struct ConfirmBookingView: View {
       }
       if let error = model.error {
         Text(error.message).foregroundStyle(.red)
+      } else if payments.setup == nil, let setupFailure {
+        Text(setupFailure).foregroundStyle(.red)
       }
       Button("Book for \(price)") {
         run { booked = await payments.book(quote, model: model) }
@@ -116,7 +120,13 @@ struct ConfirmBookingView: View {
       .disabled(model.busy)
     }
     .navigationTitle("Confirm your booking")
-    .task { try? await payments.load(model) }
+    .task {
+      do {
+        try await payments.load(model)
+      } catch {
+        setupFailure = ChauffeurKitError(error).message
+      }
+    }
     .navigationDestination(isPresented: $booked) {
       ConfirmationView(model: model)
     }
