@@ -178,12 +178,13 @@ private fun MapView.showChauffeur(at: LatLon) {
 }
 
 @Composable
-fun CancelScreen(state: RiderState, onConfirm: () -> Unit, onKeep: () -> Unit) {
+fun CancelScreen(state: RiderState, error: ChauffeurException?, onConfirm: () -> Unit, onKeep: () -> Unit) {
     val model = CancelModel.of(state) ?: return
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(stringResource(R.string.cancel_title), style = MaterialTheme.typography.headlineSmall)
         Text(if (model.free) stringResource(R.string.cancel_free) else stringResource(R.string.cancel_fee, model.fee))
         if (model.fromCache) Text(stringResource(R.string.cancel_from_cache))
+        error?.let { Text(it.message ?: "", color = MaterialTheme.colorScheme.error) }
         Button(onConfirm, Modifier.fillMaxWidth()) { Text(stringResource(R.string.cancel_confirm)) }
         OutlinedButton(onKeep, Modifier.fillMaxWidth()) { Text(stringResource(R.string.cancel_keep)) }
     }

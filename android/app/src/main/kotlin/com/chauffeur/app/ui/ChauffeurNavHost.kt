@@ -56,7 +56,7 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
                 onMyBookings = { tap { onShowBookings() } },
             )
         }
-        composable("quotes") { QuotesScreen(state) { c -> tap { onBook(c) } } }
+        composable("quotes") { QuotesScreen(state, error) { c -> tap { onBook(c) } } }
         composable("sign-in") {
             SignInScreen(
                 error = error,
@@ -84,7 +84,7 @@ fun ChauffeurNavHost(presenter: RiderPresenter) {
             )
         }
         composable("live") { (stack.last() as? Screen.LiveRide)?.let { LiveRideScreen(presenter, it.id) } }
-        composable("cancel") { CancelScreen(state, onConfirm = { tap { onConfirmCancel() } }, onKeep = { presenter.onBack() }) }
+        composable("cancel") { CancelScreen(state, error, onConfirm = { tap { onConfirmCancel() } }, onKeep = { presenter.onBack() }) }
         composable("receipt") { ReceiptScreen(state) }
     }
     // After the NavHost: the later back handler wins, and back must go through the presenter

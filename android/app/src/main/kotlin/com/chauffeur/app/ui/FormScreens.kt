@@ -170,10 +170,12 @@ fun PlaceSearchField(presenter: RiderPresenter, field: PlaceField, cityId: Strin
 }
 
 @Composable
-fun QuotesScreen(state: RiderState, onBook: (VehicleClass) -> Unit) {
+fun QuotesScreen(state: RiderState, error: ChauffeurException?, onBook: (VehicleClass) -> Unit) {
     val model = QuotesModel.of(state)
     LazyColumn(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         if (model.offline) item { Text(stringResource(R.string.quotes_offline)) }
+        // "Book" failed before the confirmation (the payment setup could not be read): said here.
+        error?.let { item { Text(it.message ?: "", color = MaterialTheme.colorScheme.error) } }
         items(model.rows) { row ->
             Card(Modifier.fillMaxWidth()) {
                 Column(Modifier.padding(16.dp)) {
