@@ -21,7 +21,7 @@ struct QuoteFormView: View {
         PlaceField(title: "Pickup", model: model, cityId: form.cityId, place: $form.pickup)
         FieldMessage(model: model, field: .pickup)
         if byTheHour {
-          Stepper(value: hoursBinding, in: 1...24) { Text("Hours: \(form.hours ?? 2)") }
+          Stepper(value: hoursBinding, in: 1...24) { Text("Hours: \(Int(form.hours ?? 2))") }
           FieldMessage(model: model, field: .hours)
         } else {
           PlaceField(
@@ -41,11 +41,12 @@ struct QuoteFormView: View {
         FieldMessage(model: model, field: .pickupLocal)
       }
       Section {
-        Stepper("Passengers: \(form.passengers)", value: count(\.passengers), in: 0...16)
+        // Int, not the SDK's Int32: the string catalog's keys are "Passengers: %lld" and so on.
+        Stepper("Passengers: \(Int(form.passengers))", value: count(\.passengers), in: 0...16)
         FieldMessage(model: model, field: .passengers)
-        Stepper("Bags: \(form.bags)", value: count(\.bags), in: 0...16)
+        Stepper("Bags: \(Int(form.bags))", value: count(\.bags), in: 0...16)
         FieldMessage(model: model, field: .bags)
-        Stepper("Child seats: \(form.childSeats)", value: count(\.childSeats), in: 0...4)
+        Stepper("Child seats: \(Int(form.childSeats))", value: count(\.childSeats), in: 0...4)
         FieldMessage(model: model, field: .childSeats)
         Toggle("Meet and greet", isOn: $form.meetAndGreet)
         TextField("Flight number", text: $form.flightNumber)
