@@ -10,79 +10,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::double::{Double, WEBHOOK_SECRET};
 use common::ride::*;
 use common::*;
 use serde_json::{json, Value};
-
-const WEBHOOK_SECRET: &str = "whsec_payment_flow_test";
-
-struct Double {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Double {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Double {
-    fn start() -> Double {
-        let mut child = Command::new(server_binary())
-            .args(["payments-double", "--listen", "127.0.0.1:0"])
-            .args(["--webhook-secret", WEBHOOK_SECRET])
-            .env("CHAUFFEUR_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
-        Double { child, base }
-    }
-
-    fn stats(&self) -> Value {
-        reqwest::blocking::get(format!("{}/_double/stats", self.base))
-            .unwrap()
-            .json()
-            .unwrap()
-    }
-
-    fn configure(&self, body: Value) {
-        let r = reqwest::blocking::Client::new()
-            .post(format!("{}/_double/config", self.base))
-            .json(&body)
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 204);
-    }
-
-    /// The rider finishing (or failing) the card step in the provider's SDK.
-    fn authenticate(&self, client_secret: &str, outcome: &str) {
-        let intent = client_secret.split("_secret_").next().unwrap();
-        let r = reqwest::blocking::Client::new()
-            .post(format!(
-                "{}/_double/payment_intents/{intent}/authenticate",
-                self.base
-            ))
-            .form(&[("outcome", outcome)])
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
-    }
-}
 
 /// The server on `url`, taking card payments through `double`, whose webhooks come back to it.
 fn start_paying(backend: Backend, url: &str, double: &Double) -> TestServer {

@@ -5,58 +5,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chauffeur_server::payments::stripe::StripeApi;
 use chauffeur_server::payments::{
     Authorization, IdempotencyKey, IntentStatus, PaymentError, PaymentProvider,
 };
-use common::server_binary;
+use common::double::Double;
 use uuid::Uuid;
-
-struct Double {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Double {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_double() -> Double {
-    let mut child = Command::new(server_binary())
-        .args(["payments-double", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    Double { child, base }
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap()
-}
-
-fn stats(double: &Double) -> serde_json::Value {
-    reqwest::blocking::get(format!("{}/_double/stats", double.base))
-        .unwrap()
-        .json()
         .unwrap()
 }
 
@@ -72,7 +33,7 @@ fn authorization(booking_id: Uuid, payment_method: &str) -> Authorization<'_> {
 
 #[test]
 fn an_authorised_fare_is_captured_once_however_often_the_capture_is_retried() {
-    let double = start_double();
+    let double = Double::start();
     let api = StripeApi::new(&double.base, "sk_test_chauffeur", Duration::from_secs(10)).unwrap();
     runtime().block_on(async {
         let booking = Uuid::now_v7();
@@ -113,7 +74,7 @@ fn an_authorised_fare_is_captured_once_however_often_the_capture_is_retried() {
             "{too_much:?}"
         );
     });
-    let counted = stats(&double);
+    let counted = double.stats();
     assert_eq!(counted["authorizations"], 1);
     assert_eq!(counted["captures"], 1);
     assert_eq!(counted["refunds"], 1);
@@ -122,7 +83,7 @@ fn an_authorised_fare_is_captured_once_however_often_the_capture_is_retried() {
 
 #[test]
 fn declines_actions_releases_and_outages_are_told_apart() {
-    let double = start_double();
+    let double = Double::start();
     let api = StripeApi::new(&double.base, "sk_test_chauffeur", Duration::from_secs(10)).unwrap();
     runtime().block_on(async {
         let declined = api

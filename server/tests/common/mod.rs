@@ -4,4 +4,5 @@
 
 pub use chauffeur_e2e::*;
 
+pub mod double;
 pub mod ride;
