@@ -76,6 +76,14 @@ class RiderPresenter(
     /** The last booking made waits for the card step (3-D Secure): run it with [onRunCardStep]. */
     val cardStep: StateFlow<CardStep?> = waitingStep.asStateFlow()
 
+    private val bookingNow = MutableStateFlow(false)
+
+    /**
+     * A booking is being made: "Book" is disabled. Each book call is a new booking request (a
+     * fresh Idempotency-Key), so a second tap meanwhile must not send another.
+     */
+    val booking: StateFlow<Boolean> = bookingNow.asStateFlow()
+
     private fun push(screen: Screen) = stack.update { it + screen }
 
     /** Replaces the top of the stack (a finished step is not returned to). */
@@ -191,6 +199,16 @@ class RiderPresenter(
      */
     suspend fun onConfirmBooking(): Boolean {
         val vehicleClass = (screen as? Screen.ConfirmBooking)?.vehicleClass ?: return false
+        // A second tap while the first is still booking books nothing.
+        if (!bookingNow.compareAndSet(expect = false, update = true)) return false
+        try {
+            return confirmBooking(vehicleClass)
+        } finally {
+            bookingNow.value = false
+        }
+    }
+
+    private suspend fun confirmBooking(vehicleClass: VehicleClass): Boolean {
         var booked = false
         attempt {
             val setup = setup()

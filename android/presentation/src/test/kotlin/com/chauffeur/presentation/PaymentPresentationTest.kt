@@ -26,6 +26,7 @@ import java.util.UUID
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
@@ -126,6 +127,20 @@ class PaymentPresentationTest {
             assertNull("the refusal is at the card field, not a general error", p.error.value)
             assertTrue(p.onShowBookings())
             assertTrue("nothing was booked", p.state.value.upcoming.isEmpty())
+        }
+    }
+
+    @Test
+    fun twoTapsOnBookWhileTheFirstIsBookingMakeOneBooking() = runBlocking {
+        withTimeout(60_000) {
+            val (p, _) = atTheBookingConfirmation()
+            val first = async(Dispatchers.IO) { p.onConfirmBooking() }
+            val second = async(Dispatchers.IO) { p.onConfirmBooking() }
+            val answers = listOf(first.await(), second.await())
+            assertEquals("one tap books, the other is ignored: $answers", 1, answers.count { it })
+            assertFalse(p.booking.value)
+            assertTrue(p.onShowBookings())
+            assertEquals("one booking made", 1, p.state.value.upcoming.size)
         }
     }
 

@@ -44,6 +44,7 @@ fun ConfirmBookingScreen(presenter: RiderPresenter, onBook: () -> Unit) {
     val setup by presenter.paymentSetup.collectAsStateWithLifecycle()
     // A failure that is not about the card (offline, the quote expired): shown, or "Book" seems to do nothing.
     val error by presenter.error.collectAsStateWithLifecycle()
+    val booking by presenter.booking.collectAsStateWithLifecycle()
     val model = remember(state, chosen, cardError, setup) { presenter.confirmBookingModel() } ?: return
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(stringResource(R.string.confirm_title), style = MaterialTheme.typography.headlineSmall)
@@ -71,7 +72,7 @@ fun ConfirmBookingScreen(presenter: RiderPresenter, onBook: () -> Unit) {
             is CardChoiceModel.ProviderForm -> Text(stringResource(R.string.pay_provider_form), style = MaterialTheme.typography.bodySmall)
         }
         ActionError(error, model.cardError)
-        Button(onBook, Modifier.fillMaxWidth()) {
+        Button(onBook, Modifier.fillMaxWidth(), enabled = !booking) {
             Text(model.price?.let { stringResource(R.string.confirm_book_for, it) } ?: stringResource(R.string.quotes_book))
         }
     }
