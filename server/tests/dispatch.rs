@@ -9,6 +9,7 @@ use std::sync::{Arc, Barrier};
 use chauffeur_core::VehicleClass;
 use chauffeur_server::auth::PasswordHashing;
 use chauffeur_server::store::{NewUser, Role, Store};
+use common::ride::history_of;
 use common::*;
 use serde_json::Value;
 
@@ -62,19 +63,7 @@ fn a_booking_is_offered_to_a_partner_who_accepts_and_the_rider_sees_it_confirmed
             .json()
             .unwrap();
         assert_eq!(seen["state"], "confirmed");
-        let history: Value = server
-            .get(&format!("/v1/bookings/{booking}/history"))
-            .bearer_auth(&rider)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let last = history["entries"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .clone();
+        let last = history_of(&server, &rider, &booking).pop().unwrap();
         assert_eq!(
             (last["actor"].as_str(), last["to_state"].as_str()),
             (Some("partner"), Some("confirmed"))

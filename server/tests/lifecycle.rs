@@ -240,16 +240,8 @@ fn the_whole_ride_ends_with_a_receipt_of_quote_plus_extras() {
             .as_i64()
             .unwrap();
         assert_eq!(final_price, quoted + 1_100);
-        let history: Value = server
-            .get(&format!("/v1/bookings/{booking}/history"))
-            .bearer_auth(&rider)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let path: Vec<&str> = history["entries"]
-            .as_array()
-            .unwrap()
+        let history = history_of(&server, &rider, &booking);
+        let path: Vec<&str> = history
             .iter()
             .map(|e| e["to_state"].as_str().unwrap())
             .collect();
@@ -265,7 +257,7 @@ fn the_whole_ride_ends_with_a_receipt_of_quote_plus_extras() {
                 "completed"
             ]
         );
-        let receipt = &history["entries"].as_array().unwrap().last().unwrap()["booking"]["receipt"];
+        let receipt = &history.last().unwrap()["booking"]["receipt"];
         assert_eq!(receipt["fare"]["total"]["amount_minor"], final_price);
         assert_eq!(receipt["extras_total"]["amount_minor"], 1_100);
     }
@@ -409,14 +401,7 @@ fn a_ride_due_now_goes_to_the_nearest_online_chauffeur_then_the_next_nearest() {
 
 /// The receipt stored with the last history entry of a completed ride.
 fn receipt_of(server: &TestServer, rider: &str, booking: &str) -> Value {
-    let history: Value = server
-        .get(&format!("/v1/bookings/{booking}/history"))
-        .bearer_auth(rider)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    history["entries"].as_array().unwrap().last().unwrap()["booking"]["receipt"].clone()
+    history_of(server, rider, booking).pop().unwrap()["booking"]["receipt"].clone()
 }
 
 /// The receipt's line of this kind, if any.

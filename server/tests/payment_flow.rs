@@ -247,19 +247,7 @@ fn a_ride_is_paid_by_card_from_hold_to_capture_to_invoice_and_refund() {
             1,
             "the retry refunded nothing more"
         );
-        let history: Value = server
-            .get(&format!("/v1/bookings/{booking}/history"))
-            .bearer_auth(&rider)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let last = history["entries"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .clone();
+        let last = history_of(&server, &rider, &booking).pop().unwrap();
         assert_eq!(last["actor"], "operator", "{last}");
         assert_eq!(
             last["booking"]["payment"]["refunded_minor"], 1_000,

@@ -64,11 +64,6 @@ pub struct DoubleConfig {
 #[derive(Clone, Default)]
 pub struct Double(Arc<Mutex<Ledger>>, Arc<Mutex<DoubleConfig>>);
 
-/// The double's routes, without webhooks.
-pub fn router() -> Router {
-    router_with(DoubleConfig::default())
-}
-
 /// The double's routes.
 pub fn router_with(config: DoubleConfig) -> Router {
     let double = Double(Arc::default(), Arc::new(Mutex::new(config)));

@@ -136,6 +136,18 @@ pub fn state_of(server: &TestServer, rider: &str, booking: &str) -> Value {
         .unwrap()
 }
 
+/// The booking's history as its rider reads it, oldest version first.
+pub fn history_of(server: &TestServer, rider: &str, booking: &str) -> Vec<Value> {
+    let history: Value = server
+        .get(&format!("/v1/bookings/{booking}/history"))
+        .bearer_auth(rider)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    history["entries"].as_array().unwrap().clone()
+}
+
 pub fn poppler() -> bool {
     let found = std::process::Command::new("pdftotext")
         .arg("-v")
