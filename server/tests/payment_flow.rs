@@ -293,6 +293,52 @@ fn what_exceeds_the_hold_is_taken_as_a_second_charge_the_rider_sees() {
 }
 
 #[test]
+fn a_second_charge_the_card_would_need_a_bank_check_for_is_dropped_and_said() {
+    let backend = Backend::Sqlite;
+    let double = Double::start();
+    let (url, _db) = TestServer::fresh_database(backend);
+    let server = start_paying(backend, &url, &double);
+    let p = partner(&server, &url, "Berlin Limousines");
+    let (_, rider) = server.rider();
+    // A card that needs the bank's check for every charge: the hold passes with the rider there.
+    let booked: Value = book_with(&server, &rider, "pm_card_threeDSecure2Required")
+        .json()
+        .unwrap();
+    let booking = booked["id"].as_str().unwrap().to_owned();
+    double.authenticate(
+        booked["payment"]["client_secret"].as_str().unwrap(),
+        "succeed",
+    );
+    eventually(
+        &server,
+        &rider,
+        &booking,
+        "authorised",
+        payment_is("authorized"),
+    );
+    let held = minor(&booked["payment"]["held"]);
+    // Beyond the hold, the second charge would need the check again, without the rider there.
+    ride_with_waiting(&server, &p, &booking, 40);
+    let paid = eventually(
+        &server,
+        &rider,
+        &booking,
+        "captured",
+        payment_is("captured"),
+    );
+    assert_eq!(minor(&paid["payment"]["captured"]), held, "{paid}");
+    assert_eq!(minor(&paid["payment"]["extra_charged"]), 0, "{paid}");
+    let failure = paid["payment"]["failure"].as_str().unwrap();
+    assert!(failure.contains("could not be taken"), "{failure}");
+    let stats = double.stats();
+    assert_eq!(stats["captures"], 1, "{stats}");
+    assert_eq!(
+        stats["cancellations"], 1,
+        "the second intent is dropped: {stats}"
+    );
+}
+
+#[test]
 fn a_cancellation_inside_the_fee_window_captures_the_fee_and_a_free_one_releases_the_hold() {
     for backend in backends() {
         let double = Double::start();

@@ -420,7 +420,14 @@ async fn charge_extra(
             payment.extra_minor = captured.amount_received;
             payment.extra_intent_id = Some(intent.id);
         }
-        Ok(_) | Err(PaymentError::Declined { .. }) => {
+        outcome @ (Ok(_) | Err(PaymentError::Declined { .. })) => {
+            if let Ok(intent) = outcome {
+                // It asks for a step the rider is not there to do (off-session): drop it.
+                payments
+                    .provider
+                    .cancel(&intent.id, &key(booking.id, "extra-release"))
+                    .await?;
+            }
             let amount = chauffeur_core::money::Currency::from_code(&booking.currency)
                 .map(|c| chauffeur_core::money::Money::new(extra_minor, c).to_string())
                 .unwrap_or_else(|_| format!("{extra_minor} ({})", booking.currency));
